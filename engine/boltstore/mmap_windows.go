@@ -1,0 +1,7 @@
+//go:build windows
+
+package boltstore
+
+// initialMmapSize is 0 on Windows, where bbolt would grow the file itself to
+// the mapped size at once.
+const initialMmapSize = 0

@@ -1,0 +1,59 @@
+package boltstore
+
+import (
+	"encoding/json"
+
+	"posd/engine"
+)
+
+// LastNumber implements engine.Tx.
+func (t *txn) LastNumber(biz string, s engine.Series) (uint64, error) {
+	return u64(t.get(bCounters, key(biz, string(s)))), nil
+}
+
+// SetLastNumber implements engine.Tx.
+func (t *txn) SetLastNumber(biz string, s engine.Series, n uint64) error {
+	return t.put(bCounters, key(biz, string(s)), u64bytes(n))
+}
+
+// ClaimNumber implements engine.Tx: the uniqueness of a number is checked
+// here, inside the write transaction, whatever the caller believes.
+func (t *txn) ClaimNumber(biz, number string, ref engine.DocRef) error {
+	k := key(biz, number)
+	if t.get(bNumbers, k) != nil {
+		return engine.ErrDuplicateNumber
+	}
+	return t.putJSON(bNumbers, k, ref)
+}
+
+// NumberOwner implements engine.Tx.
+func (t *txn) NumberOwner(biz, number string) (engine.DocRef, error) {
+	var ref engine.DocRef
+	err := t.getJSON(bNumbers, key(biz, number), "document number", &ref)
+	return ref, err
+}
+
+// Series implements engine.Tx.
+func (t *txn) Series(biz string) (map[engine.Series]uint64, error) {
+	p := prefix(biz)
+	out := map[engine.Series]uint64{}
+	err := t.scan(bCounters, p, nil, false, func(k, v []byte) error {
+		if name := string(k[len(p):]); len(name) > 0 && name[0] != '#' {
+			out[engine.Series(name)] = u64(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Numbers implements engine.Tx.
+func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
+	p := prefix(biz)
+	return t.scan(bNumbers, p, nil, false, func(k, v []byte) error {
+		var ref engine.DocRef
+		if err := json.Unmarshal(v, &ref); err != nil {
+			return corrupt(bNumbers, err)
+		}
+		return fn(string(k[len(p):]), ref)
+	})
+}

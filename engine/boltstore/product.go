@@ -1,0 +1,43 @@
+package boltstore
+
+import "posd/engine"
+
+// Product implements engine.Tx.
+func (t *txn) Product(biz, id string) (*engine.Product, error) {
+	p := new(engine.Product)
+	if err := t.getJSON(bProducts, key(biz, id), "product", p); err != nil {
+		return nil, err
+	}
+	p.BusinessID = biz
+	return p, nil
+}
+
+// ProductBySKU implements engine.Tx.
+func (t *txn) ProductBySKU(biz, sku string) (*engine.Product, error) {
+	id := t.get(bSKUs, key(biz, sku))
+	if id == nil {
+		return nil, notFound("product")
+	}
+	return t.Product(biz, string(id))
+}
+
+// Products implements engine.Tx.
+func (t *txn) Products(biz string) ([]*engine.Product, error) {
+	return listJSON(t, bProducts, prefix(biz), func(p *engine.Product) { p.BusinessID = biz })
+}
+
+// PutProduct implements engine.Tx.
+func (t *txn) PutProduct(p *engine.Product) error {
+	if old, err := t.Product(p.BusinessID, p.ID); err == nil && old.SKU != p.SKU {
+		if err := t.del(bSKUs, key(p.BusinessID, old.SKU)); err != nil {
+			return err
+		}
+	}
+	if id := t.get(bSKUs, key(p.BusinessID, p.SKU)); id != nil && string(id) != p.ID {
+		return &engine.Error{Code: engine.EINVALID, Field: "sku", Message: "SKU already in use"}
+	}
+	if err := t.put(bSKUs, key(p.BusinessID, p.SKU), []byte(p.ID)); err != nil {
+		return err
+	}
+	return t.putJSON(bProducts, key(p.BusinessID, p.ID), p)
+}

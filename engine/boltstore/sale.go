@@ -1,0 +1,82 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"strconv"
+
+	"posd/engine"
+)
+
+// Sale implements engine.Tx.
+func (t *txn) Sale(biz, id string) (*engine.Sale, error) {
+	s := new(engine.Sale)
+	if err := t.getJSON(bSales, key(biz, id), "sale", s); err != nil {
+		return nil, err
+	}
+	s.BusinessID = biz
+	return s, nil
+}
+
+// PutSale implements engine.Tx. A new sale gets the next list position of
+// its business and of its location.
+func (t *txn) PutSale(s *engine.Sale) error {
+	k := key(s.BusinessID, s.ID)
+	if t.get(bSales, k) == nil {
+		seq, err := t.nextSeq(s.BusinessID, "sale")
+		if err != nil {
+			return err
+		}
+		if err := t.put(bSaleSeq, seqKey(prefix(s.BusinessID), seq), []byte(s.ID)); err != nil {
+			return err
+		}
+		if err := t.put(bSaleLoc, seqKey(prefix(s.BusinessID, s.LocationID), seq), []byte(s.ID)); err != nil {
+			return err
+		}
+	}
+	return t.putJSON(bSales, k, s)
+}
+
+// Sales implements engine.Tx. The cursor is the list position to start at.
+func (t *txn) Sales(biz string, f engine.SaleFilter) ([]*engine.Sale, string, error) {
+	bucket, p := bSaleSeq, prefix(biz)
+	if f.LocationID != "" {
+		bucket, p = bSaleLoc, prefix(biz, f.LocationID)
+	}
+	var from []byte
+	if f.Cursor != "" {
+		seq, err := strconv.ParseUint(f.Cursor, 10, 64)
+		if err != nil || seq == 0 {
+			return nil, "", &engine.Error{Code: engine.EINVALID, Field: "cursor", Message: "is not a cursor this server gave out"}
+		}
+		from = seqKey(p, seq)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []*engine.Sale
+	next := ""
+	err := t.scan(bucket, p, from, f.Newest, func(k, v []byte) error {
+		if len(out) == limit {
+			next = strconv.FormatUint(binary.BigEndian.Uint64(k[len(k)-8:]), 10)
+			return errStop
+		}
+		b := t.get(bSales, key(biz, string(v)))
+		if b == nil {
+			return corrupt(bSales, errMissing(string(v)))
+		}
+		s := new(engine.Sale)
+		if err := json.Unmarshal(b, s); err != nil {
+			return corrupt(bSales, err)
+		}
+		s.BusinessID = biz
+		out = append(out, s)
+		return nil
+	})
+	return out, next, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return "index points at missing document " + string(e) }

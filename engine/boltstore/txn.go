@@ -1,0 +1,227 @@
+package boltstore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"posd/engine"
+)
+
+// txn is one engine operation's view of a bbolt transaction. Writes go to an
+// overlay and reach bbolt only when the operation succeeds (apply), which is
+// what lets many operations share one bbolt transaction and one fsync: an
+// operation that fails leaves no trace, so the others in its group need not
+// be rolled back or run again. Reads look at the overlay first, so an
+// operation sees its own writes, and those of operations applied before it.
+type txn struct {
+	tx       *bolt.Tx
+	writable bool
+	writes   map[bucketKey]value
+	// buckets counts overlay writes per bucket so scans of untouched
+	// buckets stream straight from bbolt.
+	buckets map[string]int
+}
+
+type bucketKey struct{ bucket, key string }
+
+type value struct {
+	v   []byte
+	del bool
+}
+
+var errReadOnly = &engine.Error{Code: engine.EINTERNAL, Message: "write in a read-only transaction"}
+
+func newTxn(tx *bolt.Tx, writable bool) *txn {
+	return &txn{tx: tx, writable: writable}
+}
+
+// get returns the value of key in bucket, or nil. The slice must not be
+// kept past the transaction nor modified.
+func (t *txn) get(bucket string, key []byte) []byte {
+	if t.writes != nil {
+		if v, ok := t.writes[bucketKey{bucket, string(key)}]; ok {
+			if v.del {
+				return nil
+			}
+			return v.v
+		}
+	}
+	return t.tx.Bucket([]byte(bucket)).Get(key)
+}
+
+func (t *txn) put(bucket string, key, val []byte) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	// Check here what bbolt would refuse at apply time, so that apply
+	// cannot fail half way.
+	if len(key) == 0 || len(key) > bolt.MaxKeySize {
+		return &engine.Error{Code: engine.EINVALID, Message: fmt.Sprintf("storage key of %d bytes is out of range", len(key))}
+	}
+	if int64(len(val)) > bolt.MaxValueSize {
+		return &engine.Error{Code: engine.ETOOLARGE, Message: "the document is too large to store"}
+	}
+	t.set(bucket, key, value{v: val})
+	return nil
+}
+
+func (t *txn) del(bucket string, key []byte) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	t.set(bucket, key, value{del: true})
+	return nil
+}
+
+func (t *txn) set(bucket string, key []byte, v value) {
+	if t.writes == nil {
+		t.writes = make(map[bucketKey]value, 16)
+		t.buckets = make(map[string]int, 8)
+	}
+	k := bucketKey{bucket, string(key)}
+	if _, ok := t.writes[k]; !ok {
+		t.buckets[bucket]++
+	}
+	t.writes[k] = v
+}
+
+// apply writes the overlay into the bbolt transaction.
+func (t *txn) apply() error {
+	for k, v := range t.writes {
+		b := t.tx.Bucket([]byte(k.bucket))
+		var err error
+		if v.del {
+			err = b.Delete([]byte(k.key))
+		} else {
+			err = b.Put([]byte(k.key), v.v)
+		}
+		if err != nil {
+			return fmt.Errorf("boltstore: apply %s: %w", k.bucket, err)
+		}
+	}
+	t.writes, t.buckets = nil, nil
+	return nil
+}
+
+// errStop ends an iteration early without error.
+var errStop = errors.New("stop")
+
+// scan calls fn for each key of bucket that starts with prefix, in key order
+// (reverse order if reverse), starting at from when it is not nil. It merges
+// the overlay. Returning errStop from fn ends the scan.
+func (t *txn) scan(bucket string, prefix, from []byte, reverse bool, fn func(k, v []byte) error) error {
+	var over [][2][]byte // overlay entries in range, sorted in scan order; v nil = deleted
+	if t.buckets[bucket] > 0 {
+		for k, v := range t.writes {
+			kb := []byte(k.key)
+			if k.bucket != bucket || !bytes.HasPrefix(kb, prefix) {
+				continue
+			}
+			if from != nil && ((!reverse && bytes.Compare(kb, from) < 0) || (reverse && bytes.Compare(kb, from) > 0)) {
+				continue
+			}
+			val := v.v
+			if v.del {
+				val = nil
+			} else if val == nil {
+				val = []byte{}
+			}
+			over = append(over, [2][]byte{kb, val})
+		}
+		sort.Slice(over, func(i, j int) bool {
+			c := bytes.Compare(over[i][0], over[j][0])
+			if reverse {
+				return c > 0
+			}
+			return c < 0
+		})
+	}
+	before := func(a, b []byte) bool { // a comes before b in scan order
+		if reverse {
+			return bytes.Compare(a, b) > 0
+		}
+		return bytes.Compare(a, b) < 0
+	}
+	emit := func(k, v []byte) error {
+		if v == nil {
+			return nil
+		}
+		return fn(k, v)
+	}
+	c := t.tx.Bucket([]byte(bucket)).Cursor()
+	var k, v []byte
+	if !reverse {
+		start := prefix
+		if from != nil && bytes.Compare(from, prefix) > 0 {
+			start = from
+		}
+		k, v = c.Seek(start)
+	} else {
+		end := from
+		if end == nil {
+			end = prefixEnd(prefix)
+		}
+		if end == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Seek(end)
+			if k == nil {
+				k, v = c.Last()
+			} else if bytes.Compare(k, end) > 0 || (from == nil && bytes.Equal(k, end)) {
+				k, v = c.Prev()
+			}
+		}
+	}
+	next := c.Next
+	if reverse {
+		next = c.Prev
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = next() {
+		for len(over) > 0 && before(over[0][0], k) {
+			if err := emit(over[0][0], over[0][1]); err != nil {
+				return stopOK(err)
+			}
+			over = over[1:]
+		}
+		if len(over) > 0 && bytes.Equal(over[0][0], k) {
+			if err := emit(over[0][0], over[0][1]); err != nil {
+				return stopOK(err)
+			}
+			over = over[1:]
+			continue
+		}
+		if err := fn(k, v); err != nil {
+			return stopOK(err)
+		}
+	}
+	for _, o := range over {
+		if err := emit(o[0], o[1]); err != nil {
+			return stopOK(err)
+		}
+	}
+	return nil
+}
+
+func stopOK(err error) error {
+	if err == errStop {
+		return nil
+	}
+	return err
+}
+
+// prefixEnd returns the first key after every key with prefix, or nil if
+// there is none.
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

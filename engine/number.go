@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Series names one numbering series of a business: a document prefix and a
+// month, "INV-202611". Numbers run 1, 2, 3, … within a series, with no gap
+// and no duplicate, because the counter is read and advanced in the same
+// transaction that stores the document: a transaction that fails takes its
+// number with it.
+type Series string
+
+// Document number prefixes.
+const (
+	PrefixSale     = "INV"
+	PrefixReturn   = "RET"
+	PrefixReceipt  = "RCV"
+	PrefixTransfer = "TRF"
+)
+
+// SeriesOf returns the series of a prefix at time t in the business's zone.
+func SeriesOf(prefix string, t time.Time, zone *time.Location) Series {
+	return Series(prefix + "-" + t.In(zone).Format("200601"))
+}
+
+// FormatNumber renders the n-th number of a series: at least four digits,
+// more past 9999, never truncated.
+func FormatNumber(s Series, n uint64) string {
+	return fmt.Sprintf("%s-%04d", s, n)
+}
+
+// ParseNumber splits a document number into its series and sequence.
+func ParseNumber(number string) (Series, uint64, bool) {
+	i := strings.LastIndexByte(number, '-')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(number[i+1:], 10, 64)
+	if err != nil || n == 0 || len(number[i+1:]) < 4 {
+		return "", 0, false
+	}
+	return Series(number[:i]), n, true
+}
+
+// nextNumber takes the next number of a series for ref, inside tx.
+func nextNumber(tx Tx, biz *Business, prefix string, now time.Time, ref DocRef) (string, error) {
+	s := SeriesOf(prefix, now, biz.Location())
+	last, err := tx.LastNumber(biz.ID, s)
+	if err != nil {
+		return "", err
+	}
+	number := FormatNumber(s, last+1)
+	if err := tx.SetLastNumber(biz.ID, s, last+1); err != nil {
+		return "", err
+	}
+	if err := tx.ClaimNumber(biz.ID, number, ref); err != nil {
+		return "", err
+	}
+	return number, nil
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Return is a refund against a sale.
+type Return struct {
+	ID           string       `json:"id"`
+	ReturnNumber string       `json:"returnNumber"`
+	SaleID       string       `json:"saleId"`
+	LocationID   string       `json:"locationId"`
+	Items        []ReturnLine `json:"items"`
+	// Total is what is paid back to the customer.
+	Total    Money  `json:"total"`
+	Currency string `json:"currency"`
+	// Restock is true when the goods went back into stock at the sale's
+	// location (false for damaged goods).
+	Restock    bool      `json:"restock"`
+	CreatedAt  time.Time `json:"createdAt"`
+	TokenID    string    `json:"tokenId"`
+	BusinessID string    `json:"-"`
+}
+
+// ReturnLine is one refunded line.
+type ReturnLine struct {
+	ProductID string   `json:"productId"`
+	SKU       string   `json:"sku"`
+	Name      string   `json:"name"`
+	Quantity  Quantity `json:"quantity"`
+	UnitPrice Money    `json:"unitPrice"`
+	LineTotal Money    `json:"lineTotal"`
+}
+
+// RefundInput is the body of POST /sales/{id}/refund.
+type RefundInput struct {
+	Items   []ItemInput `json:"items"`
+	Restock *bool       `json:"restock,omitempty"`
+}
+
+// RefundSale refunds part or all of a sale. No product may be refunded
+// beyond what the sale still holds (ErrRefundExceedsSale). Amounts follow the
+// sale's own prices, and a line refunded in several steps pays back exactly
+// its line total in the end: each step pays the difference between the
+// rounded amounts for the quantities refunded after and before it.
+func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, saleID string, in RefundInput) (*Outcome, error) {
+	if err := a.can(permSell); err != nil {
+		return nil, err
+	}
+	items, err := parseItems(in.Items, false)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(items))
+	for i, it := range items {
+		if seen[it.ProductID] {
+			return nil, fieldErr(fmt.Sprintf("items[%d].productId", i), "lists a product twice; put the whole quantity on one line")
+		}
+		seen[it.ProductID] = true
+	}
+	restock := in.Restock == nil || *in.Restock
+	return s.write(ctx, a, key, opRefundSale, saleID, in, func(tx Tx, now time.Time) (*result, error) {
+		sale, err := getSale(tx, a.BusinessID, saleID)
+		if err != nil {
+			return nil, err
+		}
+		biz, err := tx.Business(a.BusinessID)
+		if err != nil {
+			return nil, err
+		}
+		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
+		for i, it := range items {
+			want := it.Quantity
+			var left Quantity
+			for _, l := range sale.Items {
+				if l.ProductID == it.ProductID {
+					left += l.Quantity - l.RefundedQuantity
+				}
+			}
+			if want > left {
+				return nil, &Error{Code: EREFUNDEXCEEDSSALE, Field: fmt.Sprintf("items[%d].quantity", i),
+					Message: fmt.Sprintf("the sale holds %s of this product that can still be refunded; %s was asked", left, want)}
+			}
+			for j := range sale.Items {
+				l := &sale.Items[j]
+				if l.ProductID != it.ProductID || want == 0 || l.RefundedQuantity == l.Quantity {
+					continue
+				}
+				take := min(want, l.Quantity-l.RefundedQuantity)
+				after, _ := mulDivRound(int64(l.LineTotal), int64(l.RefundedQuantity+take), int64(l.Quantity))
+				amount := Money(after) - l.RefundedAmount
+				l.RefundedQuantity += take
+				l.RefundedAmount += amount
+				want -= take
+				ret.Items = append(ret.Items, ReturnLine{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Quantity: take, UnitPrice: l.UnitPrice, LineTotal: amount})
+				ret.Total += amount
+			}
+		}
+		ref := DocRef{Kind: KindReturn, ID: ret.ID}
+		if ret.ReturnNumber, err = nextNumber(tx, biz, PrefixReturn, now, ref); err != nil {
+			return nil, err
+		}
+		if restock {
+			for _, l := range ret.Items {
+				if err := tx.AddMovement(&Movement{BusinessID: a.BusinessID, LocationID: sale.LocationID, ProductID: l.ProductID, Quantity: l.Quantity, Doc: ref, At: now}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		sale.Returns = append(sale.Returns, ret.ID)
+		if err := tx.PutSale(sale); err != nil {
+			return nil, err
+		}
+		if err := tx.PutReturn(ret); err != nil {
+			return nil, err
+		}
+		return &result{status: 201, body: mustJSON(ret), kind: KindReturn, docID: ret.ID}, nil
+	})
+}
+
+// Return returns one refund of the actor's business.
+func (s *Service) Return(ctx context.Context, a *Actor, id string) (*Return, error) {
+	var out *Return
+	err := s.view(ctx, a, permRead, func(tx Tx) error {
+		if !validID(id) {
+			return notFound("return", "")
+		}
+		var err error
+		out, err = tx.Return(a.BusinessID, id)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// Role is what a token may do.
+type Role string
+
+// The three roles of the contract.
+const (
+	RoleOwner   Role = "owner"   // everything
+	RoleManager Role = "manager" // everything but tokens and backups
+	RoleTill    Role = "till"    // sales, refunds, reading products, locations and stock
+)
+
+func (r Role) valid() bool { return r == RoleOwner || r == RoleManager || r == RoleTill }
+
+// Token is an API credential. The secret itself is never stored: only its
+// SHA-256, so a stolen database or backup does not hand out working tokens.
+type Token struct {
+	ID         string    `json:"id"`
+	Role       Role      `json:"role"`
+	Name       string    `json:"name"`
+	LocationID *string   `json:"locationId"`
+	CreatedAt  time.Time `json:"createdAt"`
+
+	BusinessID string   `json:"-"`
+	Hash       [32]byte `json:"-"`
+}
+
+// tokenPrefix marks posd secrets so that secret scanners and people can
+// recognise one in a paste or a log.
+const tokenPrefix = "posd_"
+
+// newSecret returns a fresh random 256-bit token and its hash.
+func newSecret() (string, [32]byte) {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	s := tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return s, HashToken(s)
+}
+
+// HashToken returns the hash under which a token secret is stored.
+func HashToken(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
+
+// Actor is the authenticated caller of a service method: a token, its role and
+// its business. Every method scopes what it reads and writes to Actor's
+// business, which is how tenants are kept apart.
+type Actor struct {
+	TokenID    string
+	BusinessID string
+	Role       Role
+	// LocationID, when set, binds a till token to one location: it may sell
+	// only there.
+	LocationID string
+}
+
+// permission names what a service method needs.
+type permission int
+
+const (
+	permSell       permission = iota // sales and refunds
+	permRead                         // products, locations, stock, sales
+	permManage                       // products, locations, stock, purchases, transfers
+	permOwner                        // tokens and backups
+)
+
+func (a *Actor) can(p permission) error {
+	if a == nil {
+		return ErrUnauthorized
+	}
+	ok := false
+	switch a.Role {
+	case RoleOwner:
+		ok = true
+	case RoleManager:
+		ok = p != permOwner
+	case RoleTill:
+		ok = p == permSell || p == permRead
+	}
+	if !ok {
+		return Errorf(EFORBIDDEN, "a %s token may not do this", a.Role)
+	}
+	return nil
+}
+
+// TokenInput is the body of POST /tokens.
+type TokenInput struct {
+	Role       string  `json:"role"`
+	Name       string  `json:"name"`
+	LocationID *string `json:"locationId,omitempty"`
+}
+
+// tokenCreated is the first answer to POST /tokens: the only time the secret
+// is shown.
+type tokenCreated struct {
+	ID         string    `json:"id"`
+	Token      *string   `json:"token"`
+	Role       Role      `json:"role"`
+	Name       string    `json:"name"`
+	LocationID *string   `json:"locationId"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+// CreateToken creates an API token and returns its secret once.
+func (s *Service) CreateToken(ctx context.Context, a *Actor, key IdempotencyKey, in TokenInput) (*Outcome, error) {
+	if err := a.can(permOwner); err != nil {
+		return nil, err
+	}
+	role := Role(in.Role)
+	if !role.valid() {
+		return nil, fieldErr("role", "must be owner, manager or till")
+	}
+	name := strings.TrimSpace(in.Name)
+	if err := checkText(name, "name", 1, 100); err != nil {
+		return nil, err
+	}
+	if in.LocationID != nil && role != RoleTill {
+		return nil, fieldErr("locationId", "only till tokens can be bound to a location")
+	}
+	return s.write(ctx, a, key, opCreateToken, "", in, func(tx Tx, now time.Time) (*result, error) {
+		if in.LocationID != nil {
+			if _, err := getLocation(tx, a.BusinessID, *in.LocationID, "locationId"); err != nil {
+				return nil, err
+			}
+		}
+		secret, hash := newSecret()
+		t := &Token{ID: NewID(now), Role: role, Name: name, LocationID: in.LocationID, CreatedAt: now, BusinessID: a.BusinessID, Hash: hash}
+		if err := tx.PutToken(t); err != nil {
+			return nil, err
+		}
+		first := tokenCreated{ID: t.ID, Token: &secret, Role: t.Role, Name: t.Name, LocationID: t.LocationID, CreatedAt: t.CreatedAt}
+		body := mustJSON(first)
+		first.Token = nil
+		return &result{status: 201, body: body, stored: mustJSON(first), kind: KindToken, docID: t.ID}, nil
+	})
+}
+
+// Authenticate returns the Actor of a token secret, or ErrUnauthorized.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*Actor, error) {
+	if secret == "" || len(secret) > 200 {
+		return nil, Errorf(EUNAUTHORIZED, "a valid token is needed: send Authorization: Bearer TOKEN")
+	}
+	h := HashToken(secret)
+	var t *Token
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		t, err = tx.TokenByHash(h)
+		return err
+	})
+	if err != nil && !IsNotFound(err) {
+		return nil, err
+	}
+	// The lookup is by hash; the final comparison is still constant-time so
+	// that no code path ever compares secrets byte by byte.
+	if t == nil || subtle.ConstantTimeCompare(t.Hash[:], h[:]) != 1 {
+		return nil, Errorf(EUNAUTHORIZED, "the token is not valid (revoked or mistyped)")
+	}
+	a := &Actor{TokenID: t.ID, BusinessID: t.BusinessID, Role: t.Role}
+	if t.LocationID != nil {
+		a.LocationID = *t.LocationID
+	}
+	return a, nil
+}
+
+// Tokens lists the business's tokens (without secrets).
+func (s *Service) Tokens(ctx context.Context, a *Actor) ([]*Token, error) {
+	if err := a.can(permOwner); err != nil {
+		return nil, err
+	}
+	var out []*Token
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Tokens(a.BusinessID)
+		return err
+	})
+	return out, err
+}
+
+// RevokeToken deletes a token. The last owner token of a business cannot be
+// revoked: nobody could manage the shop afterwards.
+func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) error {
+	if err := a.can(permOwner); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		ts, err := tx.Tokens(a.BusinessID)
+		if err != nil {
+			return err
+		}
+		owners := 0
+		var target *Token
+		for _, t := range ts {
+			if t.Role == RoleOwner {
+				owners++
+			}
+			if t.ID == id {
+				target = t
+			}
+		}
+		if target == nil {
+			return notFound("token", "")
+		}
+		if target.Role == RoleOwner && owners <= 1 {
+			return Errorf(EINVALIDSTATE, "the last owner token cannot be revoked; create another owner token first")
+		}
+		return tx.DeleteToken(a.BusinessID, id)
+	})
+}
