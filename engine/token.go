@@ -66,10 +66,10 @@ type Actor struct {
 type permission int
 
 const (
-	permSell       permission = iota // sales and refunds
-	permRead                         // products, locations, stock, sales
-	permManage                       // products, locations, stock, purchases, transfers
-	permOwner                        // tokens and backups
+	permSell   permission = iota // sales and refunds
+	permRead                     // products, locations, stock, sales
+	permManage                   // products, locations, stock, purchases, transfers
+	permOwner                    // tokens and backups
 )
 
 func (a *Actor) can(p permission) error {
