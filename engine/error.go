@@ -86,15 +86,23 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// fieldErr returns an invalid_request error blaming one field.
-func fieldErr(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+// FieldError returns an invalid_request error blaming one field. The
+// message starts with the field's name, so it reads on its own:
+// "items[0].quantity must be positive".
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Message: field + " " + fmt.Sprintf(format, args...)}
 }
+
+func fieldErr(field, format string, args ...any) *Error { return FieldError(field, format, args...) }
 
 // notFound returns a not_found error. Objects of other businesses are reported
 // through the same function, so the two cases cannot be told apart.
 func notFound(what, field string) *Error {
-	return &Error{Code: ENOTFOUND, Field: field, Message: what + " not found"}
+	msg := what + " not found"
+	if field != "" {
+		msg += " (" + field + ")"
+	}
+	return &Error{Code: ENOTFOUND, Field: field, Message: msg}
 }
 
 // ErrorCode returns the code of err: the code of an *Error in its chain,

@@ -22,7 +22,7 @@ type LocationInput struct {
 
 // CreateLocation adds a location.
 func (s *Service) CreateLocation(ctx context.Context, a *Actor, key IdempotencyKey, in LocationInput) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	name := strings.TrimSpace(in.Name)
@@ -41,7 +41,7 @@ func (s *Service) CreateLocation(ctx context.Context, a *Actor, key IdempotencyK
 // Locations lists the business's locations.
 func (s *Service) Locations(ctx context.Context, a *Actor) ([]*Location, error) {
 	var out []*Location
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		var err error
 		out, err = tx.Locations(a.BusinessID)
 		return err

@@ -52,7 +52,7 @@ func checkSKU(sku string) error {
 // CreateProduct adds a product. SKUs are unique within a business, so that
 // a barcode scan finds exactly one product.
 func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKey, in ProductInput) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	name := strings.TrimSpace(in.Name)
@@ -74,7 +74,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKe
 	}
 	return s.write(ctx, a, key, opCreateProduct, "", in, func(tx Tx, now time.Time) (*result, error) {
 		if _, err := tx.ProductBySKU(a.BusinessID, in.SKU); err == nil {
-			return nil, fieldErr("sku", "a product with SKU %q already exists", in.SKU)
+			return nil, fieldErr("sku", "%q is already used by another product", in.SKU)
 		} else if !IsNotFound(err) {
 			return nil, err
 		}
@@ -89,7 +89,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKe
 // UpdateProduct changes a product's SKU, name, price, tax rate or archived
 // flag. Past sales keep the price and name they were sold with.
 func (s *Service) UpdateProduct(ctx context.Context, a *Actor, id string, in ProductPatch) (*Product, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	if in.SKU != nil {
@@ -127,7 +127,7 @@ func (s *Service) UpdateProduct(ctx context.Context, a *Actor, id string, in Pro
 		}
 		if in.SKU != nil && *in.SKU != p.SKU {
 			if _, err := tx.ProductBySKU(a.BusinessID, *in.SKU); err == nil {
-				return fieldErr("sku", "a product with SKU %q already exists", *in.SKU)
+				return fieldErr("sku", "%q is already used by another product", *in.SKU)
 			} else if !IsNotFound(err) {
 				return err
 			}
@@ -155,7 +155,7 @@ func (s *Service) UpdateProduct(ctx context.Context, a *Actor, id string, in Pro
 // Products lists the business's products; archived ones only on request.
 func (s *Service) Products(ctx context.Context, a *Actor, withArchived bool) ([]*Product, error) {
 	var out []*Product
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		all, err := tx.Products(a.BusinessID)
 		for _, p := range all {
 			if withArchived || !p.Archived {

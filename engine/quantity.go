@@ -161,7 +161,7 @@ func parseTaxRate(raw json.RawMessage, field string) (TaxRate, error) {
 func lineAmount(price Money, q Quantity, field string) (Money, error) {
 	v, ok := mulDivRound(int64(price), int64(q), QuantityScale)
 	if !ok {
-		return 0, fieldErr(field, "the line amount is too large")
+		return 0, fieldErr(field, "amount (price × quantity) is too large")
 	}
 	return Money(v), nil
 }

@@ -59,7 +59,7 @@ type EmptyInput struct{}
 
 // CreateReceipt drafts a purchase receipt.
 func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKey, in ReceiptInput) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	supplier := strings.TrimSpace(in.Supplier)
@@ -96,7 +96,7 @@ func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKe
 		}
 		var ok bool
 		if total, ok = addMoney(total, amount); !ok {
-			return nil, fieldErr("items", "the receipt total is too large")
+			return nil, fieldErr("items", "add up to a total that is too large")
 		}
 		lines[i] = ReceiptLine{ProductID: it.ProductID, Quantity: q, UnitCost: cost, LineTotal: amount}
 	}
@@ -120,7 +120,7 @@ func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKe
 // ApproveReceipt approves a draft receipt: it is numbered and its goods are
 // added to stock, in one transaction.
 func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	return s.write(ctx, a, key, opApproveReceipt, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
@@ -156,7 +156,7 @@ func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyK
 // Receipt returns one purchase receipt.
 func (s *Service) Receipt(ctx context.Context, a *Actor, id string) (*Receipt, error) {
 	var out *Receipt
-	err := s.view(ctx, a, permManage, func(tx Tx) error {
+	err := s.view(ctx, a, PermManage, func(tx Tx) error {
 		var err error
 		out, err = getReceipt(tx, a.BusinessID, id)
 		return err

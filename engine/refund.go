@@ -46,7 +46,7 @@ type RefundInput struct {
 // its line total in the end: each step pays the difference between the
 // rounded amounts for the quantities refunded after and before it.
 func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, saleID string, in RefundInput) (*Outcome, error) {
-	if err := a.can(permSell); err != nil {
+	if err := a.Can(PermSell); err != nil {
 		return nil, err
 	}
 	items, err := parseItems(in.Items, false)
@@ -123,7 +123,7 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 // Return returns one refund of the actor's business.
 func (s *Service) Return(ctx context.Context, a *Actor, id string) (*Return, error) {
 	var out *Return
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		if !validID(id) {
 			return notFound("return", "")
 		}

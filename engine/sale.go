@@ -95,7 +95,7 @@ type saleLineSpec struct {
 
 // CreateSale records a sale. It is never refused for lack of stock.
 func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, in SaleInput) (*Outcome, error) {
-	if err := a.can(permSell); err != nil {
+	if err := a.Can(PermSell); err != nil {
 		return nil, err
 	}
 	if in.LocationID == "" {
@@ -187,16 +187,16 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			sale.Items[i] = SaleLine{ProductID: p.ID, SKU: p.SKU, Name: p.Name, Quantity: l.qty, UnitPrice: price, TaxRate: p.TaxRate, LineTotal: amount, TaxAmount: tax}
 			var ok bool
 			if sale.Total, ok = addMoney(sale.Total, amount); !ok {
-				return nil, fieldErr("items", "the sale total is too large")
+				return nil, fieldErr("items", "add up to a total that is too large")
 			}
 			sale.TaxTotal += tax
 		}
 		if paid < sale.Total {
-			return nil, fieldErr("payments", "the payments (%d) do not cover the total (%d)", paid, sale.Total)
+			return nil, fieldErr("payments", "add up to %d, less than the total of %d", paid, sale.Total)
 		}
 		sale.Change = paid - sale.Total
 		if sale.Change > cash {
-			return nil, fieldErr("payments", "only cash can exceed the total; card, voucher and other payments may add up to at most the total")
+			return nil, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
 		}
 		ref := DocRef{Kind: KindSale, ID: sale.ID}
 		if sale.InvoiceNumber, err = nextNumber(tx, biz, PrefixSale, now, ref); err != nil {
@@ -217,7 +217,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 // Sale returns one sale of the actor's business.
 func (s *Service) Sale(ctx context.Context, a *Actor, id string) (*Sale, error) {
 	var out *Sale
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		var err error
 		out, err = getSale(tx, a.BusinessID, id)
 		return err
@@ -236,7 +236,7 @@ func (s *Service) Sales(ctx context.Context, a *Actor, f SaleFilter) ([]*Sale, s
 	}
 	var out []*Sale
 	var next string
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		if f.LocationID != "" {
 			if _, err := getLocation(tx, a.BusinessID, f.LocationID, "locationId"); err != nil {
 				return err

@@ -90,7 +90,7 @@ func (s *Service) Businesses(ctx context.Context) ([]*Business, error) {
 
 // Business returns the actor's business.
 func (s *Service) Business(ctx context.Context, a *Actor) (*Business, error) {
-	if err := a.can(permRead); err != nil {
+	if err := a.Can(PermRead); err != nil {
 		return nil, err
 	}
 	var b *Business
@@ -103,8 +103,8 @@ func (s *Service) Business(ctx context.Context, a *Actor) (*Business, error) {
 }
 
 // view runs a read with the actor's permission checked first.
-func (s *Service) view(ctx context.Context, a *Actor, p permission, fn func(tx Tx) error) error {
-	if err := a.can(p); err != nil {
+func (s *Service) view(ctx context.Context, a *Actor, p Permission, fn func(tx Tx) error) error {
+	if err := a.Can(p); err != nil {
 		return err
 	}
 	return s.store.View(ctx, fn)

@@ -93,7 +93,7 @@ func parseItems(items []ItemInput, allowNegative bool) ([]AdjustmentItem, error)
 
 // AdjustStock records a stock correction.
 func (s *Service) AdjustStock(ctx context.Context, a *Actor, key IdempotencyKey, in AdjustmentInput) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	items, err := parseItems(in.Items, true)
@@ -128,7 +128,7 @@ func (s *Service) AdjustStock(ctx context.Context, a *Actor, key IdempotencyKey,
 // StockLevels lists the stock at a location.
 func (s *Service) StockLevels(ctx context.Context, a *Actor, locationID string) ([]StockLevel, error) {
 	var out []StockLevel
-	err := s.view(ctx, a, permRead, func(tx Tx) error {
+	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		if _, err := getLocation(tx, a.BusinessID, locationID, "locationId"); err != nil {
 			return err
 		}

@@ -62,17 +62,21 @@ type Actor struct {
 	LocationID string
 }
 
-// permission names what a service method needs.
-type permission int
+// Permission names what an operation needs. The API checks it per route
+// before reading a body, and every service method checks it again.
+type Permission int
 
+// The permissions.
 const (
-	permSell   permission = iota // sales and refunds
-	permRead                     // products, locations, stock, sales
-	permManage                   // products, locations, stock, purchases, transfers
-	permOwner                    // tokens and backups
+	PermSell   Permission = iota // sales and refunds
+	PermRead                     // products, locations, stock, sales
+	PermManage                   // products, locations, stock, purchases, transfers
+	PermOwner                    // tokens and backups
 )
 
-func (a *Actor) can(p permission) error {
+// Can reports whether the actor has permission p: owner has all, manager
+// all but PermOwner, till only PermSell and PermRead.
+func (a *Actor) Can(p Permission) error {
 	if a == nil {
 		return ErrUnauthorized
 	}
@@ -81,9 +85,9 @@ func (a *Actor) can(p permission) error {
 	case RoleOwner:
 		ok = true
 	case RoleManager:
-		ok = p != permOwner
+		ok = p != PermOwner
 	case RoleTill:
-		ok = p == permSell || p == permRead
+		ok = p == PermSell || p == PermRead
 	}
 	if !ok {
 		return Errorf(EFORBIDDEN, "a %s token may not do this", a.Role)
@@ -111,7 +115,7 @@ type tokenCreated struct {
 
 // CreateToken creates an API token and returns its secret once.
 func (s *Service) CreateToken(ctx context.Context, a *Actor, key IdempotencyKey, in TokenInput) (*Outcome, error) {
-	if err := a.can(permOwner); err != nil {
+	if err := a.Can(PermOwner); err != nil {
 		return nil, err
 	}
 	role := Role(in.Role)
@@ -172,7 +176,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Actor, erro
 
 // Tokens lists the business's tokens (without secrets).
 func (s *Service) Tokens(ctx context.Context, a *Actor) ([]*Token, error) {
-	if err := a.can(permOwner); err != nil {
+	if err := a.Can(PermOwner); err != nil {
 		return nil, err
 	}
 	var out []*Token
@@ -187,7 +191,7 @@ func (s *Service) Tokens(ctx context.Context, a *Actor) ([]*Token, error) {
 // RevokeToken deletes a token. The last owner token of a business cannot be
 // revoked: nobody could manage the shop afterwards.
 func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) error {
-	if err := a.can(permOwner); err != nil {
+	if err := a.Can(PermOwner); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {

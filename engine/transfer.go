@@ -30,7 +30,7 @@ type TransferInput struct {
 
 // CreateTransfer drafts a transfer.
 func (s *Service) CreateTransfer(ctx context.Context, a *Actor, key IdempotencyKey, in TransferInput) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	if in.FromLocationID == "" {
@@ -70,7 +70,7 @@ func (s *Service) CreateTransfer(ctx context.Context, a *Actor, key IdempotencyK
 // the source. Unlike a sale, a transfer is a plan that can wait, so it is
 // refused (ErrInsufficientStock) if it would take the source below zero.
 func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	return s.write(ctx, a, key, opSendTransfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
@@ -118,7 +118,7 @@ func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey
 // ReceiveTransfer receives a sent transfer: its goods arrive at the
 // destination.
 func (s *Service) ReceiveTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
-	if err := a.can(permManage); err != nil {
+	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
 	return s.write(ctx, a, key, opReceiveXfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
@@ -144,7 +144,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, a *Actor, key Idempotency
 // Transfer returns one transfer.
 func (s *Service) Transfer(ctx context.Context, a *Actor, id string) (*Transfer, error) {
 	var out *Transfer
-	err := s.view(ctx, a, permManage, func(tx Tx) error {
+	err := s.view(ctx, a, PermManage, func(tx Tx) error {
 		var err error
 		out, err = getTransfer(tx, a.BusinessID, id)
 		return err

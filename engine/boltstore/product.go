@@ -34,7 +34,7 @@ func (t *txn) PutProduct(p *engine.Product) error {
 		}
 	}
 	if id := t.get(bSKUs, key(p.BusinessID, p.SKU)); id != nil && string(id) != p.ID {
-		return &engine.Error{Code: engine.EINVALID, Field: "sku", Message: "SKU already in use"}
+		return engine.FieldError("sku", "is already used by another product")
 	}
 	if err := t.put(bSKUs, key(p.BusinessID, p.SKU), []byte(p.ID)); err != nil {
 		return err

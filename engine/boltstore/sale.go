@@ -47,7 +47,7 @@ func (t *txn) Sales(biz string, f engine.SaleFilter) ([]*engine.Sale, string, er
 	if f.Cursor != "" {
 		seq, err := strconv.ParseUint(f.Cursor, 10, 64)
 		if err != nil || seq == 0 {
-			return nil, "", &engine.Error{Code: engine.EINVALID, Field: "cursor", Message: "is not a cursor this server gave out"}
+			return nil, "", engine.FieldError("cursor", "is not a cursor this server gave out")
 		}
 		from = seqKey(p, seq)
 	}

@@ -286,7 +286,11 @@ func (s *Store) View(ctx context.Context, fn func(engine.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, false)) })
+	err := s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, false)) })
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return errClosed
+	}
+	return err
 }
 
 // Close stops accepting writes, finishes the queued ones, and closes the

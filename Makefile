@@ -1,0 +1,33 @@
+# posd — make run (build and serve on ./data), make test (everything).
+GO        ?= go
+BIN       := bin/posd
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DATA_DIR  ?= ./data
+LISTEN    ?= :8080
+FUZZTIME  ?= 10s
+
+.PHONY: build run test test-go test-fuzz lint clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
+
+run: build
+	$(BIN) serve --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+## test: everything CI runs.
+test: lint test-go test-fuzz
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzCreateSale$$' -fuzztime $(FUZZTIME) ./api/
+
+clean:
+	rm -rf bin

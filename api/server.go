@@ -1,0 +1,174 @@
+package api
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"posd/engine"
+)
+
+// Server is posd's HTTP handler.
+type Server struct {
+	svc     *engine.Service
+	log     *slog.Logger
+	router  *mux.Router
+	limiter *authLimiter
+	metrics *metrics
+	routes  []Route
+	// Now is the clock for rate limiting.
+	Now func() time.Time
+}
+
+// Options configure a Server.
+type Options struct {
+	Logger *slog.Logger
+	// Till serves the till page under /till/; nil leaves it out.
+	Till http.Handler
+}
+
+// Route describes one API route: what it needs and who may call it. The
+// table is exported so that tests can walk every route (role × tenant
+// matrices) and a new route cannot be forgotten.
+type Route struct {
+	Name   string
+	Method string
+	Path   string
+	// Perm is the permission the route needs; Public routes need no token.
+	Perm   engine.Permission
+	Public bool
+	handle func(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor)
+}
+
+// NewServer returns the handler for svc.
+func NewServer(svc *engine.Service, o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), Now: time.Now}
+	s.router.StrictSlash(false)
+	s.routes = routes()
+	api := s.router.PathPrefix("/api").Subrouter()
+	for _, rt := range s.routes {
+		api.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method).Name(rt.Name)
+	}
+	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, engine.Errorf(engine.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
+	})
+	api.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", s.allowed(r))
+		writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: engine.ENOTFOUND, Message: "this route does not take " + r.Method}})
+	})
+	if o.Till != nil {
+		s.router.PathPrefix("/till/").Handler(o.Till)
+		s.router.Handle("/till", http.RedirectHandler("/till/", http.StatusMovedPermanently))
+		s.router.Handle("/", http.RedirectHandler("/till/", http.StatusFound))
+	}
+	return s
+}
+
+// Routes returns the route table.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p)
+			s.writeError(w, r, engine.Errorf(engine.EINTERNAL, "panic"))
+		}
+	}()
+	s.router.ServeHTTP(w, r)
+}
+
+// allowed lists the methods the request's path does take.
+func (s *Server) allowed(r *http.Request) string {
+	var m []string
+	for _, rt := range s.routes {
+		rq := r.Clone(r.Context())
+		rq.Method = rt.Method
+		if mr := s.router.Get(rt.Name); mr != nil && mr.Match(rq, &mux.RouteMatch{}) {
+			m = append(m, rt.Method)
+		}
+	}
+	return strings.Join(m, ", ")
+}
+
+// wrap authenticates and authorises a request before its handler runs.
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.Public {
+			rt.handle(s, w, r, nil)
+			return
+		}
+		ip := clientIP(r)
+		if wait := s.limiter.blocked(ip, s.Now()); wait > 0 {
+			w.Header().Set("Retry-After", seconds(wait))
+			writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: ErrorDetail{Code: engine.ERATELIMITED,
+				Message: "too many requests with wrong tokens from this address; wait and retry"}})
+			s.metrics.refused(engine.ERATELIMITED)
+			return
+		}
+		secret, ok := bearer(r)
+		if !ok {
+			s.writeError(w, r, engine.Errorf(engine.EUNAUTHORIZED, "a token is needed: send Authorization: Bearer TOKEN"))
+			return
+		}
+		a, err := s.svc.Authenticate(r.Context(), secret)
+		if err != nil {
+			if engine.ErrorCode(err) == engine.EUNAUTHORIZED {
+				s.limiter.fail(ip, s.Now())
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		if err := a.Can(rt.Perm); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		rt.handle(s, w, r, a)
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Values("Authorization")
+	if len(h) != 1 {
+		return "", false
+	}
+	scheme, tok, ok := strings.Cut(h[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// HTTPServer returns an http.Server for h with the limits posd needs on a
+// LAN: slow or stuck clients cannot hold connections forever, and
+// oversized headers are refused.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"posd/api"
+	"posd/api/client"
+	"posd/engine"
+	"posd/engine/boltstore"
+)
+
+// testClock is a settable clock that moves forward on every read.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is a real posd API on a real listener, over a real store on disk.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	api    *api.Server
+	svc    *engine.Service
+	store  *boltstore.Store
+	clock  *testClock
+	owner  *client.Client
+	shop   *shopFixture
+	shopB  *shopFixture
+	closed bool
+}
+
+// shopFixture is a business with clients for each role and some objects.
+type shopFixture struct {
+	owner, manager, till, boundTill *client.Client
+	loc, loc2                       string
+	apple, cheese                   *engine.Product
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := engine.NewService(st)
+	clk := &testClock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	svc.Now = clk.Now
+	a := api.NewServer(svc, api.Options{})
+	srv := httptest.NewServer(a)
+	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
+	t.Cleanup(func() {
+		srv.Close()
+		st.Close()
+	})
+	e.shop = e.newShop("Shop A")
+	e.shopB = e.newShop("Shop B")
+	e.owner = e.shop.owner
+	return e
+}
+
+func (e *env) client(token string) *client.Client {
+	c := client.New(e.srv.URL, token)
+	c.Retry = &client.NoRetry
+	return c
+}
+
+func (e *env) newShop(name string) *shopFixture {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	_, loc, secret, err := e.svc.CreateBusiness(ctx, engine.BusinessInput{Name: name, Timezone: "Europe/Berlin", Currency: "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &shopFixture{owner: e.client(secret), loc: loc.ID}
+	l2, err := f.owner.CreateLocation(ctx, "", "Store room")
+	must(t, err)
+	f.loc2 = l2.ID
+	mk := func(role engine.Role, loc *string) *client.Client {
+		tok, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: role, Name: string(role), LocationID: loc})
+		must(t, err)
+		if tok.Secret == nil {
+			t.Fatal("first answer to POST /tokens has no token")
+		}
+		return e.client(*tok.Secret)
+	}
+	f.manager = mk(engine.RoleManager, nil)
+	f.till = mk(engine.RoleTill, nil)
+	f.boundTill = mk(engine.RoleTill, &f.loc)
+	rate := engine.TaxRate(2000)
+	f.apple, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "APPLE", Name: "Apple", Price: 150, TaxRate: &rate})
+	must(t, err)
+	f.cheese, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "CHEESE", Name: "Cheese", Price: 1999})
+	must(t, err)
+	return f
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *shopFixture) saleRequest(qty string) client.SaleRequest {
+	q, _ := engine.ParseQuantity(qty)
+	return client.SaleRequest{LocationID: f.loc, Items: []client.SaleLine{{ProductID: f.apple.ID, Quantity: q}},
+		Payments: []engine.Payment{{Method: "cash", Amount: 100000}}}
+}
+
+// countSales returns how many sales the business holds.
+func countSales(t *testing.T, c *client.Client) int {
+	t.Helper()
+	all, err := c.AllSales(context.Background())
+	must(t, err)
+	return len(all)
+}
+
+// raw sends a request by hand, for what the typed client cannot express.
+func (e *env) raw(method, path, token, key, contentType, body string, hdr ...string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, stringsReader(body))
+	must(e.t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	must(e.t, err)
+	defer res.Body.Close()
+	b := readAll(e.t, res)
+	return res, b
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"posd/api/client"
+	"posd/engine"
+)
+
+var posdBin string
+
+// TestMain builds the real binary once; the tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "posd-bin")
+	if err != nil {
+		panic(err)
+	}
+	posdBin = filepath.Join(dir, "posd")
+	if out, err := exec.Command("go", "build", "-o", posdBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func posd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(posdBin, args...)
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return so.String(), se.String(), code
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestInitJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	out, errOut, code := posd(t, "init", "--data-dir", dir, "--business", "Corner Shop", "--timezone", "Europe/Vienna", "--currency", "chf", "--json")
+	if code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 3 {
+		t.Fatalf("init --json printed %q", out)
+	}
+	tok, _ := v["ownerToken"].(string)
+	if v["businessId"] == nil || v["locationId"] == nil || !strings.HasPrefix(tok, "posd_") {
+		t.Errorf("init --json: %v", v)
+	}
+	// Again on the same dir: another business.
+	out2, _, code := posd(t, "init", "--data-dir", dir, "--json")
+	var v2 map[string]any
+	json.Unmarshal([]byte(out2), &v2)
+	if code != 0 || v2["businessId"] == v["businessId"] {
+		t.Errorf("second init: %d %v", code, v2)
+	}
+	// Bad input: one clear line, non-zero.
+	_, errOut, code = posd(t, "init", "--data-dir", dir, "--timezone", "Mars/Olympus")
+	if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "timezone") {
+		t.Errorf("bad timezone: %d %q", code, errOut)
+	}
+	_, errOut, code = posd(t, "frobnicate")
+	if code == 0 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+	out, _, code = posd(t, "help")
+	if code != 0 || !strings.Contains(out, "serve") {
+		t.Errorf("help: %d %q", code, out)
+	}
+	out, _, code = posd(t, "version")
+	if code != 0 || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	_, errOut, code = posd(t, "serve", "-h")
+	if code != 0 || !strings.Contains(errOut, "--data-dir") && !strings.Contains(errOut, "-data-dir") {
+		t.Errorf("serve -h: %d %q", code, errOut)
+	}
+}
+
+// server is a running posd serve process.
+type server struct {
+	cmd    *exec.Cmd
+	addr   string
+	stdout *bufio.Reader
+	token  string
+	lines  []string
+}
+
+func startServe(t *testing.T, dir string) *server {
+	t.Helper()
+	addr := freePort(t)
+	cmd := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, addr: addr, stdout: bufio.NewReader(stdout)}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	tokRE := regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		line, err := s.stdout.ReadString('\n')
+		s.lines = append(s.lines, line)
+		if m := tokRE.FindString(line); m != "" {
+			s.token = m
+		}
+		if strings.HasPrefix(line, "Till: http://") {
+			break
+		}
+		if err != nil {
+			t.Fatalf("serve output ended: %q", s.lines)
+		}
+	}
+	for time.Now().Before(deadline) {
+		if res, err := http.Get("http://" + addr + "/api/health"); err == nil {
+			res.Body.Close()
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("serve did not answer")
+	return nil
+}
+
+// TestServeLifecycle: serve on an empty dir initialises and prints the
+// owner token and the till URL; a second process fails fast with a clear
+// message; SIGTERM finishes in-flight work and exits 0 within 10 s; the
+// sale is still there after a restart.
+func TestServeLifecycle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServe(t, dir)
+	if s.token == "" {
+		t.Fatalf("no owner token printed: %q", s.lines)
+	}
+	if !strings.Contains(strings.Join(s.lines, ""), "/till/") {
+		t.Errorf("no till URL printed: %q", s.lines)
+	}
+	ctx := context.Background()
+	c := client.New("http://"+s.addr, s.token)
+	locs, err := c.Locations(ctx)
+	if err != nil || len(locs) != 1 || locs[0].Name != "Main" {
+		t.Fatalf("locations: %v %v", locs, err)
+	}
+	p, err := c.CreateProduct(ctx, "", client.ProductRequest{SKU: "A", Name: "A", Price: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sale, err := c.CreateSale(ctx, "k1", client.SaleRequest{LocationID: locs[0].ID, Items: []client.SaleLine{{ProductID: p.ID, Quantity: engine.Q(1)}}, Payments: []engine.Payment{{Method: "cash", Amount: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^INV-\d{6}-0001$`).MatchString(sale.InvoiceNumber) {
+		t.Errorf("number: %s", sale.InvoiceNumber)
+	}
+
+	start := time.Now()
+	_, errOut, code := posd(t, "serve", "--data-dir", dir, "--listen", freePort(t))
+	if code == 0 || !strings.Contains(errOut, "already running") || time.Since(start) > 5*time.Second {
+		t.Errorf("second serve: code %d after %v: %q", code, time.Since(start), errOut)
+	}
+
+	start = time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	err = s.cmd.Wait()
+	if err != nil || time.Since(start) > 10*time.Second {
+		t.Errorf("SIGTERM: %v after %v", err, time.Since(start))
+	}
+
+	s2 := startServe(t, dir)
+	if s2.token != "" {
+		t.Error("restart printed a new owner token")
+	}
+	c = client.New("http://"+s2.addr, s.token)
+	got, err := c.Sale(ctx, sale.ID)
+	if err != nil || got.InvoiceNumber != sale.InvoiceNumber {
+		t.Errorf("after restart: %v %v", got, err)
+	}
+	replay, err := c.Do(ctx, "POST", "/api/sales", "k1", client.SaleRequest{LocationID: locs[0].ID, Items: []client.SaleLine{{ProductID: p.ID, Quantity: engine.Q(1)}}, Payments: []engine.Payment{{Method: "cash", Amount: 100}}})
+	if err != nil || !replay.Replayed {
+		t.Errorf("replay after restart: %v", err)
+	}
+}
+
+func TestTokenRecovery(t *testing.T) {
+	dir := t.TempDir()
+	if _, e, code := posd(t, "init", "--data-dir", dir); code != 0 {
+		t.Fatal(e)
+	}
+	out, errOut, code := posd(t, "token", "--data-dir", dir)
+	if code != 0 || !regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`).MatchString(out) {
+		t.Fatalf("token: %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = posd(t, "token", "--data-dir", filepath.Join(dir, "nope"))
+	if code == 0 || !strings.Contains(errOut, "no posd database") {
+		t.Errorf("token on empty dir: %d %q", code, errOut)
+	}
+}
