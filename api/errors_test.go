@@ -3,7 +3,10 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"posd/api"
 	"strings"
 	"testing"
 
@@ -147,5 +150,29 @@ func TestUnavailableWhenStoreClosed(t *testing.T) {
 		if code := errorShape(t, b); code != engine.EUNAVAILABLE {
 			t.Errorf("code: %s", code)
 		}
+	}
+}
+
+// failingStore answers every read with an error that is not the engine's:
+// a storage fault the API must not leak.
+type failingStore struct{ engine.Store }
+
+func (failingStore) View(context.Context, func(engine.Tx) error) error {
+	return fmt.Errorf("boltstore: page 4711 checksum mismatch at /secret/path")
+}
+
+// TestInternalError: an unexpected failure is a 500 in the contract's
+// shape, with a generic message and no detail.
+func TestInternalError(t *testing.T) {
+	e := newEnv(t)
+	srv := newTestServer(t, api.NewServer(engine.NewService(failingStore{e.store}), api.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	req, _ := http.NewRequest("GET", srv.URL+"/api/products", nil)
+	req.Header.Set("Authorization", "Bearer "+e.ownerToken())
+	res, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer res.Body.Close()
+	b := readAll(t, res)
+	if res.StatusCode != 500 || errorShape(t, b) != engine.EINTERNAL || strings.Contains(string(b), "secret") || strings.Contains(string(b), "4711") {
+		t.Errorf("internal error: %d %s", res.StatusCode, b)
 	}
 }

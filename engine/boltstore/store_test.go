@@ -1,8 +1,12 @@
 package boltstore_test
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"posd/engine"
 	"posd/engine/boltstore"
@@ -20,4 +24,33 @@ func mustOpen(tb testing.TB) *boltstore.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) engine.Store { return mustOpen(t) })
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posd.db")
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.DB().Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("99")) })
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boltstore.Open(path, boltstore.Options{}); !errors.Is(err, boltstore.ErrNewerSchema) {
+		t.Errorf("open newer schema: got %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestSecondOpenFailsFast(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posd.db")
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = boltstore.Open(path, boltstore.Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, boltstore.ErrLocked) {
+		t.Errorf("second open: got %v, want ErrLocked", err)
+	}
 }
