@@ -6,10 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"posd/api"
 	"strings"
 	"testing"
 
+	"posd/api"
 	"posd/api/client"
 	"posd/engine"
 )
