@@ -110,7 +110,11 @@ func TestControlNeedsPrivileges(t *testing.T) {
 func TestStopWithinTimeout(t *testing.T) {
 	var log strings.Builder
 	p := &program{c: linux, log: &log, timeout: 5 * time.Second, done: make(chan struct{}),
-		fn: func(ctx context.Context, w io.Writer) error { <-ctx.Done(); time.Sleep(20 * time.Millisecond); return nil }}
+		fn: func(ctx context.Context, w io.Writer) error {
+			<-ctx.Done()
+			time.Sleep(20 * time.Millisecond)
+			return nil
+		}}
 	if err := p.Start(nil); err != nil {
 		t.Fatal(err)
 	}
