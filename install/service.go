@@ -124,6 +124,9 @@ type RunFunc func(ctx context.Context, log io.Writer) error
 // waits up to stopTimeout for it. When fn fails on its own, Run returns its
 // error, so that the process exits non-zero and the manager restarts it.
 func Run(c Config, fn RunFunc, stopTimeout time.Duration) error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("install: data directory: %v", err)
+	}
 	logFile, err := OpenRotating(c.LogFile(), 10<<20, 5)
 	if err != nil {
 		return fmt.Errorf("install: log file: %v", err)
