@@ -8,7 +8,7 @@ DATA_DIR  ?= ./data
 LISTEN    ?= :8080
 FUZZTIME  ?= 10s
 
-.PHONY: build run test test-go test-fuzz lint clean
+.PHONY: build run test test-go test-fuzz lint clean measure-backup
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -28,6 +28,15 @@ test-go:
 
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateSale$$' -fuzztime $(FUZZTIME) ./api/
+
+## measure-backup: how long backup and verify take on a database of SALES
+## sales, and the write latency during a backup under load (slow, not in
+## make test). The database is kept in MEASURE_DIR for reruns.
+SALES       ?= 1000000
+MEASURE_DIR ?= /tmp/posd-measure-$(SALES)
+measure-backup:
+	mkdir -p $(MEASURE_DIR)
+	POSD_MEASURE_SALES=$(SALES) POSD_MEASURE_DIR=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureBackup$$' -v -timeout 3h ./cmd/posd/
 
 clean:
 	rm -rf bin
