@@ -59,6 +59,11 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "posd service (%s): %s\n", install.Platform(), st)
 		return nil
 	case "install":
+		// Without the rights, Control says so; creating the folder first
+		// would only fail with a less helpful message.
+		if !install.Privileged() {
+			break
+		}
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("cannot create the data directory %s: %v", cfg.DataDir, err)
 		}
