@@ -111,7 +111,7 @@ func (c Config) Take(ctx context.Context, src Source, out string, automatic bool
 	}
 	created := c.now()
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(SyncWriter(tmp), h), 1<<20)
 	n, err := src(ctx, bw)
 	if err == nil {
 		err = bw.Flush()

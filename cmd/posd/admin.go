@@ -122,7 +122,7 @@ func (a *adminServer) backup(w http.ResponseWriter, r *http.Request) {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(backup.SyncWriter(tmp), h), 1<<20)
 	start := time.Now()
 	n, err := a.snap.Snapshot(r.Context(), bw)
 	if err == nil {

@@ -29,6 +29,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "" {
 		return usageError{"--out FILE is required"}
 	}
+	if st, err := os.Stat(*out); err == nil && st.IsDir() {
+		return usageError{fmt.Sprintf("--out %s is a folder; give a file name in it, e.g. %s", *out, filepath.Join(*out, "posd-"+time.Now().Format("2006-01-02")+".db"))}
+	}
 	src, how, closeSrc, err := snapshotSource(*dir)
 	if err != nil {
 		return err

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -58,15 +61,34 @@ func TestMeasureBackup(t *testing.T) {
 		t.Logf("posd %v: %v\n%s", args, d.Round(time.Millisecond), stdout)
 		return d
 	}
-	offline := filepath.Join(out, "offline.db")
-	timed("backup", "--data-dir", dir, "--out", offline)
-	timed("verify", offline)
-	os.Remove(offline)
+	if os.Getenv("POSD_MEASURE_ONLINE_ONLY") == "" {
+		offline := filepath.Join(out, "offline.db")
+		timed("backup", "--data-dir", dir, "--out", offline)
+		timed("verify", offline)
+		os.Remove(offline)
+	}
 
 	// Under load: tills sell through the API while posd backup runs
-	// through the running posd.
-	s := startServe(t, dir)
-	c := client.New("http://"+s.addr, token)
+	// through the running posd. serve's log goes to a file, for the time
+	// the snapshot itself took.
+	addr := freePort(t)
+	logPath := filepath.Join(out, "serve.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr, "--backup-every", "0")
+	srv.Stdout, srv.Stderr = io.Discard, logFile
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	c := client.New("http://"+addr, token)
+	for deadline := time.Now().Add(30 * time.Second); c.Health(ctx) != nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not answer")
+		}
+	}
 	c.Retry = &client.NoRetry
 	req := saleRequestFor(t, c)
 	type sample struct {
@@ -109,8 +131,20 @@ func TestMeasureBackup(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	s.cmd.Wait()
+	srv.Process.Signal(syscall.SIGTERM)
+	srv.Wait()
+	logFile.Close()
+	if b, err := os.ReadFile(logPath); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "snapshot") {
+				t.Logf("serve: %s", line)
+			}
+		}
+	}
+	slices.SortFunc(samples, func(a, b sample) int { return int(b.dur - a.dur) })
+	for _, x := range samples[:min(5, len(samples))] {
+		t.Logf("slow sale: %v, started %v after the backup began", x.dur.Round(time.Millisecond), x.at.Sub(bStart).Round(time.Millisecond))
+	}
 
 	stats := func(name string, from, to time.Time) {
 		var ds []time.Duration
