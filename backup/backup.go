@@ -198,6 +198,7 @@ func hashFile(path string) (string, int64, error) {
 	if err != nil {
 		return "", n, err
 	}
+	dropCache(f, n)
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 

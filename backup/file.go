@@ -58,7 +58,8 @@ func copyFileSync(src, dst string) (string, error) {
 // syncChunk is how much a large copy writes between two fsyncs.
 const syncChunk = 32 << 20
 
-// SyncWriter writes to f and fsyncs it every 32 MiB. A multi-gigabyte
+// SyncWriter writes to f and fsyncs it every 32 MiB, then lets the page
+// cache drop what it synced. A multi-gigabyte
 // copy left to the page cache would fill it with dirty pages, and on many
 // file systems (ext4 in ordered mode) the next commit's fsync of the live
 // database then waits for all of them to reach the disk: sales would stall
@@ -66,16 +67,19 @@ const syncChunk = 32 << 20
 func SyncWriter(f *os.File) io.Writer { return &syncWriter{f: f} }
 
 type syncWriter struct {
-	f       *os.File
-	pending int64
+	f              *os.File
+	pending, total int64
 }
 
 func (w *syncWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.pending += int64(n)
+	w.total += int64(n)
 	if err == nil && w.pending >= syncChunk {
 		w.pending = 0
-		err = w.f.Sync()
+		if err = w.f.Sync(); err == nil {
+			dropCache(w.f, w.total)
+		}
 	}
 	return n, err
 }
