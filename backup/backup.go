@@ -137,6 +137,12 @@ func (c Config) Take(ctx context.Context, src Source, out string, automatic bool
 	if err != nil {
 		return nil, err
 	}
+	// Verified: the copy's pages need not stay in the page cache, where
+	// they would push out the live database's.
+	if f, err := os.Open(tmpName); err == nil {
+		dropCache(f, n)
+		f.Close()
+	}
 	m := &Manifest{Format: Format, FormatVersion: FormatVersion, SchemaVersion: schema, CreatedAt: created.Truncate(time.Second),
 		Automatic: automatic, PosdVersion: c.Version, File: filepath.Base(out), Size: n, SHA256: sum, Businesses: figures}
 	if err := writeFileSync(ManifestPath(tmpName), m); err != nil {
@@ -198,7 +204,6 @@ func hashFile(path string) (string, int64, error) {
 	if err != nil {
 		return "", n, err
 	}
-	dropCache(f, n)
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 

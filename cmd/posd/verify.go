@@ -78,7 +78,7 @@ func verifyDataDir(ctx context.Context, dir string, stdout io.Writer) (*backup.R
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	fmt.Fprintf(stdout, "posd is running on %s: checking a snapshot taken through it.\n", abs)
-	bw := bufio.NewWriterSize(tmp, 1<<20)
+	bw := bufio.NewWriterSize(backup.SyncWriter(tmp), 1<<20)
 	if _, err := src(ctx, bw); err != nil {
 		return nil, err
 	}
