@@ -239,7 +239,8 @@ export class PosdClient extends EventTarget {
       if (this.status === 'online' || this.status === 'unknown') this.drain();
       else this._post({ type: 'deferred', keys: m.keys || [], status: this.status });
     } else if (m.type === 'settled') {
-      this._resolve(m.key, m.outcome);
+      this._resolve(m.key, this._outcome(m.entry));
+      this.dispatchEvent(new CustomEvent('settled', { detail: { entry: m.entry } }));
       this._emitQueue();
     } else if (m.type === 'deferred') {
       for (const k of m.keys) this._resolve(k, { state: 'queued', key: k });
@@ -370,10 +371,10 @@ export class PosdClient extends EventTarget {
    * intent stores a write in the outbox with a new idempotency key and
    * returns the entry. Nothing is sent yet: submit(entry.key) does it.
    * meta is kept with the entry for the caller (e.g. the cart, for a
-   * provisional receipt).
+   * provisional receipt). A caller that must remember the key before it
+   * is stored (a cart saved elsewhere) passes its own from newKey().
    */
-  async intent(method, path, body, meta = {}) {
-    const key = newKey();
+  async intent(method, path, body, meta = {}, key = newKey()) {
     const entry = { key, seq: this.now() * 1000 + (this.seq++ % 1000), method, path, body, meta, state: 'queued', createdAt: new Date(this.now()).toISOString(), attempts: 0 };
     await this.outbox.add(entry);
     this._post({ type: 'queue' });
@@ -507,10 +508,15 @@ export class PosdClient extends EventTarget {
       }
       const outcome = this._outcome(settled);
       this._resolve(e.key, outcome);
-      this._post({ type: 'settled', key: e.key, outcome });
+      this._post({ type: 'settled', key: e.key, entry: settled });
       this.dispatchEvent(new CustomEvent('settled', { detail: { entry: settled } }));
       this._emitQueue();
     }
+  }
+
+  /** entry returns one stored intent, or undefined. */
+  entry(key) {
+    return this.outbox.get(key);
   }
 
   /** entries lists the outbox (all states, or one), oldest first. */
