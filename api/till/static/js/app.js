@@ -221,6 +221,7 @@ function onStatus(status) {
   S.status = status;
   V.connection(status, S.counts);
   if (status === 'online') {
+    $('toast').hidden = true; // a "cannot be reached" notice is over
     refreshProducts(false);
     if (document.body.dataset.view === 'sales') drawSales();
   }
@@ -654,8 +655,15 @@ function wire() {
   for (const m of ['cash', 'card', 'split']) $(`pay-${m}`).addEventListener('click', () => setMethod(m));
   $('cash-given').addEventListener('change', onAmount('cashGiven'));
   $('card-amount').addEventListener('change', onAmount('cardAmount'));
-  $('cash-given').addEventListener('keydown', (e) => e.key === 'Enter' && (onAmount('cashGiven')(e), $('complete').focus()));
-  $('card-amount').addEventListener('keydown', (e) => e.key === 'Enter' && (onAmount('cardAmount')(e), $('cash-given').focus()));
+  // Enter in an amount moves on (and does not press the button it moves to).
+  const next = (which, to) => (e) => {
+    if (e.key !== 'Enter' || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    onAmount(which)(e);
+    $(to).focus();
+  };
+  $('cash-given').addEventListener('keydown', next('cashGiven', 'complete'));
+  $('card-amount').addEventListener('keydown', next('cardAmount', 'cash-given'));
   $('complete').addEventListener('click', completeSale);
   $('new-sale').addEventListener('click', newSale);
   $('print').addEventListener('click', () => window.print());
