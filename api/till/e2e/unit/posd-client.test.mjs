@@ -288,3 +288,16 @@ test('PosdClient over IdbOutbox: a queued sale is sent by a new client (a reload
   assert.equal(out.entry.answer.body.invoiceNumber, 'INV-202611-0007');
   second.c.close();
 });
+
+test('a queue left by another business is kept but not sent with this token', async () => {
+  const outbox = new MemoryOutbox();
+  await outbox.add({ key: 'other', scope: 'B2', seq: 1, method: 'POST', path: '/api/sales', body: sale, state: 'queued' });
+  const log = [];
+  const c = new PosdClient({ baseURL: 'http://posd.test', token: 't', scope: 'B1', outbox, fetch: fakeFetch([created(1)], log), sleep: async () => {}, locks: null, localStorage: null, BroadcastChannel: null, navigator: null, probeMs: 3600e3, retryProbeMs: 3600e3 });
+  clients.push(c);
+  await c.open();
+  const out = await c.post('/api/sales', sale);
+  assert.equal(out.state, 'done');
+  assert.equal(log.length, 1, 'only this business’s sale was sent');
+  assert.equal((await outbox.get('other')).state, 'queued');
+});

@@ -137,7 +137,7 @@ async function startSession() {
   S.money = new Money(S.me.business.currency);
   $('shop-name').textContent = S.me.business.name;
   if (S.client) S.client.close();
-  const c = new PosdClient({ token: S.token });
+  const c = new PosdClient({ token: S.token, scope: S.me.business.id });
   S.client = c;
   c.addEventListener('status', (e) => onStatus(e.detail.status));
   c.addEventListener('queue', (e) => {

@@ -133,6 +133,7 @@ export class PosdClient extends EventTarget {
    * @param {object} o
    * @param {string} [o.baseURL] posd's address; "" on pages posd serves
    * @param {string} o.token the till's bearer token
+   * @param {string} [o.scope] whose writes (e.g. the business ID); others' queued ones are not sent
    * @param {object} [o.outbox] an IdbOutbox (default) or MemoryOutbox
    * @param {Function} [o.fetch] @param {Function} [o.sleep] @param {Function} [o.now]
    * @param {Function} [o.random] @param {object} [o.policy] retry policy
@@ -147,6 +148,10 @@ export class PosdClient extends EventTarget {
     const g = globalThis;
     this.baseURL = (o.baseURL || '').replace(/\/$/, '');
     this.token = o.token;
+    // scope names whose writes these are (the till uses its business ID):
+    // a queue left by another sign-in is kept but never sent with this
+    // token, since an idempotency key means nothing in another business.
+    this.scope = o.scope || null;
     this.outbox = o.outbox || new IdbOutbox();
     this.fetch = o.fetch || ((...a) => g.fetch(...a));
     this.now = o.now || (() => Date.now());
@@ -288,6 +293,9 @@ export class PosdClient extends EventTarget {
     } else {
       const res = await this._attempt('GET', '/api/health', null, null, Math.min(5000, this.policy.attemptTimeoutMs));
       this._setStatus(res && res.status === 200 ? 'online' : 'unreachable');
+      // Whatever is still queued (an answer that could not be stored, a
+      // kick that came while busy) goes out with the next good probe.
+      if (this.status === 'online' && this._isSender() && !this.stoppedBy401) this.drain();
     }
     if (!this.closed) this.probeTimer = this.timers.setTimeout(() => this.probe(), this.status === 'online' ? this.probeMs : this.retryProbeMs);
   }
@@ -375,7 +383,7 @@ export class PosdClient extends EventTarget {
    * is stored (a cart saved elsewhere) passes its own from newKey().
    */
   async intent(method, path, body, meta = {}, key = newKey()) {
-    const entry = { key, seq: this.now() * 1000 + (this.seq++ % 1000), method, path, body, meta, state: 'queued', createdAt: new Date(this.now()).toISOString(), attempts: 0 };
+    const entry = { key, scope: this.scope, seq: this.now() * 1000 + (this.seq++ % 1000), method, path, body, meta, state: 'queued', createdAt: new Date(this.now()).toISOString(), attempts: 0 };
     await this.outbox.add(entry);
     this._post({ type: 'queue' });
     this._emitQueue();
@@ -483,7 +491,7 @@ export class PosdClient extends EventTarget {
   async _drainOnce() {
     for (;;) {
       if (this.closed || !this._isSender()) return false;
-      const [e] = await this.outbox.list('queued');
+      const [e] = (await this.outbox.list('queued')).filter((q) => !q.scope || !this.scope || q.scope === this.scope);
       if (!e) return true;
       const r = await this.request(e.method, e.path, { key: e.key, body: e.body, onAttempt: (n) => this.dispatchEvent(new CustomEvent('attempt', { detail: { key: e.key, attempt: n } })) });
       if (r.verdict === 'retry' || r.verdict === 'unauthorized') {
