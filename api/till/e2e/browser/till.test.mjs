@@ -38,7 +38,7 @@ test('1. ten rapid clicks on Complete sale make exactly one sale', async (t) => 
   const page = await env.open();
   await signIn(page, env.tillToken);
   await ring(page, APPLE);
-  env.proxy.delayPostMs = 1500; // the sale is in flight while the clicks land
+  env.proxy.delayPostMs = 4000; // the sale is in flight while the clicks land
   const box = await page.locator('#complete').boundingBox();
   const x = box.x + box.width / 2;
   const y = box.y + box.height / 2;
