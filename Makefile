@@ -33,7 +33,7 @@ test-fuzz:
 ## in Debian's Chromium against a real posd; installs chromium only if absent.
 TILL_E2E := api/till/e2e
 test-browser:
-	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	cd $(TILL_E2E) && npm ci --no-audit --no-fund --loglevel=error
 	cd $(TILL_E2E) && node --test unit/
 	cd $(TILL_E2E) && node --test --test-concurrency=1 browser/
