@@ -8,7 +8,7 @@ DATA_DIR  ?= ./data
 LISTEN    ?= :8080
 FUZZTIME  ?= 10s
 
-.PHONY: build run test test-go test-fuzz lint clean measure-backup
+.PHONY: build run test test-go test-fuzz test-browser lint clean measure-backup
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -17,7 +17,7 @@ run: build
 	$(BIN) serve --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 ## test: everything CI runs.
-test: lint test-go test-fuzz
+test: lint test-go test-fuzz test-browser
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -28,6 +28,15 @@ test-go:
 
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateSale$$' -fuzztime $(FUZZTIME) ./api/
+
+## test-browser: the till's JS unit tests (node --test) and its browser tests
+## in Debian's Chromium against a real posd; installs chromium only if absent.
+TILL_E2E := api/till/e2e
+test-browser:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	cd $(TILL_E2E) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(TILL_E2E) && node --test unit/
+	cd $(TILL_E2E) && node --test --test-concurrency=1 browser/
 
 ## measure-backup: how long backup and verify take on a database of SALES
 ## sales, and the write latency during a backup under load (slow, not in

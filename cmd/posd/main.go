@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	_ "time/tzdata" // time zones on machines without a zone database (Windows)
@@ -94,28 +95,40 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// newFlags returns a flag set that prints its usage to stderr and returns
-// errors instead of exiting.
+// newFlags returns a flag set that returns errors instead of exiting and
+// prints nothing itself: parse turns a mistake into one line, and -h into
+// the usage on stdout.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("posd "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: posd %s %s\n\n", name, synopsis)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usages[fs] = "Usage: posd " + name + " " + synopsis
 	return fs
 }
 
-// parse parses args, turning flag errors into usage errors.
+// usages holds each flag set's synopsis for printUsage.
+var usages = map[*flag.FlagSet]string{}
+
+// printUsage writes a flag set's synopsis and flags to w.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "%s\n\n", usages[fs])
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parse parses args, turning flag errors into one-line usage errors and -h
+// into the usage on stdout.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, os.Stdout)
 			return err
 		}
-		return usageError{err.Error()}
+		return usageError{err.Error() + " (see posd " + strings.TrimPrefix(fs.Name(), "posd ") + " -h)"}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return usageError{fmt.Sprintf("unexpected argument %q (see posd %s -h)", fs.Arg(0), strings.TrimPrefix(fs.Name(), "posd "))}
 	}
 	return nil
 }

@@ -101,9 +101,13 @@ func TestInitJSON(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "go1.") {
 		t.Errorf("version: %d %q", code, out)
 	}
-	_, errOut, code = posd(t, "serve", "-h")
-	if code != 0 || !strings.Contains(errOut, "--data-dir") && !strings.Contains(errOut, "-data-dir") {
-		t.Errorf("serve -h: %d %q", code, errOut)
+	out, _, code = posd(t, "serve", "-h")
+	if code != 0 || !strings.Contains(out, "-data-dir") || !strings.Contains(out, "Usage: posd serve") {
+		t.Errorf("serve -h: %d %q", code, out)
+	}
+	_, errOut, code = posd(t, "serve", "--no-such-flag")
+	if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "no-such-flag") {
+		t.Errorf("bad flag: %d %q", code, errOut)
 	}
 }
 

@@ -1,0 +1,166 @@
+// sales.js — looking back: the recent-sales list, refunds of a recent sale,
+// and the queue view with the sales posd refused (parked).
+import { parseQty, qtyJSON } from './money.js';
+import { newKey } from './posd-client.js';
+import * as V from './views.js';
+import { S, readJSON, writeJSON, tillRef, fmtTime, explain } from './state.js';
+
+const $ = V.$;
+
+export async function drawSales() {
+  if (!S.client) return;
+  const all = await S.client.entries();
+  const refs = new Map(all.filter((e) => e.state === 'done' && e.meta && e.meta.kind === 'sale').map((e) => [e.answer.body.id, e.meta.ref]));
+  const local = all.filter((e) => e.meta && e.meta.kind === 'sale' && e.state !== 'done').reverse();
+  let remote = readJSON('posd.sales') || [];
+  const note = $('sales-note');
+  note.hidden = true;
+  try {
+    const q = new URLSearchParams({ order: 'newest', limit: '20', locationId: S.location.id });
+    remote = (await S.client.get(`/api/sales?${q}`)).sales;
+    writeJSON('posd.sales', remote);
+  } catch (e) {
+    note.hidden = false;
+    note.textContent = `posd cannot be reached: this is the list as it was last seen. ${e.code === 'unreachable' ? '' : explain(e)}`;
+  }
+  V.sales(local, remote.map((s) => ({ ...s, ref: refs.get(s.id) })), S.money, fmtTime, openRefund);
+}
+
+export async function showSales() {
+  if (S.submitting) return;
+  V.show('sales');
+  await drawSales();
+  const first = $('sales-list').querySelector('button');
+  if (first) first.focus();
+}
+
+export async function openRefund(sale) {
+  try {
+    sale = await S.client.get(`/api/sales/${encodeURIComponent(sale.id)}`);
+  } catch {
+    /* refund from the list's copy; posd checks the quantities */
+  }
+  S.refundSale = sale;
+  S.refundKey = null;
+  V.refund(sale, [], S.money);
+  V.setError('refund-error', '');
+  $('refund-done').hidden = true;
+  $('refund-submit').disabled = false;
+  drawRefundTotal();
+  V.show('refund');
+  const first = $('refund-lines').querySelector('input:not([disabled])');
+  if (first) first.focus();
+}
+
+/** refundPlan reads the form: posd's request (one line per product) and the amount to hand back, worked out as posd does. */
+function refundPlan() {
+  const sale = S.refundSale;
+  const want = new Map();
+  let bad = false;
+  for (const input of $('refund-lines').querySelectorAll('input')) {
+    const v = input.value.trim();
+    if (v === '' || v === '0') continue;
+    const q = parseQty(v);
+    if (q === null) {
+      bad = true;
+      continue;
+    }
+    const l = sale.items[Number(input.dataset.index)];
+    want.set(l.productId, (want.get(l.productId) || 0) + q);
+  }
+  let total = 0;
+  for (const [pid, q] of want) {
+    let left = q;
+    for (const l of sale.items) {
+      if (l.productId !== pid || left === 0) continue;
+      const qty = Math.round(l.quantity * 1000);
+      const done = Math.round((l.refundedQuantity || 0) * 1000);
+      const take = Math.min(left, qty - done);
+      if (take <= 0) continue;
+      const after = Number((BigInt(l.lineTotal) * BigInt(done + take) * 2n + BigInt(qty)) / (2n * BigInt(qty)));
+      total += after - (l.refundedAmount || 0);
+      left -= take;
+    }
+  }
+  const items = [...want].map(([productId, q]) => ({ productId, quantity: qtyJSON(q) }));
+  return { bad, items, total, body: { items, restock: $('refund-restock').checked } };
+}
+
+export function drawRefundTotal() {
+  const p = refundPlan();
+  $('refund-total').textContent = S.money.format(p.total);
+  S.refundKey = null; // a changed refund is a new intent
+}
+
+export async function submitRefund() {
+  const btn = $('refund-submit');
+  if (btn.classList.contains('busy')) return;
+  const plan = refundPlan();
+  if (plan.bad) return V.setError('refund-error', 'Type quantities like 1 or 0.25 (at most 3 decimals).');
+  if (!plan.items.length) return V.setError('refund-error', 'Type how much of which item comes back.');
+  V.setError('refund-error', '');
+  btn.disabled = true;
+  V.busy(btn, true, 'Sending refund…');
+  try {
+    if (!S.refundKey) {
+      S.refundKey = newKey();
+      const sale = S.refundSale;
+      await S.client.intent('POST', `/api/sales/${encodeURIComponent(sale.id)}/refund`, plan.body, { kind: 'refund', ref: tillRef(S.refundKey), total: plan.total, sale: sale.invoiceNumber, createdAt: new Date().toISOString() }, S.refundKey);
+    }
+    const out = await S.client.submit(S.refundKey);
+    if (out.state === 'parked') {
+      S.refundKey = null;
+      V.setError('refund-error', explain(out.entry));
+      btn.disabled = false;
+      return;
+    }
+    const done = $('refund-done');
+    done.hidden = false;
+    if (out.state === 'done') {
+      const r = out.entry.answer.body;
+      done.textContent = `Refund ${r.returnNumber} recorded. Hand back ${S.money.format(r.total)}.`;
+    } else {
+      done.textContent = `posd cannot be reached: the refund (till ref ${tillRef(S.refundKey)}) is kept and sent by itself. Hand back ${S.money.format(plan.total)}.`;
+    }
+    $('refund-cancel').focus();
+  } catch (e) {
+    V.setError('refund-error', `The till could not store the refund (${e.message}). Try again.`);
+    btn.disabled = false;
+  } finally {
+    V.busy(btn, false, 'Refund');
+  }
+}
+
+/* ---------- the queue ---------- */
+
+export async function drawQueue() {
+  const all = await S.client.entries();
+  V.queue(
+    all.filter((e) => e.state === 'queued'),
+    all.filter((e) => e.state === 'parked'),
+    S.money,
+    fmtTime,
+    explain,
+    async (e) => {
+      if (!confirm('Dismiss this refused entry? Export it first if the manager still needs it.')) return;
+      await S.client.dismiss(e.key);
+      drawQueue();
+    },
+  );
+}
+
+export async function showQueue() {
+  if (!S.client || S.submitting) return;
+  V.show('queue');
+  await drawQueue();
+}
+
+export async function exportParked() {
+  const text = await S.client.exportParked();
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = V.el('a', { href: url, download: `posd-refused-${new Date().toISOString().replace(/[:.]/g, '-')}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,0 +1,194 @@
+// views.js — what the cashier sees: small functions that draw one part of
+// the page from plain data. They hold no state; app.js owns it.
+import { lineAmount, qtyText } from './money.js';
+
+export const $ = (id) => document.getElementById(id);
+
+/** el builds an element: el('td', {class: 'num'}, 'text', child…). */
+export function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'class') e.className = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
+  return e;
+}
+
+const VIEWS = ['signin', 'location', 'sell', 'receipt', 'sales', 'refund', 'queue'];
+
+/** show makes one view visible. */
+export function show(name) {
+  for (const v of VIEWS) $(`view-${v}`).hidden = v !== name;
+  document.body.dataset.view = name;
+  $('nav').hidden = name === 'signin' || name === 'location';
+}
+
+/** setError shows or hides a message for the cashier. */
+export function setError(id, text) {
+  const p = $(id);
+  p.textContent = text || '';
+  p.hidden = !text;
+}
+
+const STATUS_TEXT = {
+  online: 'Online',
+  offline: 'Offline — no network',
+  unreachable: 'posd unreachable',
+  unknown: 'Checking connection…',
+};
+
+/** connection draws the indicator and the queued counter. */
+export function connection(status, counts) {
+  const c = $('conn');
+  c.dataset.status = status;
+  c.textContent = STATUS_TEXT[status] || status;
+  const q = $('queue-btn');
+  q.dataset.queued = counts.queued;
+  q.dataset.parked = counts.parked;
+  $('queued-count').textContent = counts.queued;
+  $('parked-count').textContent = counts.parked;
+  $('parked-note').hidden = counts.parked === 0;
+}
+
+/** results lists the products found; onPick adds one to the cart. */
+export function results(list, money, onPick) {
+  const ul = $('results');
+  ul.replaceChildren(
+    ...list.map((p, i) =>
+      el('li', {}, el('button', { type: 'button', class: 'product', 'data-sku': p.sku, 'data-index': i, onclick: () => onPick(p) }, el('span', { class: 'name' }, p.name), el('span', { class: 'sku' }, p.sku), el('span', { class: 'price' }, money.format(p.price)))),
+    ),
+  );
+}
+
+/** cart draws the cart lines, total and payment. */
+export function cart(c, money, h) {
+  const body = $('cart-lines');
+  body.replaceChildren(
+    ...c.lines.map((l, i) =>
+      el(
+        'tr',
+        { 'data-sku': l.sku },
+        el('td', {}, el('div', { class: 'name' }, l.name), el('div', { class: 'sku' }, `${l.sku} · ${money.format(l.unitPrice)}`)),
+        el(
+          'td',
+          { class: 'num qty' },
+          el('button', { type: 'button', class: 'step', 'aria-label': `One less ${l.name}`, onclick: () => h.step(i, -1) }, '−'),
+          el('input', { class: 'qty-input', inputmode: 'decimal', 'aria-label': `Quantity of ${l.name}`, value: qtyText(l.qty), onchange: (e) => h.qty(i, e.target) }),
+          el('button', { type: 'button', class: 'step', 'aria-label': `One more ${l.name}`, onclick: () => h.step(i, 1) }, '+'),
+        ),
+        el('td', { class: 'num' }, money.format(lineAmount(l.unitPrice, l.qty))),
+        el('td', {}, el('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${l.name}`, onclick: () => h.remove(i) }, '✕')),
+      ),
+    ),
+  );
+  $('cart-empty').hidden = c.lines.length > 0;
+  $('total').textContent = money.format(c.total);
+  for (const m of ['cash', 'card', 'split']) {
+    const b = $(`pay-${m}`);
+    b.classList.toggle('on', c.method === m);
+    b.setAttribute('aria-checked', String(c.method === m));
+  }
+  $('card-part').hidden = c.method !== 'split';
+  $('cash-part').hidden = c.method === 'card';
+  const pay = c.payment();
+  $('change').textContent = money.format(Math.max(0, pay.change));
+  $('change-row').hidden = c.method === 'card';
+  return pay;
+}
+
+/** busy puts a button in its working state, with a spinner and a text. */
+export function busy(btn, on, text) {
+  btn.classList.toggle('busy', on);
+  btn.setAttribute('aria-busy', String(on));
+  if (text) btn.querySelector('.label').textContent = text;
+}
+
+/**
+ * receipt draws a sale's receipt: posd's sale when it answered, or the
+ * cart's copy with the till reference while the number is to follow.
+ */
+export function receipt(r, money, fmtTime) {
+  $('receipt-shop').textContent = r.shop;
+  $('receipt-when').textContent = fmtTime(r.createdAt);
+  $('receipt-number').textContent = r.invoiceNumber ? `Invoice ${r.invoiceNumber}` : 'Invoice number follows';
+  $('receipt-number').dataset.number = r.invoiceNumber || '';
+  $('receipt-provisional').hidden = !!r.invoiceNumber;
+  $('receipt-ref').textContent = r.ref;
+  $('receipt-lines').replaceChildren(
+    ...r.lines.map((l) => el('tr', {}, el('td', {}, `${qtyText(l.qty)} × ${l.name}`), el('td', { class: 'num' }, money.format(l.amount)))),
+  );
+  const sums = [['Total', r.total], ...r.payments.map((p) => [p.method === 'cash' ? 'Cash' : p.method === 'card' ? 'Card' : p.method, p.amount]), ['Change', r.change]];
+  $('receipt-sums').replaceChildren(...sums.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, money.format(v))]));
+}
+
+/** sales lists the recent sales: the till's unsent ones first, then posd's. */
+export function sales(local, remote, money, fmtTime, onRefund) {
+  const rows = [];
+  for (const e of local) {
+    const m = e.meta || {};
+    rows.push(
+      el(
+        'li',
+        { class: `sale ${e.state}`, 'data-ref': m.ref || '', 'data-state': e.state },
+        el('span', { class: 'no' }, e.state === 'parked' ? 'Refused by posd' : 'Number follows'),
+        el('span', { class: 'ref' }, `Till ref ${m.ref || e.key.slice(0, 8)}`),
+        el('span', { class: 'when' }, fmtTime(e.createdAt)),
+        el('span', { class: 'amt' }, money.format(m.total || 0)),
+        el('span', {}, ''),
+      ),
+    );
+  }
+  for (const s of remote) {
+    rows.push(
+      el(
+        'li',
+        { class: 'sale', 'data-number': s.invoiceNumber, 'data-ref': s.ref || '' },
+        el('span', { class: 'no' }, s.invoiceNumber),
+        el('span', { class: 'ref' }, s.ref ? `Till ref ${s.ref}` : `${s.items.length} line${s.items.length === 1 ? '' : 's'}`),
+        el('span', { class: 'when' }, fmtTime(s.createdAt)),
+        el('span', { class: 'amt' }, money.format(s.total)),
+        el('button', { type: 'button', class: 'refund-btn', 'aria-label': `Refund ${s.invoiceNumber}`, onclick: () => onRefund(s) }, 'Refund'),
+      ),
+    );
+  }
+  if (!rows.length) rows.push(el('li', { class: 'hint' }, 'No sales yet.'));
+  $('sales-list').replaceChildren(...rows);
+}
+
+/** queue lists the waiting and the refused entries. */
+export function queue(queued, parked, money, fmtTime, explain, onDismiss) {
+  const row = (e) =>
+    el(
+      'li',
+      { class: `sale ${e.state}`, 'data-key': e.key },
+      el('span', { class: 'no' }, (e.meta && e.meta.kind) === 'refund' ? 'Refund' : 'Sale'),
+      el('span', { class: 'ref' }, `Till ref ${(e.meta && e.meta.ref) || e.key.slice(0, 8)}`),
+      el('span', { class: 'when' }, fmtTime(e.createdAt)),
+      el('span', { class: 'amt' }, money.format((e.meta && e.meta.total) || 0)),
+      e.state === 'parked' ? el('span', { class: 'why' }, explain(e)) : null,
+      e.state === 'parked' ? el('button', { type: 'button', onclick: () => onDismiss(e) }, 'Dismiss') : null,
+    );
+  $('queue-list').replaceChildren(...(queued.length ? queued.map(row) : [el('li', { class: 'hint' }, 'Nothing waiting.')]));
+  $('parked-list').replaceChildren(...(parked.length ? parked.map(row) : [el('li', { class: 'hint' }, 'None.')]));
+  $('export-parked').disabled = parked.length === 0;
+}
+
+/** refund draws the refund form of a sale. */
+export function refund(sale, picks, money) {
+  $('refund-number').textContent = sale.invoiceNumber;
+  $('refund-lines').replaceChildren(
+    ...sale.items.map((l, i) => {
+      const left = Math.round((l.quantity - (l.refundedQuantity || 0)) * 1000);
+      return el(
+        'tr',
+        {},
+        el('td', {}, el('div', { class: 'name' }, l.name), el('div', { class: 'sku' }, `${l.sku} · ${money.format(l.unitPrice)}`)),
+        el('td', { class: 'num' }, `${qtyText(Math.round(l.quantity * 1000))}${left < Math.round(l.quantity * 1000) ? ` (${qtyText(left)} left)` : ''}`),
+        el('td', { class: 'num' }, el('input', { class: 'qty-input refund-qty', inputmode: 'decimal', 'data-index': i, 'aria-label': `Refund quantity of ${l.name}`, value: picks[i] ? qtyText(picks[i]) : '0', disabled: left === 0 })),
+      );
+    }),
+  );
+}
