@@ -1,3 +1,5 @@
+//go:build unix
+
 package api_test
 
 import (
@@ -8,7 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"posd/api"
 	"posd/api/client"
@@ -67,6 +71,7 @@ func (ba *benchAPI) run(b *testing.B, par int) {
 	before := ba.store.Stats()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	one := func() {
 		i := int(n.Add(1))
 		in := client.SaleRequest{LocationID: ba.loc, Payments: []engine.Payment{{Method: engine.MethodCash, Amount: 100_000}}}
@@ -90,6 +95,7 @@ func (ba *benchAPI) run(b *testing.B, par int) {
 		})
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	after := ba.store.Stats()
 	if c := after.Commits - before.Commits; c > 0 {
 		b.ReportMetric(float64(after.Operations-before.Operations)/float64(c), "sales/commit")
@@ -102,3 +108,12 @@ func BenchmarkHTTPCreateSale(b *testing.B) { newBenchAPI(b).run(b, 0) }
 
 // BenchmarkHTTPCreateSaleParallel is the same with 32 tills per CPU.
 func BenchmarkHTTPCreateSaleParallel(b *testing.B) { newBenchAPI(b).run(b, 32) }
+
+// cpuTime is the CPU time this process (client and server) has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
