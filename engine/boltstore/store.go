@@ -59,6 +59,8 @@ type Store struct {
 	done     chan struct{}
 	stats    Stats
 	statsMu  sync.Mutex
+	// cache belongs to the writer goroutine.
+	cache *objCache
 }
 
 // Stats reports what the writer has done, for health and benchmarks.
@@ -102,7 +104,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{})}
+	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache()}
 	if err := s.init(o.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -232,6 +234,7 @@ func (s *Store) commit(batch []*request) {
 				continue
 			}
 			t := newTxn(tx, true)
+			t.cache = s.cache
 			r.err = run(r.fn, t, s.log)
 			if r.err != nil {
 				failed++
@@ -246,6 +249,11 @@ func (s *Store) commit(batch []*request) {
 		}
 		return nil
 	})
+	if err != nil {
+		s.cache.failed()
+	} else {
+		s.cache.committed()
+	}
 	s.statsMu.Lock()
 	s.stats.Failed += uint64(failed)
 	if err != nil {

@@ -24,6 +24,8 @@ type txn struct {
 	// buckets counts overlay writes per bucket so scans of untouched
 	// buckets stream straight from bbolt.
 	buckets map[string]int
+	// cache is the writer's object cache; nil in read transactions.
+	cache *objCache
 }
 
 type bucketKey struct{ bucket, key string }
@@ -37,6 +39,15 @@ var errReadOnly = &engine.Error{Code: engine.EINTERNAL, Message: "write in a rea
 
 func newTxn(tx *bolt.Tx, writable bool) *txn {
 	return &txn{tx: tx, writable: writable}
+}
+
+// inOverlay reports whether the operation itself wrote key.
+func (t *txn) inOverlay(bucket string, key []byte) bool {
+	if t.buckets[bucket] == 0 {
+		return false
+	}
+	_, ok := t.writes[bucketKey{bucket, string(key)}]
+	return ok
 }
 
 // get returns the value of key in bucket, or nil. The slice must not be
@@ -92,6 +103,9 @@ func (t *txn) set(bucket string, key []byte, v value) {
 // apply writes the overlay into the bbolt transaction.
 func (t *txn) apply() error {
 	for k, v := range t.writes {
+		if t.cache != nil && cached(k.bucket) {
+			t.cache.written(k)
+		}
 		b := t.tx.Bucket([]byte(k.bucket))
 		var err error
 		if v.del {
