@@ -77,6 +77,7 @@ func (s *benchShop) run(b *testing.B, par int) {
 	ctx := context.Background()
 	var n atomic.Int64
 	before := s.st.Stats()
+	dbBefore := s.st.DB().Stats().TxStats
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -101,6 +102,9 @@ func (s *benchShop) run(b *testing.B, par int) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	after := s.st.Stats()
+	dbAfter := s.st.DB().Stats().TxStats
+	b.ReportMetric(float64(dbAfter.GetPageAlloc()-dbBefore.GetPageAlloc())/float64(b.N), "page-B/op")
+	b.ReportMetric(float64(dbAfter.GetWrite()-dbBefore.GetWrite())/float64(b.N), "page-writes/op")
 	if c := after.Commits - before.Commits; c > 0 {
 		b.ReportMetric(float64(after.Operations-before.Operations)/float64(c), "sales/commit")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"time"
 
 	"posd/engine"
@@ -12,9 +11,13 @@ import (
 
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
-	r := new(engine.IdempotencyRecord)
-	if err := t.getJSON(bIdem, key(biz, k), "idempotency record", r); err != nil {
-		return nil, err
+	b := t.get(bIdem, key(biz, k))
+	if b == nil {
+		return nil, notFound("idempotency record")
+	}
+	r, err := decodeIdempotency(b)
+	if err != nil {
+		return nil, corrupt(bIdem, err)
 	}
 	r.BusinessID = biz
 	return r, nil
@@ -27,7 +30,7 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if t.get(bIdem, k) != nil {
 		return engine.ErrDuplicateKey
 	}
-	if err := t.putJSON(bIdem, k, r); err != nil {
+	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {
 		return err
 	}
 	if len(r.Body) == 0 {
@@ -39,8 +42,8 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 // Idempotencies implements engine.Tx.
 func (t *txn) Idempotencies(biz string, fn func(*engine.IdempotencyRecord) error) error {
 	return t.scan(bIdem, prefix(biz), nil, false, func(_, v []byte) error {
-		r := new(engine.IdempotencyRecord)
-		if err := json.Unmarshal(v, r); err != nil {
+		r, err := decodeIdempotency(v)
+		if err != nil {
 			return corrupt(bIdem, err)
 		}
 		r.BusinessID = biz
@@ -70,7 +73,7 @@ func (s *Store) SweepIdempotency(ctx context.Context, before time.Time, limit in
 			biz, ik := string(parts[0]), string(parts[1])
 			if r, err := t.Idempotency(biz, ik); err == nil {
 				r.Body = nil
-				if err := t.putJSON(bIdem, key(biz, ik), r); err != nil {
+				if err := t.put(bIdem, key(biz, ik), encodeIdempotency(r)); err != nil {
 					return err
 				}
 			} else if !engine.IsNotFound(err) {

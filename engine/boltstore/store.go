@@ -17,8 +17,12 @@ import (
 )
 
 // SchemaVersion is the version of the bucket layout this code writes. A
-// database with a newer version is refused rather than misread.
-const SchemaVersion = 1
+// database with a newer version is refused rather than misread. Version 2
+// stores idempotency records, movements and number claims in a compact
+// encoding (encoding.go); it reads version 1 files as they are and marks
+// them version 2 when it opens them for writing, so that an older posd
+// refuses them instead of misreading the new values.
+const SchemaVersion = 2
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -147,11 +151,14 @@ func (s *Store) init(readOnly bool) error {
 			}
 		}
 		meta := tx.Bucket([]byte(bMeta))
-		if meta.Get([]byte("schema")) == nil {
-			if err := meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		old := meta.Get([]byte("schema"))
+		if old == nil {
+			if err := meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 				return err
 			}
-			return meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339)))
+		}
+		if v, _ := strconv.Atoi(string(old)); v < SchemaVersion {
+			return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
 		}
 		return nil
 	})
