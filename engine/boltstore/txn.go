@@ -107,6 +107,9 @@ func (t *txn) apply() error {
 			t.cache.written(k)
 		}
 		b := t.tx.Bucket([]byte(k.bucket))
+		if f, ok := fillPercent[k.bucket]; ok {
+			b.FillPercent = f
+		}
 		var err error
 		if v.del {
 			err = b.Delete([]byte(k.key))
