@@ -16,6 +16,7 @@ import (
 // third larger. Documents themselves stay JSON.
 //
 // A compact value starts with its tag byte; a JSON value starts with '{'.
+// The expiry index (idem_exp) holds the full answers, as raw bytes.
 // Values written as JSON by schema 1 are read as before, so a database
 // written by an older posd needs no migration.
 const (
@@ -108,9 +109,10 @@ func (d *decoder) time() time.Time {
 }
 
 // encodeIdempotency: tag, key, op, target, hash, status, doc kind, doc id,
-// created, expires, then the answer's bytes to the end of the value.
+// created, expires. The answer is not part of the record: it is kept under
+// the record's expiry key (see idempotency.go).
 func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
-	e := encoder{b: make([]byte, 0, 128+len(r.Key)+len(r.Body))}
+	e := encoder{b: make([]byte, 0, 128+len(r.Key))}
 	e.b = append(e.b, tagIdempotency)
 	e.str(r.Key)
 	e.str(r.Op)
@@ -121,7 +123,6 @@ func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
 	e.str(r.Doc.ID)
 	e.time(r.CreatedAt)
 	e.time(r.ExpiresAt)
-	e.b = append(e.b, r.Body...)
 	return e.b
 }
 
@@ -143,11 +144,11 @@ func decodeIdempotency(b []byte) (*engine.IdempotencyRecord, error) {
 	r.Doc.ID = d.str()
 	r.CreatedAt = d.time()
 	r.ExpiresAt = d.time()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
 	if d.err != nil {
 		return nil, d.err
-	}
-	if len(d.b) > 0 {
-		r.Body = append([]byte(nil), d.b...)
 	}
 	return r, nil
 }

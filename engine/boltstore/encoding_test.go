@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -26,15 +27,20 @@ func TestCompactEncodingsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, r) {
-			t.Errorf("idempotency record:\n got %+v\nwant %+v", got, r)
+		want := *r
+		want.Body = nil // kept apart, under the expiry key
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("idempotency record:\n got %+v\nwant %+v", got, want)
 		}
-		// A truncated value is an error, never a wrong record.
+		// A truncated or extended value is an error, never a record.
 		b := encodeIdempotency(r)
-		for n := 1; n < len(b)-len(r.Body); n++ {
-			if got, err := decodeIdempotency(b[:n]); err == nil && reflect.DeepEqual(got, r) {
-				t.Errorf("truncated to %d bytes: decoded as the full record", n)
+		for n := 1; n < len(b); n++ {
+			if _, err := decodeIdempotency(b[:n]); err == nil {
+				t.Errorf("truncated to %d bytes: no error", n)
 			}
+		}
+		if _, err := decodeIdempotency(append(b, 0)); err == nil {
+			t.Error("trailing byte: no error")
 		}
 	}
 	moves := []*engine.Movement{
@@ -89,6 +95,9 @@ func TestReadsSchema1Values(t *testing.T) {
 		put(bIdem, key("b", "old"), rec)
 		put(bMoves, seqKey(prefix("b"), 1), move)
 		put(bNumbers, key("b", "INV-202611-0001"), rec.Doc)
+		if err := tx.Bucket([]byte(bIdemExp)).Put(expKey(rec.ExpiresAt, "b", "old"), []byte{}); err != nil {
+			t.Fatal(err)
+		}
 		return tx.Bucket([]byte(bMeta)).Put([]byte("schema"), []byte("1"))
 	})
 	if err != nil {
@@ -130,10 +139,87 @@ func TestReadsSchema1Values(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sweeper drops the inline answer of a schema-1 record and keeps
+	// the record.
+	if n, err := s.SweepIdempotency(context.Background(), at.Add(2*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want 1", n, err)
+	}
+	s.View(context.Background(), func(tx engine.Tx) error {
+		got, err := tx.Idempotency("b", "old")
+		if err != nil || got.Body != nil || got.Doc != rec.Doc || !bytes.Equal(got.Hash, rec.Hash) {
+			t.Errorf("swept schema 1 record: got %+v, %v", got, err)
+		}
+		return nil
+	})
 	s.DB().View(func(tx *bolt.Tx) error {
 		if v := string(tx.Bucket([]byte(bMeta)).Get([]byte("schema"))); v != "2" {
 			t.Errorf("schema after opening for writing: got %q, want 2", v)
 		}
 		return nil
 	})
+}
+
+// TestIdempotencyAnswerKeptApart: a record's answer is stored under its
+// expiry key, read back with the record (alone and in a scan) and dropped by
+// the sweeper, which keeps the record.
+func TestIdempotencyAnswerKeptApart(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "posd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	recs := []engine.IdempotencyRecord{
+		{BusinessID: "b", Key: "k1", Op: "sale.create", Hash: []byte{1}, Status: 201, Body: []byte(`{"id":"1"}`), Doc: engine.DocRef{Kind: engine.KindSale, ID: "1"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		{BusinessID: "b", Key: "k2", Op: "sale.create", Hash: []byte{2}, Status: 201, Body: []byte(`{"id":"2"}`), Doc: engine.DocRef{Kind: engine.KindSale, ID: "2"}, CreatedAt: at, ExpiresAt: at.Add(3 * time.Hour)},
+		{BusinessID: "c", Key: "k1", Op: "token.create", Hash: []byte{3}, Status: 201, Doc: engine.DocRef{Kind: engine.KindToken, ID: "3"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+	}
+	err = s.Update(ctx, func(tx engine.Tx) error {
+		for i := range recs {
+			if err := tx.PutIdempotency(&recs[i]); err != nil {
+				return err
+			}
+		}
+		// Within the transaction, the answer is already there.
+		got, err := tx.Idempotency("b", "k1")
+		if err != nil || string(got.Body) != `{"id":"1"}` {
+			t.Errorf("read own write: %+v %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want map[string]string) {
+		t.Helper()
+		s.View(ctx, func(tx engine.Tx) error {
+			for _, r := range recs {
+				got, err := tx.Idempotency(r.BusinessID, r.Key)
+				if err != nil {
+					t.Fatalf("%s: %s/%s: %v", when, r.BusinessID, r.Key, err)
+				}
+				if w := want[r.BusinessID+"/"+r.Key]; string(got.Body) != w || got.Doc != r.Doc || got.Status != r.Status {
+					t.Errorf("%s: %s/%s: body %q doc %v, want body %q doc %v", when, r.BusinessID, r.Key, got.Body, got.Doc, w, r.Doc)
+				}
+			}
+			n := 0
+			tx.Idempotencies("b", func(r *engine.IdempotencyRecord) error {
+				n++
+				if w := want["b/"+r.Key]; string(r.Body) != w {
+					t.Errorf("%s: scan b/%s: body %q, want %q", when, r.Key, r.Body, w)
+				}
+				return nil
+			})
+			if n != 2 {
+				t.Errorf("%s: scan of b: %d records, want 2", when, n)
+			}
+			return nil
+		})
+	}
+	check("before the sweep", map[string]string{"b/k1": `{"id":"1"}`, "b/k2": `{"id":"2"}`})
+	if n, err := s.SweepIdempotency(ctx, at.Add(2*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want 1", n, err)
+	}
+	check("after the sweep", map[string]string{"b/k2": `{"id":"2"}`})
 }
