@@ -65,6 +65,10 @@ type Store struct {
 	statsMu  sync.Mutex
 	// cache belongs to the writer goroutine.
 	cache *objCache
+	// tokens serves read transactions; tokensWritten tells the writer
+	// that the current group wrote a token.
+	tokens        *tokenCache
+	tokensWritten bool
 }
 
 // Stats reports what the writer has done, for health and benchmarks.
@@ -108,7 +112,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache()}
+	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache(), tokens: newTokenCache()}
 	if err := s.init(o.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -242,6 +246,7 @@ func (s *Store) commit(batch []*request) {
 			}
 			t := newTxn(tx, true)
 			t.cache = s.cache
+			t.store = s
 			r.err = run(r.fn, t, s.log)
 			if r.err != nil {
 				failed++
@@ -260,6 +265,10 @@ func (s *Store) commit(batch []*request) {
 		s.cache.failed()
 	} else {
 		s.cache.committed()
+	}
+	if s.tokensWritten {
+		s.tokens.invalidate()
+		s.tokensWritten = false
 	}
 	s.statsMu.Lock()
 	s.stats.Failed += uint64(failed)
@@ -301,7 +310,12 @@ func (s *Store) View(ctx context.Context, fn func(engine.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, false)) })
+	gen := s.tokens.generation() // before the snapshot: see tokenCache
+	err := s.db.View(func(tx *bolt.Tx) error {
+		t := newTxn(tx, false)
+		t.store, t.tokenGen = s, gen
+		return fn(t)
+	})
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return errClosed
 	}

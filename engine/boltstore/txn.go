@@ -27,6 +27,10 @@ type txn struct {
 	index  map[bucketKey]int
 	// cache is the writer's object cache; nil in read transactions.
 	cache *objCache
+	// store is set for transactions of a Store, with the token cache's
+	// generation at the start of a read transaction.
+	store    *Store
+	tokenGen uint64
 }
 
 type bucketKey struct{ bucket, key string }
@@ -131,6 +135,9 @@ func (t *txn) apply() error {
 		k, v := w.bucketKey, w.value
 		if t.cache != nil && cached(k.bucket) {
 			t.cache.written(k)
+		}
+		if t.store != nil && (k.bucket == bTokens || k.bucket == bTokenIDs) {
+			t.store.tokensWritten = true
 		}
 		b := t.tx.Bucket([]byte(k.bucket))
 		if f, ok := fillPercent[k.bucket]; ok {
