@@ -89,8 +89,13 @@ func seed(ctx context.Context, dir string, n, nProducts, workers int, span time.
 	begin := time.Now()
 	first := begin.Add(-span - 48*time.Hour)
 	step := span / time.Duration(max(n, 1))
-	var ticks atomic.Int64
-	svc.Now = func() time.Time { return first.Add(time.Duration(ticks.Add(1)) * step) }
+	// The clock follows the number of sales begun, so the last one is
+	// dated at the end of the span (the microsecond ticks keep it moving
+	// between sales, as the engine wants, and add at most seconds).
+	var next, ticks atomic.Int64
+	svc.Now = func() time.Time {
+		return first.Add(time.Duration(min(next.Load(), int64(n)))*step + time.Duration(ticks.Add(1))*time.Microsecond)
+	}
 
 	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Seeded shop", Timezone: "UTC", Currency: "EUR"})
 	if err != nil {
@@ -114,7 +119,6 @@ func seed(ctx context.Context, dir string, n, nProducts, workers int, span time.
 		products = append(products, p.ID)
 	}
 	var done atomic.Int64
-	var next atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
 	var wg sync.WaitGroup

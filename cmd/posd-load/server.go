@@ -15,6 +15,11 @@ import (
 	"time"
 )
 
+// asMainEnv, set for the processes posd-load starts, makes this package's
+// test binary behave as posd-load itself (see TestMain), so that the suite
+// can start its bare server under go test too.
+const asMainEnv = "POSD_LOAD_AS_MAIN"
+
 // server is a process posd-load started: posd serve or the bare server.
 type server struct {
 	cmd     *exec.Cmd
@@ -102,6 +107,7 @@ func startBare(logPath string) (*server, error) {
 		return nil, err
 	}
 	s, err := startProcess(logPath, self, "bare-server", "--listen", addr)
+	// (The tests' binary acts as posd-load when it sees asMainEnv.)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +126,7 @@ func startProcess(logPath, bin string, args ...string) (*server, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
 	s := &server{cmd: cmd, log: lf, done: make(chan error, 1), t0: time.Now()}
 	if err := cmd.Start(); err != nil {
 		lf.Close()
