@@ -136,6 +136,24 @@ func seed(ctx context.Context, dir string, n, nProducts, workers int, span time.
 			}
 		}
 	}()
+	// Sweep as posd serve does, by the seed's clock, so that the pages of
+	// expired answers are reused by later sales: the file and its freelist
+	// end up as a year of serving leaves them, not holding a year of
+	// answers freed at once.
+	sweepDone := make(chan error, 1)
+	go func() {
+		var err error
+		for next.Load() < int64(n) && err == nil {
+			select {
+			case <-stopProgress:
+				sweepDone <- nil
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			_, err = svc.SweepIdempotency(ctx, 1000)
+		}
+		sweepDone <- err
+	}()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -156,6 +174,9 @@ func seed(ctx context.Context, dir string, n, nProducts, workers int, span time.
 	}
 	wg.Wait()
 	close(stopProgress)
+	if err := <-sweepDone; err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("sweeping: %w", err)
+	}
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}

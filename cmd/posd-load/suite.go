@@ -166,6 +166,9 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res.print(stdout)
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(*out, b, 0o644); err != nil {
 			return err
 		}
