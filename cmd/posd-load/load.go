@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	tills := make([]*till, cfg.Tills)
 	for i := range tills {
-		tills[i] = newTill(i, &cfg, s, hc)
+		tills[i] = newTill(i, &cfg, s)
 		if cfg.PerTill > 0 {
 			tills[i].prebuild(cfg.PerTill)
 		}
@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	for _, t := range tills {
 		wg.Add(1)
-		go func() { defer wg.Done(); t.warm(ctx) }()
+		go func() { defer wg.Done(); t.warm() }()
 	}
 	wg.Wait()
 
@@ -225,6 +225,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	end := time.Now()
+	for _, t := range tills {
+		t.close()
+	}
 	takeWin()
 	endSnap = proc.snap()
 	maxRSS := stopSampler()

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -116,7 +119,7 @@ func TestVerifyFindsDiscrepancies(t *testing.T) {
 		}
 		acks = append(acks, ack{key: key, id: sale.ID, number: sale.InvoiceNumber})
 	}
-	tl := newTill(0, &cfg, s, hc)
+	tl := newTill(0, &cfg, s)
 	tl.sales = append(tl.sales, acks[:3]...)                                                                              // the 4th: stored, never acknowledged
 	tl.sales = append(tl.sales, ack{key: "ghost", id: "0190c0de-0000-7000-8000-00000000dead", number: "INV-202611-0099"}) // acknowledged, not stored
 	tl.sales[0].number = "INV-209901-0001"                                                                                // acknowledged with another number
@@ -226,5 +229,55 @@ func TestSuiteSmoke(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRawConnFraming: the tills' hand-written HTTP client reads
+// Content-Length and chunked answers, honours Connection: close, and sends
+// what net/http's server parses.
+func TestRawConnFraming(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Idempotency-Key") != "k" || string(b) != `{"a":1}` || r.Method != "POST" {
+			w.WriteHeader(400)
+			return
+		}
+		w.Header().Set("X-Idempotent-Replay", "true")
+		switch r.URL.Path {
+		case "/chunked":
+			w.WriteHeader(201)
+			for i := range 3 {
+				fmt.Fprintf(w, "part%d;", i)
+				w.(http.Flusher).Flush()
+			}
+		case "/close":
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(202)
+			io.WriteString(w, "bye")
+		default:
+			w.WriteHeader(201)
+			io.WriteString(w, "plain")
+		}
+	}))
+	defer srv.Close()
+	c, err := newRawConn(srv.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	hdr := [][2]string{{"Content-Type", "application/json"}, {"Idempotency-Key", "k"}}
+	var body bytes.Buffer
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string
+	}{{"/plain", 201, "plain"}, {"/chunked", 201, "part0;part1;part2;"}, {"/close", 202, "bye"}, {"/plain", 201, "plain"}, {"/chunked", 201, "part0;part1;part2;"}} {
+		a, err := c.do("POST", tc.path, hdr, []byte(`{"a":1}`), &body)
+		if err != nil || a.status != tc.status || !a.replay || body.String() != tc.body {
+			t.Errorf("%s: got %+v %q %v, want %d %q", tc.path, a, body.String(), err, tc.status, tc.body)
+		}
+		if tc.path == "/close" && c.c != nil {
+			t.Error("connection kept after Connection: close")
+		}
 	}
 }

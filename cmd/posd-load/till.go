@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -44,11 +42,13 @@ type till struct {
 	n      int
 	cfg    *Config
 	shop   *shop
-	hc     *http.Client
 	auth   string
 	rng    *rand.Rand
 	window time.Time
 	rbuf   bytes.Buffer
+	// conn carries the till's requests; aux the second copy of a double
+	// submit.
+	conn, aux *rawConn
 
 	// Figures inside the measurement window.
 	lat      [nKinds][]time.Duration
@@ -72,13 +72,21 @@ type queued struct {
 	body []byte
 }
 
-func newTill(n int, cfg *Config, s *shop, hc *http.Client) *till {
+func newTill(n int, cfg *Config, s *shop) *till {
 	seed := uint64(cfg.Seed)
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	return &till{n: n, cfg: cfg, shop: s, hc: hc, auth: "Bearer " + s.tills[n], rng: rand.New(rand.NewPCG(seed, uint64(n)+1)),
+	t := &till{n: n, cfg: cfg, shop: s, auth: "Bearer " + s.tills[n], rng: rand.New(rand.NewPCG(seed, uint64(n)+1)),
 		errs: map[string]int{}}
+	t.conn, _ = newRawConn(cfg.URL, cfg.Timeout)
+	t.aux, _ = newRawConn(cfg.URL, cfg.Timeout)
+	return t
+}
+
+func (t *till) close() {
+	t.conn.close()
+	t.aux.close()
 }
 
 // prebuild makes the till's queue: what a till holds after a network
@@ -91,14 +99,8 @@ func (t *till) prebuild(n int) {
 }
 
 // warm opens the till's connection.
-func (t *till) warm(ctx context.Context) {
-	req, err := http.NewRequestWithContext(ctx, "GET", t.cfg.URL+"/api/health", nil)
-	if err != nil {
-		return
-	}
-	if res, err := t.hc.Do(req); err == nil {
-		res.Body.Close()
-	}
+func (t *till) warm() {
+	t.conn.do("GET", "/api/health", nil, nil, &t.rbuf)
 }
 
 func (t *till) loop(stop *atomic.Bool, started *atomic.Int64, window time.Time) {
@@ -181,35 +183,26 @@ type result struct {
 
 func (r *result) ok() bool { return r.status >= 200 && r.status < 300 }
 
-// send posts body with key and reads the answer into buf.
-func (t *till) send(path, key string, body []byte, buf *bytes.Buffer) result {
+// send posts body with key on c and reads the answer into buf.
+func (t *till) send(c *rawConn, path, key string, body []byte, buf *bytes.Buffer) result {
 	var r result
-	req, err := http.NewRequest("POST", t.cfg.URL+path, bytes.NewReader(body))
-	if err != nil {
-		r.code = "request: " + err.Error()
-		return r
-	}
-	req.Header["Content-Type"] = []string{"application/json"}
-	req.Header["Idempotency-Key"] = []string{key}
-	req.Header["Authorization"] = []string{t.auth}
+	hdr := [][2]string{{"Content-Type", "application/json"}, {"Idempotency-Key", key}, {"Authorization", t.auth}}
 	r.start = time.Now()
-	res, err := t.hc.Do(req)
-	if err == nil {
-		buf.Reset()
-		_, err = buf.ReadFrom(res.Body)
-		res.Body.Close()
-	}
+	a, err := c.do("POST", path, hdr, body, buf)
 	r.lat = time.Since(r.start)
 	if err != nil {
 		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		switch {
+		case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded):
 			r.code = "client_timeout"
-		} else {
+		case errors.Is(err, errBadAnswer):
+			r.code = "bad_answer"
+		default:
 			r.code = "network_error"
 		}
 		return r
 	}
-	r.status = res.StatusCode
+	r.status = a.status
 	b := buf.Bytes()
 	if !r.ok() {
 		r.code = jsonString(b, `"code":"`)
@@ -218,7 +211,7 @@ func (t *till) send(path, key string, body []byte, buf *bytes.Buffer) result {
 		}
 		return r
 	}
-	r.replay = res.Header.Get("X-Idempotent-Replay") == "true"
+	r.replay = a.replay
 	r.id = jsonString(b, `"id":"`)
 	if r.number = jsonString(b, `"invoiceNumber":"`); r.number == "" {
 		r.number = jsonString(b, `"returnNumber":"`)
@@ -278,7 +271,7 @@ func (t *till) countDoc(r *result) {
 func (t *till) sale() {
 	body, first := t.saleBody()
 	key := uuid.NewString()
-	r := t.send("/api/sales", key, body, &t.rbuf)
+	r := t.send(t.conn, "/api/sales", key, body, &t.rbuf)
 	t.record(kindSale, &r)
 	if !r.ok() {
 		return
@@ -303,7 +296,7 @@ func (t *till) acked(a ack) {
 // one, byte for byte, marked as a replay.
 func (t *till) retry() {
 	a := t.sales[t.rng.IntN(len(t.sales))]
-	r := t.send("/api/sales", a.key, a.body, &t.rbuf)
+	r := t.send(t.conn, "/api/sales", a.key, a.body, &t.rbuf)
 	t.record(kindRetry, &r)
 	if !r.ok() || t.cfg.Bare {
 		return
@@ -327,9 +320,9 @@ func (t *till) double() {
 	go func() {
 		defer wg.Done()
 		var buf bytes.Buffer
-		r2 = t.send("/api/sales", key, body, &buf)
+		r2 = t.send(t.aux, "/api/sales", key, body, &buf)
 	}()
-	r1 := t.send("/api/sales", key, body, &t.rbuf)
+	r1 := t.send(t.conn, "/api/sales", key, body, &t.rbuf)
 	wg.Wait()
 	t.record(kindDouble, &r1)
 	t.record(kindDouble, &r2)
@@ -362,7 +355,7 @@ func (t *till) refund() {
 	t.refundable = t.refundable[:len(t.refundable)-1]
 	body := append(append([]byte(`{"items":[{"productId":"`), a.product...), `","quantity":1}]}`...)
 	key := uuid.NewString()
-	r := t.send("/api/sales/"+a.id+"/refund", key, body, &t.rbuf)
+	r := t.send(t.conn, "/api/sales/"+a.id+"/refund", key, body, &t.rbuf)
 	t.record(kindRefund, &r)
 	if !r.ok() {
 		return
@@ -382,7 +375,7 @@ func (t *till) refund() {
 // failure that may be temporary, as a till's outbox does.
 func (t *till) drainOne(q queued) {
 	for attempt := 0; ; attempt++ {
-		r := t.send("/api/sales", q.key, q.body, &t.rbuf)
+		r := t.send(t.conn, "/api/sales", q.key, q.body, &t.rbuf)
 		t.record(kindSale, &r)
 		if r.ok() {
 			t.countDoc(&r)
