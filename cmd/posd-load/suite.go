@@ -31,6 +31,9 @@ type SuiteResult struct {
 	Drain         *Report    `json:"drain"`
 	Big           *BigResult `json:"big,omitempty"`
 	BigSkip       string     `json:"bigSkipped,omitempty"`
+	// Before and After describe how busy the machine was.
+	Before Probe `json:"machineBefore"`
+	After  Probe `json:"machineAfter"`
 }
 
 // BigResult is posd on a database with many sales.
@@ -83,6 +86,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res := &SuiteResult{Started: time.Now().UTC(), Machine: machine(), Seconds: secs.Seconds(), Tills: tills,
 		PG: map[int]*PGResult{}, Bare: map[int]*Report{}, Posd: map[int]*Report{}}
 	warm := time.Second
+	res.Before = probe(scratch)
+	fmt.Fprintf(log, "suite: machine before: %v\n", res.Before)
 
 	// 1. The seed's design on PostgreSQL.
 	if *skipPG {
@@ -163,6 +168,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	res.After = probe(scratch)
 	res.print(stdout)
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -272,8 +278,9 @@ func statusMem() int64 {
 
 // print writes the figures as the Markdown tables of BENCHMARKS.md.
 func (r *SuiteResult) print(w io.Writer) {
-	fmt.Fprintf(w, "Measured %s on %s; %.0f s per run after a 1 s warm-up; the load generator runs on the same machine.\n\n",
+	fmt.Fprintf(w, "Measured %s on %s; %.0f s per run after a 1 s warm-up; the load generator runs on the same machine.\n",
 		r.Started.Format("2006-01-02 15:04 UTC"), r.Machine, r.Seconds)
+	fmt.Fprintf(w, "Machine before the runs: %v.\nMachine after the runs: %v.\n\n", r.Before, r.After)
 	fmt.Fprintln(w, "| tills | posd req/s | posd documents/s | seed-design PG tps | posd ÷ PG | bare HTTP req/s | posd ÷ bare | posd non-2xx | posd p50 / p99 ms | posd CPU µs/req | bare CPU µs/req | loader CPU µs/req (posd) |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range r.Tills {
