@@ -13,7 +13,8 @@ import (
 // load generator runs on the same machine, so CPU time per request is the
 // figure that stays meaningful when the two share the cores.
 type procWatch struct {
-	pid int
+	pid                int
+	peakAnon, peakFile int64
 }
 
 func newProcWatch(pid int) *procWatch { return &procWatch{pid: pid} }
@@ -71,7 +72,9 @@ func (p *procWatch) cpu() time.Duration {
 func (p *procWatch) sample() int64 { return p.rss() }
 
 // start samples the RSS every interval until the returned function is
-// called; that function returns the largest sample.
+// called; that function returns the largest sample. It also keeps the
+// largest anonymous (heap, stacks) and file-backed (the mapped database)
+// parts, in p.peakAnon and p.peakFile.
 func (p *procWatch) start(interval time.Duration) func() int64 {
 	var mu sync.Mutex
 	var peak int64
@@ -83,8 +86,13 @@ func (p *procWatch) start(interval time.Duration) func() int64 {
 		defer t.Stop()
 		for {
 			r := p.rss()
+			var anon, file int64
+			if p.pid > 0 {
+				anon, file = statusField(p.pid, "RssAnon:"), statusField(p.pid, "RssFile:")
+			}
 			mu.Lock()
 			peak = max(peak, r)
+			p.peakAnon, p.peakFile = max(p.peakAnon, anon), max(p.peakFile, file)
 			mu.Unlock()
 			select {
 			case <-done:
@@ -128,6 +136,10 @@ type ServerFigures struct {
 	// end, and the kernel's high-water mark, in MiB.
 	IdleRSSMB float64 `json:"idleRssMB"`
 	MaxRSSMB  float64 `json:"maxRssMB"`
+	// The largest anonymous (Go heap, stacks) and file-backed (pages of
+	// the memory-mapped database) parts of the RSS seen.
+	MaxAnonMB float64 `json:"maxAnonMB"`
+	MaxFileMB float64 `json:"maxFileMB"`
 	EndRSSMB  float64 `json:"endRssMB"`
 	HWMMB     float64 `json:"hwmMB"`
 	// CPU time in the measurement window, in seconds, and per request.
@@ -147,7 +159,7 @@ func (p *procWatch) figures(idle, peak int64, a, b procSnap, requests int) *Serv
 	if p.pid <= 0 {
 		return nil
 	}
-	f := &ServerFigures{PID: p.pid, IdleRSSMB: mib(idle), MaxRSSMB: mib(peak), EndRSSMB: mib(p.rss()), HWMMB: mib(statusField(p.pid, "VmHWM:")),
+	f := &ServerFigures{PID: p.pid, IdleRSSMB: mib(idle), MaxRSSMB: mib(peak), MaxAnonMB: mib(p.peakAnon), MaxFileMB: mib(p.peakFile), EndRSSMB: mib(p.rss()), HWMMB: mib(statusField(p.pid, "VmHWM:")),
 		CPUSeconds: (b.server - a.server).Seconds()}
 	if requests > 0 {
 		f.CPUPerRequestUS = float64((b.server - a.server).Microseconds()) / float64(requests)

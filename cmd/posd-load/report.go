@@ -153,8 +153,8 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintf(w, "  errors      %d non-2xx or failed: %s\n", r.Non2xx, strings.Join(e, ", "))
 	}
 	if s := r.Server; s != nil {
-		fmt.Fprintf(w, "  server      RSS idle %.1f MiB, max %.1f MiB, end %.1f MiB (high-water %.1f MiB); CPU %.2f s = %.0f µs/request\n",
-			s.IdleRSSMB, s.MaxRSSMB, s.EndRSSMB, s.HWMMB, s.CPUSeconds, s.CPUPerRequestUS)
+		fmt.Fprintf(w, "  server      RSS idle %.1f MiB, max %.1f MiB (anonymous %.1f, mapped file %.1f), end %.1f MiB (high-water %.1f MiB); CPU %.2f s = %.0f µs/request\n",
+			s.IdleRSSMB, s.MaxRSSMB, s.MaxAnonMB, s.MaxFileMB, s.EndRSSMB, s.HWMMB, s.CPUSeconds, s.CPUPerRequestUS)
 	}
 	if l := r.Loader; l != nil {
 		fmt.Fprintf(w, "  loader      CPU %.2f s = %.0f µs/request (shares the machine with the server)\n", l.CPUSeconds, l.CPUPerRequestUS)

@@ -77,7 +77,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mixFlags(fs, &cfg)
 	fs.IntVar(&cfg.Tills, "tills", 16, "concurrent tills (each one request at a time)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to run after the warm-up")
-	fs.IntVar(&cfg.Count, "count", 0, "stop after this many requests instead of after --duration")
+	fs.IntVar(&cfg.Count, "count", 0, "stop after this many operations (a double submit is one) instead of after --duration")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up left out of the figures")
 	fs.Float64Var(&cfg.RetryRate, "retry", 0.05, "share of requests that retry an acknowledged key")
 	fs.Float64Var(&cfg.DoubleRate, "double", 0.01, "share of new sales submitted twice at once")
