@@ -80,7 +80,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.Count, "count", 0, "stop after this many operations (a double submit is one) instead of after --duration")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up left out of the figures")
 	fs.Float64Var(&cfg.RetryRate, "retry", 0.05, "share of requests that retry an acknowledged key")
-	fs.Float64Var(&cfg.DoubleRate, "double", 0.01, "share of new sales submitted twice at once")
+	fs.Float64Var(&cfg.DoubleRate, "double", 0.01, "share of operations that submit a new sale twice at once")
 	fs.Float64Var(&cfg.RefundRate, "refund", 0.02, "share of requests that refund one item of an earlier sale")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
