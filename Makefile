@@ -8,7 +8,7 @@ DATA_DIR  ?= ./data
 LISTEN    ?= :8080
 FUZZTIME  ?= 10s
 
-.PHONY: build run test test-go test-fuzz test-browser lint clean measure-backup
+.PHONY: build run test test-go test-fuzz test-browser lint clean measure-backup bench bench-go
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -46,6 +46,18 @@ MEASURE_DIR ?= /tmp/posd-measure-$(SALES)
 measure-backup:
 	mkdir -p $(MEASURE_DIR)
 	POSD_MEASURE_SALES=$(SALES) POSD_MEASURE_DIR=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureBackup$$' -v -timeout 3h ./cmd/posd/
+
+## bench: every figure of BENCHMARKS.md in one run (posd at 1, 16 and 64 tills beside the
+## seed-design PostgreSQL yardstick and the bare-HTTP ceiling, the drain, 1 million sales).
+## The large database is seeded once into bench-data/1m and kept. BENCHFLAGS passes more
+## flags to posd-load suite (e.g. BENCHFLAGS=--skip-pg).
+bench: build
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	bin/posd-load suite --posd $(BIN) --out bench-data/results.json $(BENCHFLAGS)
+
+## bench-go: the Go benchmarks of the write path, six times each, for benchstat.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchtime 3000x -count 6 ./engine/boltstore ./api
 
 clean:
 	rm -rf bin

@@ -247,6 +247,9 @@ func (s *Service) SweepIdempotency(ctx context.Context, batch int) (int, error) 
 // mustJSON encodes v; the engine only encodes its own types, which cannot
 // fail to encode.
 func mustJSON(v any) []byte {
+	if s, ok := v.(*Sale); ok {
+		return s.AppendJSON(make([]byte, 0, 1024))
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("engine: encoding " + err.Error())

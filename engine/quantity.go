@@ -21,26 +21,26 @@ const MaxQuantity Quantity = 1_000_000 * QuantityScale
 func Q(n int64) Quantity { return Quantity(n * QuantityScale) }
 
 // String formats q as a decimal without trailing zeros.
-func (q Quantity) String() string {
-	neg := q < 0
-	if neg {
+func (q Quantity) String() string { return string(q.appendJSON(nil)) }
+
+// appendJSON appends q as a decimal without trailing zeros.
+func (q Quantity) appendJSON(b []byte) []byte {
+	if q < 0 {
+		b = append(b, '-')
 		q = -q
 	}
-	whole := strconv.FormatInt(int64(q/QuantityScale), 10)
-	frac := int64(q % QuantityScale)
-	s := whole
-	if frac != 0 {
-		f := strconv.FormatInt(frac+QuantityScale, 10)[1:] // zero-padded to 3
-		s += "." + strings.TrimRight(f, "0")
+	b = strconv.AppendInt(b, int64(q/QuantityScale), 10)
+	if frac := int64(q % QuantityScale); frac != 0 {
+		b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
 	}
-	if neg {
-		s = "-" + s
-	}
-	return s
+	return b
 }
 
 // MarshalJSON writes q as a JSON number.
-func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }
+func (q Quantity) MarshalJSON() ([]byte, error) { return q.appendJSON(nil), nil }
 
 // UnmarshalJSON reads a JSON number with at most three decimals. It serves
 // stored documents and the Go client; requests are parsed by parseQuantity,
@@ -113,12 +113,22 @@ func allDigits(s string) bool {
 type TaxRate int64
 
 // MarshalJSON writes r as a percentage.
-func (r TaxRate) MarshalJSON() ([]byte, error) {
-	s := strconv.FormatInt(int64(r/100), 10)
-	if f := int64(r % 100); f != 0 {
-		s += "." + strings.TrimRight(strconv.FormatInt(f+100, 10)[1:], "0")
+func (r TaxRate) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
+
+// appendJSON appends r as a percentage with up to two decimals.
+func (r TaxRate) appendJSON(b []byte) []byte {
+	if r < 0 { // never stored: rates are 0 to 100%
+		b = append(b, '-')
+		r = -r
 	}
-	return []byte(s), nil
+	b = strconv.AppendInt(b, int64(r/100), 10)
+	if f := int64(r % 100); f != 0 {
+		b = append(b, '.', byte('0'+f/10), byte('0'+f%10))
+		if b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return b
 }
 
 // UnmarshalJSON reads a percentage.

@@ -18,6 +18,7 @@ import (
 	"posd/api/client"
 	"posd/backup"
 	"posd/engine"
+	"posd/engine/boltstore"
 )
 
 // shopOn prepares a running posd for selling: a product and the location.
@@ -96,7 +97,7 @@ func TestBackupWhileSellingThenRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Businesses) != 1 || m.Businesses[0].Counts.Sales < 20 || m.SHA256 == "" || m.SchemaVersion != 1 {
+	if len(m.Businesses) != 1 || m.Businesses[0].Counts.Sales < 20 || m.SHA256 == "" || m.SchemaVersion != boltstore.SchemaVersion {
 		t.Fatalf("manifest: %+v", m)
 	}
 	inBackup := m.Businesses[0].Counts.Sales

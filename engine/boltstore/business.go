@@ -4,11 +4,7 @@ import "posd/engine"
 
 // Business implements engine.Tx.
 func (t *txn) Business(id string) (*engine.Business, error) {
-	b := new(engine.Business)
-	if err := t.getJSON(bBusinesses, []byte(id), "business", b); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return getCached(t, bBusinesses, []byte(id), "business", func(*engine.Business) {})
 }
 
 // Businesses implements engine.Tx.
@@ -21,12 +17,7 @@ func (t *txn) PutBusiness(b *engine.Business) error { return t.putJSON(bBusiness
 
 // Location implements engine.Tx.
 func (t *txn) Location(biz, id string) (*engine.Location, error) {
-	l := new(engine.Location)
-	if err := t.getJSON(bLocations, key(biz, id), "location", l); err != nil {
-		return nil, err
-	}
-	l.BusinessID = biz
-	return l, nil
+	return getCached(t, bLocations, key(biz, id), "location", func(l *engine.Location) { l.BusinessID = biz })
 }
 
 // Locations implements engine.Tx.

@@ -4,19 +4,40 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"time"
 
 	"posd/engine"
 )
 
+// Idempotency records are kept small, in the random-keyed idem bucket
+// (the keys are the clients' UUIDs), while the full first answer they may
+// replay lives in idem_exp under its expiry time: that bucket is written in
+// time order, so answers pack full pages, and the sweeper drops expired
+// answers by deleting from its front instead of rewriting records spread
+// over the whole file. A schema-1 record (JSON) still carries its answer
+// inline.
+
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
-	r := new(engine.IdempotencyRecord)
-	if err := t.getJSON(bIdem, key(biz, k), "idempotency record", r); err != nil {
-		return nil, err
+	b := t.get(bIdem, key(biz, k))
+	if b == nil {
+		return nil, notFound("idempotency record")
+	}
+	return t.idempotency(biz, k, b)
+}
+
+// idempotency decodes a stored record and finds its answer.
+func (t *txn) idempotency(biz, k string, b []byte) (*engine.IdempotencyRecord, error) {
+	r, err := decodeIdempotency(b)
+	if err != nil {
+		return nil, corrupt(bIdem, err)
 	}
 	r.BusinessID = biz
+	if b[0] == tagIdempotency {
+		if body := t.get(bIdemExp, expKey(r.ExpiresAt, biz, k)); len(body) > 0 {
+			r.Body = bytes.Clone(body)
+		}
+	}
 	return r, nil
 }
 
@@ -27,23 +48,23 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if t.get(bIdem, k) != nil {
 		return engine.ErrDuplicateKey
 	}
-	if err := t.putJSON(bIdem, k, r); err != nil {
+	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {
 		return err
 	}
 	if len(r.Body) == 0 {
 		return nil
 	}
-	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), []byte{})
+	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), r.Body)
 }
 
 // Idempotencies implements engine.Tx.
 func (t *txn) Idempotencies(biz string, fn func(*engine.IdempotencyRecord) error) error {
-	return t.scan(bIdem, prefix(biz), nil, false, func(_, v []byte) error {
-		r := new(engine.IdempotencyRecord)
-		if err := json.Unmarshal(v, r); err != nil {
-			return corrupt(bIdem, err)
+	p := prefix(biz)
+	return t.scan(bIdem, p, nil, false, func(k, v []byte) error {
+		r, err := t.idempotency(biz, string(k[len(p):]), v)
+		if err != nil {
+			return err
 		}
-		r.BusinessID = biz
 		return fn(r)
 	})
 }
@@ -68,13 +89,17 @@ func (s *Store) SweepIdempotency(ctx context.Context, before time.Time, limit in
 				return corrupt(bIdemExp, errMissing(string(k)))
 			}
 			biz, ik := string(parts[0]), string(parts[1])
-			if r, err := t.Idempotency(biz, ik); err == nil {
-				r.Body = nil
-				if err := t.putJSON(bIdem, key(biz, ik), r); err != nil {
+			// A schema-1 record holds its answer inline: rewrite it
+			// without. A compact one loses its answer with this entry.
+			if b := t.get(bIdem, key(biz, ik)); len(b) > 0 && b[0] == '{' {
+				r, err := decodeIdempotency(b)
+				if err != nil {
+					return corrupt(bIdem, err)
+				}
+				r.BusinessID, r.Body = biz, nil
+				if err := t.put(bIdem, key(biz, ik), encodeIdempotency(r)); err != nil {
 					return err
 				}
-			} else if !engine.IsNotFound(err) {
-				return err
 			}
 			n++
 			return t.del(bIdemExp, bytes.Clone(k))

@@ -29,13 +29,26 @@ const (
 	bCounters    = "counters"    // biz\0series → uint64 last number; biz\0#name → uint64 sequence
 	bNumbers     = "numbers"     // biz\0number → DocRef
 	bIdem        = "idem"        // biz\0key → IdempotencyRecord
-	bIdemExp     = "idem_exp"    // expiry ms\0biz\0key → empty, for the sweeper
+	bIdemExp     = "idem_exp"    // expiry ms\0biz\0key → the full answer until it expires (schema 1: empty)
 	bTokens      = "tokens"      // sha256 → token
 	bTokenIDs    = "token_ids"   // biz\0id → sha256
 )
 
 var allBuckets = []string{bMeta, bBusinesses, bLocations, bProducts, bSKUs, bStock, bMoves, bSales, bSaleSeq, bSaleLoc,
 	bReturns, bReceipts, bTransfers, bAdjustments, bCounters, bNumbers, bIdem, bIdemExp, bTokens, bTokenIDs}
+
+// fillPercent is how full bbolt packs the pages of a bucket when it splits
+// them. bbolt's default, half full, suits random inserts; these buckets get
+// their keys in (nearly) ascending order, so half-full pages would only
+// double the pages each commit writes and the file's size.
+var fillPercent = map[string]float64{
+	bMoves:   1.0, // biz, sequence
+	bSaleSeq: 1.0, // biz, sequence
+	bSaleLoc: 1.0, // biz, location, sequence
+	bSales:   0.9, // biz, time-ordered ID (random within a millisecond)
+	bNumbers: 0.9, // biz, number (in order up to 9999, then 10000 sorts near 1000)
+	bIdemExp: 0.9, // expiry millisecond, biz, key
+}
 
 // Buckets lists the bucket names, for tools that walk the file.
 func Buckets() []string { return append([]string(nil), allBuckets...) }

@@ -1,10 +1,6 @@
 package boltstore
 
-import (
-	"encoding/json"
-
-	"posd/engine"
-)
+import "posd/engine"
 
 // LastNumber implements engine.Tx.
 func (t *txn) LastNumber(biz string, s engine.Series) (uint64, error) {
@@ -23,14 +19,20 @@ func (t *txn) ClaimNumber(biz, number string, ref engine.DocRef) error {
 	if t.get(bNumbers, k) != nil {
 		return engine.ErrDuplicateNumber
 	}
-	return t.putJSON(bNumbers, k, ref)
+	return t.put(bNumbers, k, encodeDocRef(ref))
 }
 
 // NumberOwner implements engine.Tx.
 func (t *txn) NumberOwner(biz, number string) (engine.DocRef, error) {
-	var ref engine.DocRef
-	err := t.getJSON(bNumbers, key(biz, number), "document number", &ref)
-	return ref, err
+	b := t.get(bNumbers, key(biz, number))
+	if b == nil {
+		return engine.DocRef{}, notFound("document number")
+	}
+	ref, err := decodeDocRef(b)
+	if err != nil {
+		return engine.DocRef{}, corrupt(bNumbers, err)
+	}
+	return ref, nil
 }
 
 // Series implements engine.Tx.
@@ -50,8 +52,8 @@ func (t *txn) Series(biz string) (map[engine.Series]uint64, error) {
 func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
 	p := prefix(biz)
 	return t.scan(bNumbers, p, nil, false, func(k, v []byte) error {
-		var ref engine.DocRef
-		if err := json.Unmarshal(v, &ref); err != nil {
+		ref, err := decodeDocRef(v)
+		if err != nil {
 			return corrupt(bNumbers, err)
 		}
 		return fn(string(k[len(p):]), ref)

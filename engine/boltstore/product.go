@@ -4,12 +4,7 @@ import "posd/engine"
 
 // Product implements engine.Tx.
 func (t *txn) Product(biz, id string) (*engine.Product, error) {
-	p := new(engine.Product)
-	if err := t.getJSON(bProducts, key(biz, id), "product", p); err != nil {
-		return nil, err
-	}
-	p.BusinessID = biz
-	return p, nil
+	return getCached(t, bProducts, key(biz, id), "product", func(p *engine.Product) { p.BusinessID = biz })
 }
 
 // ProductBySKU implements engine.Tx.

@@ -1,11 +1,6 @@
 package boltstore
 
-import (
-	"bytes"
-	"encoding/json"
-
-	"posd/engine"
-)
+import "posd/engine"
 
 // Stock implements engine.Tx.
 func (t *txn) Stock(biz, loc, product string) (engine.Quantity, error) {
@@ -30,7 +25,7 @@ func (t *txn) AddMovement(m *engine.Movement) error {
 	if err != nil {
 		return err
 	}
-	if err := t.putJSON(bMoves, seqKey(prefix(m.BusinessID), seq), m); err != nil {
+	if err := t.put(bMoves, seqKey(prefix(m.BusinessID), seq), encodeMovement(m)); err != nil {
 		return err
 	}
 	k := key(m.BusinessID, m.LocationID, m.ProductID)
@@ -41,8 +36,8 @@ func (t *txn) AddMovement(m *engine.Movement) error {
 // Movements implements engine.Tx.
 func (t *txn) Movements(biz string, fn func(*engine.Movement) error) error {
 	return t.scan(bMoves, prefix(biz), nil, false, func(_, v []byte) error {
-		m := new(engine.Movement)
-		if err := json.NewDecoder(bytes.NewReader(v)).Decode(m); err != nil {
+		m, err := decodeMovement(v)
+		if err != nil {
 			return corrupt(bMoves, err)
 		}
 		m.BusinessID = biz

@@ -17,8 +17,12 @@ import (
 )
 
 // SchemaVersion is the version of the bucket layout this code writes. A
-// database with a newer version is refused rather than misread.
-const SchemaVersion = 1
+// database with a newer version is refused rather than misread. Version 2
+// stores idempotency records, movements and number claims in a compact
+// encoding (encoding.go); it reads version 1 files as they are and marks
+// them version 2 when it opens them for writing, so that an older posd
+// refuses them instead of misreading the new values.
+const SchemaVersion = 2
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -59,6 +63,12 @@ type Store struct {
 	done     chan struct{}
 	stats    Stats
 	statsMu  sync.Mutex
+	// cache belongs to the writer goroutine.
+	cache *objCache
+	// tokens serves read transactions; tokensWritten tells the writer
+	// that the current group wrote a token.
+	tokens        *tokenCache
+	tokensWritten bool
 }
 
 // Stats reports what the writer has done, for health and benchmarks.
@@ -102,7 +112,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{})}
+	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache(), tokens: newTokenCache()}
 	if err := s.init(o.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -145,11 +155,14 @@ func (s *Store) init(readOnly bool) error {
 			}
 		}
 		meta := tx.Bucket([]byte(bMeta))
-		if meta.Get([]byte("schema")) == nil {
-			if err := meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		old := meta.Get([]byte("schema"))
+		if old == nil {
+			if err := meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 				return err
 			}
-			return meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339)))
+		}
+		if v, _ := strconv.Atoi(string(old)); v < SchemaVersion {
+			return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
 		}
 		return nil
 	})
@@ -232,6 +245,8 @@ func (s *Store) commit(batch []*request) {
 				continue
 			}
 			t := newTxn(tx, true)
+			t.cache = s.cache
+			t.store = s
 			r.err = run(r.fn, t, s.log)
 			if r.err != nil {
 				failed++
@@ -246,6 +261,15 @@ func (s *Store) commit(batch []*request) {
 		}
 		return nil
 	})
+	if err != nil {
+		s.cache.failed()
+	} else {
+		s.cache.committed()
+	}
+	if s.tokensWritten {
+		s.tokens.invalidate()
+		s.tokensWritten = false
+	}
 	s.statsMu.Lock()
 	s.stats.Failed += uint64(failed)
 	if err != nil {
@@ -286,7 +310,12 @@ func (s *Store) View(ctx context.Context, fn func(engine.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, false)) })
+	gen := s.tokens.generation() // before the snapshot: see tokenCache
+	err := s.db.View(func(tx *bolt.Tx) error {
+		t := newTxn(tx, false)
+		t.store, t.tokenGen = s, gen
+		return fn(t)
+	})
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return errClosed
 	}

@@ -27,11 +27,21 @@ func decodeToken(b []byte) (*engine.Token, error) {
 
 // TokenByHash implements engine.Tx.
 func (t *txn) TokenByHash(hash [32]byte) (*engine.Token, error) {
+	cache := t.store != nil && !t.writable
+	if cache {
+		if tok, ok := t.store.tokens.get(hash); ok {
+			return tok, nil
+		}
+	}
 	b := t.get(bTokens, hash[:])
 	if b == nil {
 		return nil, notFound("token")
 	}
-	return decodeToken(b)
+	tok, err := decodeToken(b)
+	if err == nil && cache {
+		t.store.tokens.add(t.tokenGen, tok)
+	}
+	return tok, err
 }
 
 // Tokens implements engine.Tx.

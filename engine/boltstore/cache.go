@@ -1,0 +1,84 @@
+package boltstore
+
+// objCache keeps the decoded businesses, locations and products the writer
+// reads for nearly every operation (a sale reads its business, location and
+// each line's product), so that the single writer goroutine, whose time is
+// the ceiling of posd's throughput, does not decode the same JSON again for
+// every sale.
+//
+// Only the writer goroutine uses it, so it needs no lock. It holds only
+// committed state: a key written in the current group is dropped at apply
+// and not cached again until the group has committed (dirty), and a failed
+// commit empties the cache. Callers get copies, never the cached value.
+type objCache struct {
+	m     map[bucketKey]any
+	dirty map[bucketKey]struct{}
+}
+
+// maxCached bounds the cache; past it the cache starts over, which costs
+// only decoding again.
+const maxCached = 16384
+
+// cached reports whether bucket's objects are cached.
+func cached(bucket string) bool {
+	return bucket == bBusinesses || bucket == bLocations || bucket == bProducts
+}
+
+func newObjCache() *objCache {
+	return &objCache{m: map[bucketKey]any{}, dirty: map[bucketKey]struct{}{}}
+}
+
+func (c *objCache) get(bucket string, key []byte) (any, bool) {
+	v, ok := c.m[bucketKey{bucket, string(key)}]
+	return v, ok
+}
+
+func (c *objCache) put(bucket string, key []byte, v any) {
+	k := bucketKey{bucket, string(key)}
+	if _, ok := c.dirty[k]; ok {
+		return
+	}
+	if len(c.m) >= maxCached {
+		clear(c.m)
+	}
+	c.m[k] = v
+}
+
+// written drops a key the current group writes.
+func (c *objCache) written(k bucketKey) {
+	delete(c.m, k)
+	c.dirty[k] = struct{}{}
+}
+
+// committed ends a group whose commit succeeded.
+func (c *objCache) committed() { clear(c.dirty) }
+
+// failed ends a group whose commit failed: what was read during it may
+// have come from its discarded writes.
+func (c *objCache) failed() {
+	clear(c.m)
+	clear(c.dirty)
+}
+
+// getCached decodes the object at key k of bucket into a new T, through
+// the writer's cache when t has one. set fills the fields not stored in
+// the value (the business ID of the key).
+func getCached[T any](t *txn, bucket string, k []byte, what string, set func(*T)) (*T, error) {
+	useCache := t.cache != nil && !t.inOverlay(bucket, k)
+	if useCache {
+		if v, ok := t.cache.get(bucket, k); ok {
+			cp := *v.(*T)
+			return &cp, nil
+		}
+	}
+	x := new(T)
+	if err := t.getJSON(bucket, k, what, x); err != nil {
+		return nil, err
+	}
+	set(x)
+	if useCache {
+		cp := *x
+		t.cache.put(bucket, k, &cp)
+	}
+	return x, nil
+}

@@ -1,0 +1,213 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"posd/engine"
+)
+
+// Compact encodings of the values every sale writes several of: its
+// idempotency record (which holds the whole first answer), its stock
+// movements and its number claim. JSON made the single writer spend much of
+// its time encoding (the answer went in as base64) and made these values a
+// third larger. Documents themselves stay JSON.
+//
+// A compact value starts with its tag byte; a JSON value starts with '{'.
+// The expiry index (idem_exp) holds the full answers, as raw bytes.
+// Values written as JSON by schema 1 are read as before, so a database
+// written by an older posd needs no migration.
+const (
+	tagIdempotency = 0x01 // schema 2
+	tagMovement    = 0x02 // schema 2
+	tagDocRef      = 0x03 // schema 2
+)
+
+var errShort = errors.New("value is truncated")
+
+type encoder struct{ b []byte }
+
+func (e *encoder) str(s string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *encoder) bytes(b []byte) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(b)))
+	e.b = append(e.b, b...)
+}
+
+func (e *encoder) int(v int64) { e.b = binary.AppendVarint(e.b, v) }
+
+// time keeps the instant to the nanosecond; times are read back in UTC, as
+// the engine writes them.
+func (e *encoder) time(t time.Time) {
+	e.int(t.Unix())
+	e.b = binary.AppendUvarint(e.b, uint64(t.Nanosecond()))
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) int() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// raw returns the next length-prefixed bytes, still inside the value.
+func (d *decoder) raw() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if uint64(len(d.b)) < n {
+		d.err = errShort
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) str() string { return string(d.raw()) }
+
+func (d *decoder) time() time.Time {
+	sec := d.int()
+	nsec := d.uvarint()
+	if d.err != nil || nsec >= 1e9 {
+		if d.err == nil {
+			d.err = errors.New("bad time")
+		}
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// encodeIdempotency: tag, key, op, target, hash, status, doc kind, doc id,
+// created, expires. The answer is not part of the record: it is kept under
+// the record's expiry key (see idempotency.go).
+func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
+	e := encoder{b: make([]byte, 0, 128+len(r.Key))}
+	e.b = append(e.b, tagIdempotency)
+	e.str(r.Key)
+	e.str(r.Op)
+	e.str(r.Target)
+	e.bytes(r.Hash)
+	e.int(int64(r.Status))
+	e.str(string(r.Doc.Kind))
+	e.str(r.Doc.ID)
+	e.time(r.CreatedAt)
+	e.time(r.ExpiresAt)
+	return e.b
+}
+
+func decodeIdempotency(b []byte) (*engine.IdempotencyRecord, error) {
+	r := new(engine.IdempotencyRecord)
+	if len(b) > 0 && b[0] == '{' {
+		return r, json.Unmarshal(b, r)
+	}
+	if len(b) == 0 || b[0] != tagIdempotency {
+		return nil, errors.New("unknown idempotency record encoding")
+	}
+	d := decoder{b: b[1:]}
+	r.Key = d.str()
+	r.Op = d.str()
+	r.Target = d.str()
+	r.Hash = append([]byte(nil), d.raw()...)
+	r.Status = int(d.int())
+	r.Doc.Kind = engine.DocKind(d.str())
+	r.Doc.ID = d.str()
+	r.CreatedAt = d.time()
+	r.ExpiresAt = d.time()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+// encodeMovement: tag, location, product, quantity, doc kind, doc id, time.
+func encodeMovement(m *engine.Movement) []byte {
+	e := encoder{b: make([]byte, 0, 24+len(m.LocationID)+len(m.ProductID)+len(m.Doc.ID))}
+	e.b = append(e.b, tagMovement)
+	e.str(m.LocationID)
+	e.str(m.ProductID)
+	e.int(int64(m.Quantity))
+	e.str(string(m.Doc.Kind))
+	e.str(m.Doc.ID)
+	e.time(m.At)
+	return e.b
+}
+
+func decodeMovement(b []byte) (*engine.Movement, error) {
+	m := new(engine.Movement)
+	if len(b) > 0 && b[0] == '{' {
+		return m, json.Unmarshal(b, m)
+	}
+	if len(b) == 0 || b[0] != tagMovement {
+		return nil, errors.New("unknown movement encoding")
+	}
+	d := decoder{b: b[1:]}
+	m.LocationID = d.str()
+	m.ProductID = d.str()
+	m.Quantity = engine.Quantity(d.int())
+	m.Doc.Kind = engine.DocKind(d.str())
+	m.Doc.ID = d.str()
+	m.At = d.time()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	return m, d.err
+}
+
+func encodeDocRef(r engine.DocRef) []byte {
+	e := encoder{b: make([]byte, 0, 4+len(r.Kind)+len(r.ID))}
+	e.b = append(e.b, tagDocRef)
+	e.str(string(r.Kind))
+	e.str(r.ID)
+	return e.b
+}
+
+func decodeDocRef(b []byte) (engine.DocRef, error) {
+	var r engine.DocRef
+	if len(b) > 0 && b[0] == '{' {
+		return r, json.Unmarshal(b, &r)
+	}
+	if len(b) == 0 || b[0] != tagDocRef {
+		return r, errors.New("unknown document reference encoding")
+	}
+	d := decoder{b: b[1:]}
+	r.Kind = engine.DocKind(d.str())
+	r.ID = d.str()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	return r, d.err
+}

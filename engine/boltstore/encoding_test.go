@@ -1,0 +1,225 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"posd/engine"
+)
+
+func TestCompactEncodingsRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 11, 12, 345_000_000, time.UTC)
+	recs := []*engine.IdempotencyRecord{
+		{Key: "k-1", Op: "sale.create", Hash: []byte{1, 2, 3}, Status: 201, Body: []byte(`{"id":"x","name":"Käse <&>"}`),
+			Doc: engine.DocRef{Kind: engine.KindSale, ID: "0190-…"}, CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour)},
+		{Key: "k-2", Op: "sale.refund", Target: "sale-id", Hash: make([]byte, 32), Status: 201, Doc: engine.DocRef{Kind: engine.KindReturn, ID: "r"}},
+		{Key: "", Op: "", Status: 0},
+	}
+	for _, r := range recs {
+		got, err := decodeIdempotency(encodeIdempotency(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *r
+		want.Body = nil // kept apart, under the expiry key
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("idempotency record:\n got %+v\nwant %+v", got, want)
+		}
+		// A truncated or extended value is an error, never a record.
+		b := encodeIdempotency(r)
+		for n := 1; n < len(b); n++ {
+			if _, err := decodeIdempotency(b[:n]); err == nil {
+				t.Errorf("truncated to %d bytes: no error", n)
+			}
+		}
+		if _, err := decodeIdempotency(append(b, 0)); err == nil {
+			t.Error("trailing byte: no error")
+		}
+	}
+	moves := []*engine.Movement{
+		{LocationID: "l", ProductID: "p", Quantity: -2500, Doc: engine.DocRef{Kind: engine.KindSale, ID: "s"}, At: at},
+		{LocationID: "l", ProductID: "p", Quantity: engine.MaxQuantity, At: time.Time{}},
+	}
+	for _, m := range moves {
+		got, err := decodeMovement(encodeMovement(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Errorf("movement:\n got %+v\nwant %+v", got, m)
+		}
+		if _, err := decodeMovement(encodeMovement(m)[:5]); err == nil {
+			t.Error("truncated movement decoded without error")
+		}
+	}
+	ref := engine.DocRef{Kind: engine.KindTransfer, ID: "t-1"}
+	if got, err := decodeDocRef(encodeDocRef(ref)); err != nil || got != ref {
+		t.Errorf("doc ref: got %+v, %v; want %+v", got, err, ref)
+	}
+	for _, bad := range [][]byte{nil, {}, {0x7f}, {tagMovement}} {
+		if _, err := decodeIdempotency(bad); err == nil {
+			t.Errorf("decodeIdempotency(%q): no error", bad)
+		}
+		if _, err := decodeDocRef(bad); err == nil {
+			t.Errorf("decodeDocRef(%q): no error", bad)
+		}
+	}
+}
+
+// TestReadsSchema1Values: a database written by schema 1 (JSON values) is
+// read as before, and opening it for writing marks it schema 2.
+func TestReadsSchema1Values(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posd.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	rec := engine.IdempotencyRecord{Key: "old", Op: "sale.create", Hash: []byte{9, 9}, Status: 201, Body: []byte(`{"id":"s1"}`),
+		Doc: engine.DocRef{Kind: engine.KindSale, ID: "s1"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	move := engine.Movement{LocationID: "l", ProductID: "p", Quantity: -1000, Doc: rec.Doc, At: at}
+	err = s.DB().Update(func(tx *bolt.Tx) error {
+		put := func(bucket string, k []byte, v any) {
+			b, _ := json.Marshal(v)
+			if err := tx.Bucket([]byte(bucket)).Put(k, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(bIdem, key("b", "old"), rec)
+		put(bMoves, seqKey(prefix("b"), 1), move)
+		put(bNumbers, key("b", "INV-202611-0001"), rec.Doc)
+		if err := tx.Bucket([]byte(bIdemExp)).Put(expKey(rec.ExpiresAt, "b", "old"), []byte{}); err != nil {
+			t.Fatal(err)
+		}
+		return tx.Bucket([]byte(bMeta)).Put([]byte("schema"), []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(context.Background(), func(tx engine.Tx) error {
+		got, err := tx.Idempotency("b", "old")
+		if err != nil {
+			return err
+		}
+		want := rec
+		want.BusinessID = "b"
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("schema 1 idempotency record:\n got %+v\nwant %+v", *got, want)
+		}
+		n := 0
+		tx.Movements("b", func(m *engine.Movement) error {
+			n++
+			want := move
+			want.BusinessID = "b"
+			if !reflect.DeepEqual(*m, want) {
+				t.Errorf("schema 1 movement:\n got %+v\nwant %+v", *m, want)
+			}
+			return nil
+		})
+		if n != 1 {
+			t.Errorf("movements: got %d, want 1", n)
+		}
+		if ref, err := tx.NumberOwner("b", "INV-202611-0001"); err != nil || ref != rec.Doc {
+			t.Errorf("schema 1 number owner: got %+v, %v", ref, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sweeper drops the inline answer of a schema-1 record and keeps
+	// the record.
+	if n, err := s.SweepIdempotency(context.Background(), at.Add(2*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want 1", n, err)
+	}
+	s.View(context.Background(), func(tx engine.Tx) error {
+		got, err := tx.Idempotency("b", "old")
+		if err != nil || got.Body != nil || got.Doc != rec.Doc || !bytes.Equal(got.Hash, rec.Hash) {
+			t.Errorf("swept schema 1 record: got %+v, %v", got, err)
+		}
+		return nil
+	})
+	s.DB().View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket([]byte(bMeta)).Get([]byte("schema"))); v != "2" {
+			t.Errorf("schema after opening for writing: got %q, want 2", v)
+		}
+		return nil
+	})
+}
+
+// TestIdempotencyAnswerKeptApart: a record's answer is stored under its
+// expiry key, read back with the record (alone and in a scan) and dropped by
+// the sweeper, which keeps the record.
+func TestIdempotencyAnswerKeptApart(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "posd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	recs := []engine.IdempotencyRecord{
+		{BusinessID: "b", Key: "k1", Op: "sale.create", Hash: []byte{1}, Status: 201, Body: []byte(`{"id":"1"}`), Doc: engine.DocRef{Kind: engine.KindSale, ID: "1"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		{BusinessID: "b", Key: "k2", Op: "sale.create", Hash: []byte{2}, Status: 201, Body: []byte(`{"id":"2"}`), Doc: engine.DocRef{Kind: engine.KindSale, ID: "2"}, CreatedAt: at, ExpiresAt: at.Add(3 * time.Hour)},
+		{BusinessID: "c", Key: "k1", Op: "token.create", Hash: []byte{3}, Status: 201, Doc: engine.DocRef{Kind: engine.KindToken, ID: "3"}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+	}
+	err = s.Update(ctx, func(tx engine.Tx) error {
+		for i := range recs {
+			if err := tx.PutIdempotency(&recs[i]); err != nil {
+				return err
+			}
+		}
+		// Within the transaction, the answer is already there.
+		got, err := tx.Idempotency("b", "k1")
+		if err != nil || string(got.Body) != `{"id":"1"}` {
+			t.Errorf("read own write: %+v %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want map[string]string) {
+		t.Helper()
+		s.View(ctx, func(tx engine.Tx) error {
+			for _, r := range recs {
+				got, err := tx.Idempotency(r.BusinessID, r.Key)
+				if err != nil {
+					t.Fatalf("%s: %s/%s: %v", when, r.BusinessID, r.Key, err)
+				}
+				if w := want[r.BusinessID+"/"+r.Key]; string(got.Body) != w || got.Doc != r.Doc || got.Status != r.Status {
+					t.Errorf("%s: %s/%s: body %q doc %v, want body %q doc %v", when, r.BusinessID, r.Key, got.Body, got.Doc, w, r.Doc)
+				}
+			}
+			n := 0
+			tx.Idempotencies("b", func(r *engine.IdempotencyRecord) error {
+				n++
+				if w := want["b/"+r.Key]; string(r.Body) != w {
+					t.Errorf("%s: scan b/%s: body %q, want %q", when, r.Key, r.Body, w)
+				}
+				return nil
+			})
+			if n != 2 {
+				t.Errorf("%s: scan of b: %d records, want 2", when, n)
+			}
+			return nil
+		})
+	}
+	check("before the sweep", map[string]string{"b/k1": `{"id":"1"}`, "b/k2": `{"id":"2"}`})
+	if n, err := s.SweepIdempotency(ctx, at.Add(2*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want 1", n, err)
+	}
+	check("after the sweep", map[string]string{"b/k2": `{"id":"2"}`})
+}

@@ -1,0 +1,76 @@
+package boltstore
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestOverlayLargeAndSmall: the overlay behaves the same below and above
+// smallOverlay writes (slice, then index): reads see the latest write,
+// deletes hide values, scans merge in key order, apply writes it all.
+func TestOverlayLargeAndSmall(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "posd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []int{5, smallOverlay, smallOverlay + 1, 300} {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bCounters))
+			for i := 0; i < n; i += 2 { // stored before: even keys
+				b.Put(fmt.Appendf(nil, "n%d-%04d", n, i), []byte("old"))
+			}
+			o := newTxn(tx, true)
+			for i := range n {
+				o.put(bCounters, fmt.Appendf(nil, "n%d-%04d", n, i), []byte("new"))
+			}
+			for i := 0; i < n; i += 3 {
+				o.del(bCounters, fmt.Appendf(nil, "n%d-%04d", n, i))
+			}
+			o.put(bCounters, fmt.Appendf(nil, "n%d-%04d", n, 1), []byte("newer"))
+			want := func(i int) string {
+				switch {
+				case i == 1:
+					return "newer"
+				case i%3 == 0:
+					return ""
+				}
+				return "new"
+			}
+			for i := range n {
+				if got := string(o.get(bCounters, fmt.Appendf(nil, "n%d-%04d", n, i))); got != want(i) {
+					t.Errorf("n=%d key %d: got %q, want %q", n, i, got, want(i))
+				}
+			}
+			var seen []string
+			o.scan(bCounters, fmt.Appendf(nil, "n%d-", n), nil, false, func(k, v []byte) error {
+				seen = append(seen, string(k)+"="+string(v))
+				return nil
+			})
+			var wantScan []string
+			for i := range n {
+				if w := want(i); w != "" {
+					wantScan = append(wantScan, fmt.Sprintf("n%d-%04d=%s", n, i, w))
+				}
+			}
+			if fmt.Sprint(seen) != fmt.Sprint(wantScan) {
+				t.Errorf("n=%d scan:\n got %v\nwant %v", n, seen, wantScan)
+			}
+			if err := o.apply(); err != nil {
+				return err
+			}
+			for i := range n {
+				if got := string(b.Get(fmt.Appendf(nil, "n%d-%04d", n, i))); got != want(i) {
+					t.Errorf("n=%d after apply, key %d: got %q, want %q", n, i, got, want(i))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
