@@ -243,9 +243,16 @@ func (s *Store) commit(batch []*request) {
 				return err
 			}
 			applied++
+			if brokenAckBeforeCommit {
+				close(r.done)
+			}
 		}
+		crashPoint("before-commit")
 		return nil
 	})
+	if err == nil {
+		crashPoint("after-commit")
+	}
 	s.statsMu.Lock()
 	s.stats.Failed += uint64(failed)
 	if err != nil {
@@ -265,6 +272,9 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	for _, r := range batch {
+		if brokenAckBeforeCommit && r.err == nil && err == nil {
+			continue
+		}
 		close(r.done)
 	}
 }
