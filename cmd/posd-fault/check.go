@@ -327,6 +327,36 @@ func (r *Run) checkShop(rep *Report, i int, f *shopFixture, intents []*Intent, b
 		}
 	}
 
+	// 2 and 5, without trusting posd's records: every sale carries a cash
+	// amount unique to its request, so each sale read back names the
+	// request that made it.
+	byTender := map[engine.Money]*Intent{}
+	for _, in := range intents {
+		if in.Shop == i && in.Kind == "sale" {
+			byTender[in.Sale.Payments[0].Amount] = in
+		}
+	}
+	made := map[*Intent][]string{}
+	for _, id := range st.listed {
+		s := st.sales[id]
+		var in *Intent
+		if len(s.Payments) > 0 {
+			in = byTender[s.Payments[0].Amount]
+		}
+		if in == nil {
+			rep.Phantoms++
+			rep.fail(CheckPhantom, "shop %d: sale %s %s matches no request a till of this shop sent", i, s.ID, s.InvoiceNumber)
+			continue
+		}
+		made[in] = append(made[in], s.ID+" "+s.InvoiceNumber)
+	}
+	for in, docs := range made {
+		if len(docs) > 1 {
+			rep.Duplicated += len(docs) - 1
+			rep.fail(CheckOneDoc, "shop %d sale %s: one key made %d sales: %s", i, in.Key, len(docs), strings.Join(docs, ", "))
+		}
+	}
+
 	// 3: series exactly 1..N, from the documents read back.
 	all := map[engine.Series][]uint64{}
 	add := func(n string) {

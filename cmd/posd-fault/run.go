@@ -53,6 +53,8 @@ type Run struct {
 	abort   chan struct{}
 	wg      sync.WaitGroup
 	started time.Time
+	// tender makes every sale's cash amount unique.
+	tender atomic.Int64
 	// inflight counts intents sent and not yet answered for good.
 	inflight atomic.Int64
 	// Faults counts injected faults by kind, for the report.
@@ -275,8 +277,11 @@ func (r *Run) saleRequest(f *shopFixture) *client.SaleRequest {
 	for _, i := range rand.Perm(len(f.products))[:1+rand.IntN(len(f.products))] {
 		req.Items = append(req.Items, client.SaleLine{ProductID: f.products[i].ID, Quantity: quantities[rand.IntN(len(quantities))]})
 	}
-	// Cash covers any of these carts; the change is posd's business.
-	req.Payments = []engine.Payment{{Method: engine.MethodCash, Amount: 100000}}
+	// Cash covers any of these carts; the change is posd's business. The
+	// amount is unique in the run: it fingerprints the sale, so the checks
+	// can tell which request made a document without trusting posd's own
+	// idempotency records.
+	req.Payments = []engine.Payment{{Method: engine.MethodCash, Amount: 100000 + engine.Money(r.tender.Add(1))}}
 	return req
 }
 
