@@ -6,9 +6,12 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DATA_DIR  ?= ./data
 LISTEN    ?= :8080
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
+# Every fuzz target of the API, one per POST body; each runs FUZZTIME.
+FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
+	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
 
-.PHONY: build run test test-go test-fuzz lint clean
+.PHONY: build run test test-go test-fuzz test-long lint clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -27,7 +30,15 @@ test-go:
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 test-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzCreateSale$$' -fuzztime $(FUZZTIME) ./api/
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; \
+	done
+
+## test-long: the long fault profiles (300 kill -9 cycles, a minute-long
+## outage, …) and a longer fuzz; about an hour on a 2-core machine.
+test-long:
+	$(GO) test -count=1 -timeout 3h -v -run 'TestFaults|TestSensitivity|TestPowerLoss' ./cmd/posd-fault -args -long
+	$(MAKE) test-fuzz FUZZTIME=60s
 
 clean:
 	rm -rf bin
