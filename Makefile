@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
 	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
 
-.PHONY: build run test test-go test-fuzz test-long lint clean
+.PHONY: build run test test-go test-fuzz test-long lint clean measure-backup
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -39,6 +39,15 @@ test-fuzz:
 test-long:
 	$(GO) test -count=1 -timeout 3h -v -run 'TestFaults|TestSensitivity|TestPowerLoss' ./cmd/posd-fault -args -long
 	$(MAKE) test-fuzz FUZZTIME=60s
+
+## measure-backup: how long backup and verify take on a database of SALES
+## sales, and the write latency during a backup under load (slow, not in
+## make test). The database is kept in MEASURE_DIR for reruns.
+SALES       ?= 1000000
+MEASURE_DIR ?= /tmp/posd-measure-$(SALES)
+measure-backup:
+	mkdir -p $(MEASURE_DIR)
+	POSD_MEASURE_SALES=$(SALES) POSD_MEASURE_DIR=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureBackup$$' -v -timeout 3h ./cmd/posd/
 
 clean:
 	rm -rf bin

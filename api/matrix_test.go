@@ -22,6 +22,7 @@ var minRole = map[string]string{
 	"sales.create": "till", "sales.list": "till", "sales.get": "till", "sales.refund": "till", "returns.get": "till",
 	"receipts.create": "manager", "receipts.get": "manager", "receipts.approve": "manager",
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
+	"health.details": "manager", "metrics": "manager",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
@@ -103,6 +104,10 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "POST", "/api/transfers/" + o.transfer + "/send", `{}`
 	case "transfers.receive":
 		return "POST", "/api/transfers/" + o.transfer + "/receive", `{}`
+	case "health.details":
+		return "GET", "/api/health/details", ""
+	case "metrics":
+		return "GET", "/metrics", ""
 	}
 	return "", "", ""
 }

@@ -13,7 +13,7 @@ import (
 // routes is the API of contract §2, plus a few read and management routes a
 // till and an owner need (me, tokens, single documents, product changes).
 func routes() []Route {
-	return []Route{
+	return append([]Route{
 		{Name: "health", Method: "GET", Path: "/health", Public: true, handle: getHealth},
 		{Name: "me", Method: "GET", Path: "/me", Perm: engine.PermRead, handle: getMe},
 
@@ -45,7 +45,7 @@ func routes() []Route {
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
 		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(true, sendTransfer)},
 		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(true, receiveTransfer)},
-	}
+	}, opsRoutes()...)
 }
 
 // writeCall is an idempotent engine call.

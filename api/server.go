@@ -20,7 +20,9 @@ type Server struct {
 	limiter *authLimiter
 	metrics *metrics
 	routes  []Route
-	// Now is the clock for rate limiting.
+	ops     Ops
+	promState
+	// Now is the clock for rate limiting and the health view.
 	Now func() time.Time
 }
 
@@ -29,6 +31,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Till serves the till page under /till/; nil leaves it out.
 	Till http.Handler
+	// Ops feeds the health view and /metrics (see ops.go).
+	Ops Ops
 }
 
 // Route describes one API route: what it needs and who may call it. The
@@ -41,6 +45,8 @@ type Route struct {
 	// Perm is the permission the route needs; Public routes need no token.
 	Perm   engine.Permission
 	Public bool
+	// Root routes live outside /api (Prometheus's /metrics).
+	Root   bool
 	handle func(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor)
 }
 
@@ -49,12 +55,16 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), Now: time.Now}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, Now: time.Now}
 	s.router.StrictSlash(false)
 	s.routes = routes()
 	api := s.router.PathPrefix("/api").Subrouter()
 	for _, rt := range s.routes {
-		api.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method).Name(rt.Name)
+		r := api
+		if rt.Root {
+			r = s.router
+		}
+		r.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method).Name(rt.Name)
 	}
 	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, engine.Errorf(engine.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))

@@ -74,6 +74,14 @@ type Tx interface {
 	Adjustment(business, id string) (*Adjustment, error)
 	PutAdjustment(a *Adjustment) error
 
+	// AllSales, Returns, Receipts and Transfers call fn for every document
+	// of their kind in the business, in no promised order, so that checks
+	// such as Service.Verify can walk a whole database without paging.
+	AllSales(business string, fn func(*Sale) error) error
+	Returns(business string, fn func(*Return) error) error
+	Receipts(business string, fn func(*Receipt) error) error
+	Transfers(business string, fn func(*Transfer) error) error
+
 	// LastNumber returns the last number given in a series (0 if none).
 	LastNumber(business string, s Series) (uint64, error)
 	// SetLastNumber records n as the last number of a series.

@@ -28,6 +28,11 @@ func commands() []command {
 		{"init", "create the database and add a business with an owner token", runInit},
 		{"serve", "serve the API and the till page", runServe},
 		{"token", "make a new owner token (when the old one is lost); posd must be stopped", runToken},
+		{"backup", "write a verified backup of the database, while posd serves or not", runBackup},
+		{"verify", "check a backup file or a data directory; exits non-zero on any finding", runVerify},
+		{"restore", "replace the database with a verified backup; posd must be stopped", runRestore},
+		{"compact", "rewrite the database without its free pages; posd must be stopped", runCompact},
+		{"service", "install|uninstall|start|stop|restart|status|run posd as an OS service", runService},
 		{"version", "print version, commit and Go version", runVersion},
 		{"help", "show this help", nil},
 	}

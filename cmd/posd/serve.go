@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	opsf := addOpsFlags(fs)
 	tlsOpt := addTLSFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,6 +48,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
+	ops, err := opsf.start(*dir, st, log)
+	if err != nil {
+		return err
+	}
+	defer ops.stop()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -73,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
 	}
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
@@ -99,6 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = hs.Shutdown(sctx)
 	stopSweep()
 	<-sweepDone
+	ops.stop()
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

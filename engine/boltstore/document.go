@@ -61,3 +61,23 @@ func (t *txn) Adjustment(biz, id string) (*engine.Adjustment, error) {
 func (t *txn) PutAdjustment(a *engine.Adjustment) error {
 	return t.putJSON(bAdjustments, key(a.BusinessID, a.ID), a)
 }
+
+// AllSales implements engine.Tx.
+func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
+	return each(t, bSales, biz, func(s *engine.Sale) error { s.BusinessID = biz; return fn(s) })
+}
+
+// Returns implements engine.Tx.
+func (t *txn) Returns(biz string, fn func(*engine.Return) error) error {
+	return each(t, bReturns, biz, func(r *engine.Return) error { r.BusinessID = biz; return fn(r) })
+}
+
+// Receipts implements engine.Tx.
+func (t *txn) Receipts(biz string, fn func(*engine.Receipt) error) error {
+	return each(t, bReceipts, biz, func(r *engine.Receipt) error { r.BusinessID = biz; return fn(r) })
+}
+
+// Transfers implements engine.Tx.
+func (t *txn) Transfers(biz string, fn func(*engine.Transfer) error) error {
+	return each(t, bTransfers, biz, func(x *engine.Transfer) error { x.BusinessID = biz; return fn(x) })
+}

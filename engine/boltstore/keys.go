@@ -133,3 +133,16 @@ func listJSON[T any](t *txn, bucket string, p []byte, set func(*T)) ([]*T, error
 	})
 	return out, err
 }
+
+// each decodes every value of a business in bucket and calls fn with it,
+// one at a time, so that walking a large bucket needs no more memory than
+// one document.
+func each[T any](t *txn, bucket, biz string, fn func(*T) error) error {
+	return t.scan(bucket, prefix(biz), nil, false, func(_, v []byte) error {
+		x := new(T)
+		if err := json.Unmarshal(v, x); err != nil {
+			return corrupt(bucket, err)
+		}
+		return fn(x)
+	})
+}

@@ -50,6 +50,9 @@ func Run(t *testing.T, open Opener) {
 		{"IdempotentReplay", testIdempotentReplay},
 		{"IdempotencyAfterTTL", testIdempotencyAfterTTL},
 		{"SaleListingCursor", testSaleListing},
+		{"DocumentIterators", testDocumentIterators},
+		{"VerifyClean", testVerifyClean},
+		{"VerifyFindings", testVerifyFindings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -1,0 +1,237 @@
+package api
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"posd/engine"
+)
+
+// Ops are facts about the running appliance that the health view and
+// /metrics report beside the API's own counters. cmd/posd fills them in;
+// a nil func leaves its part out. They describe the whole posd instance,
+// not one business.
+type Ops struct {
+	// Started is when posd started.
+	Started time.Time
+	// DatabaseSize returns the database file's size in bytes.
+	DatabaseSize func() (int64, error)
+	// Backup returns the automatic backups' status.
+	Backup func() BackupStatus
+	// Commits returns the store's group-commit counters.
+	Commits func() CommitStats
+}
+
+// BackupStatus is the health view of automatic backups.
+type BackupStatus struct {
+	Enabled bool   `json:"enabled"`
+	Dir     string `json:"dir,omitempty"`
+	Every   string `json:"every,omitempty"`
+	// LastSuccess, LastFile and LastSizeBytes describe the newest good
+	// automatic backup.
+	LastSuccess   *time.Time `json:"lastSuccess"`
+	LastFile      string     `json:"lastFile,omitempty"`
+	LastSizeBytes int64      `json:"lastSizeBytes,omitempty"`
+	// LastError is the last failure, kept until a backup succeeds.
+	LastError     string     `json:"lastError,omitempty"`
+	LastErrorAt   *time.Time `json:"lastErrorAt,omitempty"`
+	Failures      int        `json:"failures"`
+	FailuresTotal uint64     `json:"failuresTotal"`
+	Next          *time.Time `json:"next,omitempty"`
+	// Overdue is true when no backup succeeded for two intervals.
+	Overdue bool `json:"overdue"`
+	// CheckedAt is when the data was last verified (each backup is), and
+	// Findings and Duplicates what that found.
+	CheckedAt  *time.Time `json:"checkedAt"`
+	Findings   int        `json:"findings"`
+	Duplicates int        `json:"duplicates"`
+}
+
+// CommitStats are the store's writer counters.
+type CommitStats struct {
+	Commits    uint64 `json:"commits"`
+	Operations uint64 `json:"operations"`
+	Failed     uint64 `json:"failed"`
+	MaxBatch   int    `json:"maxBatch"`
+}
+
+// opsRoutes are the owner's and manager's views of the appliance.
+// GET /metrics sits outside /api, where Prometheus looks by default, and
+// needs a manager or owner token like the JSON view (scrape with
+// authorization: bearer).
+func opsRoutes() []Route {
+	return []Route{
+		{Name: "health.details", Method: "GET", Path: "/health/details", Perm: engine.PermManage, handle: getHealthDetails},
+		{Name: "metrics", Method: "GET", Path: "/metrics", Root: true, Perm: engine.PermManage, handle: getMetrics},
+	}
+}
+
+// HealthDetails is the answer to GET /api/health/details: the shop's daily
+// monitoring indicators in one place. Status is "ok", or "attention" with
+// Problems saying why.
+type HealthDetails struct {
+	Status        string    `json:"status"`
+	Problems      []string  `json:"problems"`
+	StartedAt     time.Time `json:"startedAt"`
+	UptimeSeconds int64     `json:"uptimeSeconds"`
+	Database      struct {
+		SizeBytes int64        `json:"sizeBytes"`
+		Writer    *CommitStats `json:"writer,omitempty"`
+	} `json:"database"`
+	// DuplicateDocuments is from the last verification (every backup
+	// verifies the data); null until one ran. It must be 0.
+	DuplicateDocuments *int `json:"duplicateDocuments"`
+	// Idempotency is the replay rate per write route over the last 24 h: a
+	// high rate means tills retry a lot (a flaky network or timeouts).
+	Idempotency map[string]ReplayRate `json:"idempotency"`
+	// Refused counts refused requests by error code over the last 24 h,
+	// RefusedTotal since start.
+	Refused      map[string]uint64 `json:"refused"`
+	RefusedTotal map[string]uint64 `json:"refusedTotal"`
+	Backup       *BackupStatus     `json:"backup"`
+}
+
+// ReplayRate is one route's idempotent writes over the window.
+type ReplayRate struct {
+	Requests uint64  `json:"requests"`
+	Replays  uint64  `json:"replays"`
+	Rate     float64 `json:"rate"`
+}
+
+func getHealthDetails(s *Server, w http.ResponseWriter, r *http.Request, _ *engine.Actor) {
+	writeJSON(w, http.StatusOK, s.healthDetails())
+}
+
+func (s *Server) healthDetails() HealthDetails {
+	o := s.ops
+	now := s.Now()
+	h := HealthDetails{Status: "ok", Problems: []string{}, StartedAt: o.Started.UTC().Truncate(time.Second),
+		UptimeSeconds: int64(now.Sub(o.Started).Seconds())}
+	if o.DatabaseSize != nil {
+		if n, err := o.DatabaseSize(); err == nil {
+			h.Database.SizeBytes = n
+		} else {
+			h.Problems = append(h.Problems, "the database size cannot be read: "+err.Error())
+		}
+	}
+	if o.Commits != nil {
+		c := o.Commits()
+		h.Database.Writer = &c
+	}
+	recent := s.metrics.recent()
+	h.Idempotency = map[string]ReplayRate{}
+	for route, n := range recent.Writes {
+		rr := ReplayRate{Requests: n, Replays: recent.Replays[route]}
+		rr.Rate = float64(rr.Replays) / float64(n)
+		h.Idempotency[route] = rr
+	}
+	h.Refused = recent.Refused
+	h.RefusedTotal = s.Counters().Refused
+	if o.Backup != nil {
+		b := o.Backup()
+		h.Backup = &b
+		if b.CheckedAt != nil {
+			d := b.Duplicates
+			h.DuplicateDocuments = &d
+			if b.Duplicates > 0 || b.Findings > 0 {
+				h.Problems = append(h.Problems, "the last verification found problems in the data; run posd verify --data-dir")
+			}
+		}
+		if b.Failures > 0 {
+			h.Problems = append(h.Problems, "the last automatic backup failed: "+b.LastError)
+		}
+		if b.Overdue {
+			h.Problems = append(h.Problems, "the automatic backup is overdue by more than a whole interval")
+		}
+	}
+	if len(h.Problems) > 0 {
+		h.Status = "attention"
+	}
+	return h
+}
+
+// metricsHandler builds the Prometheus handler once per server: a private
+// registry (nothing global), the Go runtime and process collectors, and a
+// collector that reads the server's counters at scrape time.
+func (s *Server) metricsHandler() http.Handler {
+	s.promOnce.Do(func() {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{s: s})
+		s.prom = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	})
+	return s.prom
+}
+
+// promState holds the lazily built /metrics handler.
+type promState struct {
+	promOnce sync.Once
+	prom     http.Handler
+}
+
+func getMetrics(s *Server, w http.ResponseWriter, r *http.Request, _ *engine.Actor) {
+	s.metricsHandler().ServeHTTP(w, r)
+}
+
+var (
+	descRefused  = prometheus.NewDesc("posd_requests_refused_total", "API requests refused, by error code.", []string{"code"}, nil)
+	descWrites   = prometheus.NewDesc("posd_idempotent_requests_total", "Idempotent writes answered, by route and whether the answer was a replay.", []string{"route", "replay"}, nil)
+	descUptime   = prometheus.NewDesc("posd_uptime_seconds", "Seconds since posd started.", nil, nil)
+	descDBSize   = prometheus.NewDesc("posd_database_size_bytes", "Size of the database file.", nil, nil)
+	descCommits  = prometheus.NewDesc("posd_store_commits_total", "Physical transactions committed by the writer (group commit).", nil, nil)
+	descOps      = prometheus.NewDesc("posd_store_operations_total", "Write operations applied in those commits.", nil, nil)
+	descBackupOK = prometheus.NewDesc("posd_backup_last_success_timestamp_seconds", "Unix time of the newest good automatic backup (0: none).", nil, nil)
+	descBackupKO = prometheus.NewDesc("posd_backup_failures_total", "Automatic backups that failed since start.", nil, nil)
+	descDups     = prometheus.NewDesc("posd_duplicate_documents", "Documents carrying a number another also carries, at the last verification. Must be 0.", nil, nil)
+)
+
+// collector exposes the server's counters and Ops to Prometheus.
+type collector struct{ s *Server }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	s, o := c.s, c.s.ops
+	cs := s.Counters()
+	for _, code := range slices.Sorted(maps.Keys(cs.Refused)) {
+		ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(cs.Refused[code]), code)
+	}
+	for _, route := range slices.Sorted(maps.Keys(cs.Writes)) {
+		rep := cs.Replays[route]
+		ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(cs.Writes[route]-rep), route, "false")
+		ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(rep), route, "true")
+	}
+	ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, s.Now().Sub(o.Started).Seconds())
+	if o.DatabaseSize != nil {
+		if n, err := o.DatabaseSize(); err == nil {
+			ch <- prometheus.MustNewConstMetric(descDBSize, prometheus.GaugeValue, float64(n))
+		}
+	}
+	if o.Commits != nil {
+		st := o.Commits()
+		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits))
+		ch <- prometheus.MustNewConstMetric(descOps, prometheus.CounterValue, float64(st.Operations))
+	}
+	if o.Backup != nil {
+		b := o.Backup()
+		var last float64
+		if b.LastSuccess != nil {
+			last = float64(b.LastSuccess.Unix())
+		}
+		ch <- prometheus.MustNewConstMetric(descBackupOK, prometheus.GaugeValue, last)
+		ch <- prometheus.MustNewConstMetric(descBackupKO, prometheus.CounterValue, float64(b.FailuresTotal))
+		if b.CheckedAt != nil {
+			ch <- prometheus.MustNewConstMetric(descDups, prometheus.GaugeValue, float64(b.Duplicates))
+		}
+	}
+}

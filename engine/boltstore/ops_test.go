@@ -1,0 +1,209 @@
+package boltstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"posd/engine"
+	"posd/engine/boltstore"
+)
+
+// seller is a business with one product, ready to sell through the engine.
+type seller struct {
+	svc   *engine.Service
+	owner *engine.Actor
+	in    engine.SaleInput
+	biz   string
+}
+
+func newSeller(t testing.TB, s *boltstore.Store) *seller {
+	t.Helper()
+	ctx := context.Background()
+	svc := engine.NewService(s)
+	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Shop", Timezone: "UTC", Currency: "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := svc.Authenticate(ctx, secret)
+	out, err := svc.CreateProduct(ctx, owner, "product", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p engine.Product
+	json.Unmarshal(out.Body, &p)
+	return &seller{svc: svc, owner: owner, biz: biz.ID, in: engine.SaleInput{LocationID: loc.ID,
+		Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
+		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}}
+}
+
+// TestVerifyFindsStockMismatch: a stock level changed behind the ledger's
+// back (as a damaged file or a bug would) is a finding.
+func TestVerifyFindsStockMismatch(t *testing.T) {
+	s := mustOpen(t)
+	defer s.Close()
+	sl := newSeller(t, s)
+	if _, err := sl.svc.CreateSale(context.Background(), sl.owner, "k", sl.in); err != nil {
+		t.Fatal(err)
+	}
+	if findings := s.CheckIntegrity(context.Background()); len(findings) != 0 {
+		t.Fatalf("integrity of a sound file: %v", findings)
+	}
+	err := s.DB().Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("stock"))
+		k, _ := b.Cursor().First()
+		v := make([]byte, 8)
+		v[7] = 42
+		return b.Put(bytes.Clone(k), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sl.svc.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock := rep.Checks[3]
+	if len(stock.Findings) != 1 || !strings.Contains(stock.Findings[0], "stock 0.042, movements add up to -1") {
+		t.Errorf("stock check: %+v", stock)
+	}
+	if rep.Findings() != 1 {
+		t.Errorf("findings: got %d, want 1", rep.Findings())
+	}
+	// A missing bucket is a storage finding.
+	s.DB().Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("idem_exp")) })
+	if f := s.CheckIntegrity(context.Background()); len(f) != 1 || !strings.Contains(f[0].Error(), "idem_exp") {
+		t.Errorf("missing bucket: %v", f)
+	}
+}
+
+// TestSweepLargeUnderWrites sweeps many expired idempotency answers while
+// tills keep selling: the sweep goes in small transactions that share the
+// writer with the sales (each call drops at most its limit), sales go on
+// completing between them, every expired answer is dropped and every
+// record and sale is kept.
+func TestSweepLargeUnderWrites(t *testing.T) {
+	s := mustOpen(t)
+	defer s.Close()
+	ctx := context.Background()
+	sl := newSeller(t, s)
+	// One instant for every sale: one numbering series whatever the date,
+	// and answers that stay fresh during the test.
+	base := time.Now()
+	sl.svc.Now = func() time.Time { return base }
+	const expired, chunk = 20000, 1000
+	old := time.Now().Add(-48 * time.Hour)
+	body := []byte(strings.Repeat(`{"a":"answer"}`, 20))
+	for i := 0; i < expired; i += chunk {
+		err := s.Update(ctx, func(tx engine.Tx) error {
+			for j := i; j < i+chunk; j++ {
+				err := tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: sl.biz, Key: fmt.Sprintf("old-%06d", j), Op: "sale.create",
+					Status: 201, Body: body, Doc: engine.DocRef{Kind: engine.KindSale, ID: "x"}, CreatedAt: old, ExpiresAt: old.Add(24 * time.Hour)})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var sold atomic.Int64
+	var maxLatency atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				_, err := sl.svc.CreateSale(ctx, sl.owner, engine.IdempotencyKey(fmt.Sprintf("new-%d-%d", w, i)), sl.in)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d := int64(time.Since(start)); d > maxLatency.Load() {
+					maxLatency.Store(d)
+				}
+				sold.Add(1)
+			}
+		}()
+	}
+	const limit = 256
+	calls, dropped, duringSweep := 0, 0, int64(0)
+	soldBefore := sold.Load()
+	sweepStart := time.Now()
+	for {
+		n, err := s.SweepIdempotency(ctx, time.Now(), limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > limit {
+			t.Fatalf("one sweep call dropped %d answers, more than its limit %d", n, limit)
+		}
+		calls++
+		dropped += n
+		if n < limit {
+			break
+		}
+	}
+	sweepTook := time.Since(sweepStart)
+	duringSweep = sold.Load() - soldBefore
+	close(stop)
+	wg.Wait()
+	t.Logf("swept %d answers in %d transactions in %v while %d sales completed; longest sale %v (shared CPU, not asserted)",
+		dropped, calls, sweepTook, duringSweep, time.Duration(maxLatency.Load()))
+	if dropped != expired {
+		t.Errorf("dropped %d, want %d", dropped, expired)
+	}
+	if calls < expired/limit {
+		t.Errorf("%d sweep transactions for %d answers: the sweep is not in small batches", calls, expired)
+	}
+	if duringSweep == 0 {
+		t.Error("no sale completed during the sweep: the sweep held the writer")
+	}
+	// Every old record keeps its key-to-document link, without its body;
+	// every new sale is there with its record.
+	withBody, records := 0, 0
+	err := s.View(ctx, func(tx engine.Tx) error {
+		return tx.Idempotencies(sl.biz, func(r *engine.IdempotencyRecord) error {
+			records++
+			if strings.HasPrefix(r.Key, "old-") && len(r.Body) > 0 {
+				withBody++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withBody != 0 {
+		t.Errorf("%d expired answers left", withBody)
+	}
+	if want := expired + int(sold.Load()) + 1; records != want {
+		t.Errorf("records: got %d, want %d", records, want)
+	}
+	page, _, err := sl.svc.Sales(ctx, sl.owner, engine.SaleFilter{Limit: 1, Newest: true})
+	if err != nil || len(page) != 1 {
+		t.Fatal(err)
+	}
+	if _, n, _ := engine.ParseNumber(page[0].InvoiceNumber); n != uint64(sold.Load()) {
+		t.Errorf("last invoice %s, want number %d", page[0].InvoiceNumber, sold.Load())
+	}
+}
