@@ -42,6 +42,10 @@ type Report struct {
 	OrderViolations            int
 	StockMismatches, Phantoms  int
 	Status                     map[int]int // answers by status (0: no answer)
+	// VerifyRuns counts checks of the file at rest (check 6); PosdVerify
+	// tells whether they included the binary's own posd verify.
+	VerifyRuns int
+	PosdVerify bool
 	// Failures lists what each failed check found.
 	Failures map[string][]string
 }
@@ -76,6 +80,11 @@ func (r *Report) String() string {
 	}
 	sort.Strings(st)
 	fmt.Fprintf(&b, "  answers by status: %s\n", strings.Join(st, " "))
+	how := "harness check"
+	if r.PosdVerify {
+		how += " + posd verify"
+	}
+	fmt.Fprintf(&b, "  file verified at rest %d times (%s)\n", r.VerifyRuns, how)
 	fmt.Fprintf(&b, "  lost %d, duplicated %d, gaps %d, order violations %d, stock mismatches %d, phantoms %d\n",
 		r.Lost, r.Duplicated, r.Gaps, r.OrderViolations, r.StockMismatches, r.Phantoms)
 	for _, c := range Checks {

@@ -77,6 +77,7 @@ type Posd struct {
 	// VerifyErrors collects what Verify found after each.
 	Deaths       int
 	Restarts     int
+	Verified     int
 	VerifyErrors []string
 	ExitStates   []string
 }
@@ -152,6 +153,7 @@ func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
 	}
 	p.Deaths++
 	if p.Verify != nil {
+		p.Verified++
 		if err := p.Verify(p.Dir); err != nil {
 			p.VerifyErrors = append(p.VerifyErrors, fmt.Sprintf("after death %d: %v", p.Deaths, err))
 		}

@@ -129,6 +129,8 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 	rep.Faults["drain after healing ms"] = int(drain.Milliseconds())
 	r.Posd.mu.Lock()
 	rep.Faults["posd deaths"], rep.Faults["posd restarts"] = r.Posd.Deaths, r.Posd.Restarts
+	rep.VerifyRuns = r.Posd.Verified + 1 // and once at the end
+	rep.PosdVerify = HasVerify(bin)
 	r.Posd.mu.Unlock()
 	return rep, nil
 }
