@@ -206,6 +206,11 @@ func (r *Run) Finish(profile string) (*Report, error) {
 		st := states[i]
 		fs := files[f.shop.BusinessID]
 		if fs == nil {
+			for _, in := range intents {
+				if in.Shop == i && docOfKey[shopKey{i, in.Key}] != nil {
+					rep.Lost++
+				}
+			}
 			rep.fail(CheckPresent, "shop %d: business %s is not in the database", i, f.shop.BusinessID)
 			continue
 		}

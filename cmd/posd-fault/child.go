@@ -67,6 +67,8 @@ type Posd struct {
 	// Verify runs on the data dir each time the process has died and
 	// before it is started again (check 6); nil skips it.
 	Verify func(dir string) error
+	// BeforeRestart runs first, each time the process died unasked.
+	BeforeRestart func() error
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -152,6 +154,11 @@ func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
 		return
 	}
 	p.Deaths++
+	if p.BeforeRestart != nil {
+		if err := p.BeforeRestart(); err != nil {
+			p.VerifyErrors = append(p.VerifyErrors, fmt.Sprintf("before restart %d: %v", p.Deaths, err))
+		}
+	}
 	if p.Verify != nil {
 		p.Verified++
 		if err := p.Verify(p.Dir); err != nil {

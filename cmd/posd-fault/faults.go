@@ -20,13 +20,14 @@ type Scale struct {
 	Outage       time.Duration // the network is down
 	DiskFulls    int           // writes fail with EFBIG
 	DiskFullFor  time.Duration
+	PowerCuts    int // kill, then drop what was not fsynced
 	TillsPerShop int
 }
 
 // Short and Long are the two scales.
 var (
-	Short = Scale{Name: "short", KillCycles: 20, Crashes: 8, LostFor: 4 * time.Second, Pauses: 2, NetFor: 3 * time.Second, Outage: 3 * time.Second, DiskFulls: 2, DiskFullFor: 1500 * time.Millisecond, TillsPerShop: 4}
-	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, TillsPerShop: 8}
+	Short = Scale{Name: "short", KillCycles: 20, Crashes: 8, LostFor: 4 * time.Second, Pauses: 2, NetFor: 3 * time.Second, Outage: 3 * time.Second, DiskFulls: 2, DiskFullFor: 1500 * time.Millisecond, PowerCuts: 8, TillsPerShop: 4}
+	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, PowerCuts: 100, TillsPerShop: 8}
 )
 
 // Profile is one kind of fault run under the harness.
@@ -38,6 +39,9 @@ type Profile struct {
 	Env []string
 	// Inject runs the faults while the tills work; it returns when done.
 	Inject func(r *Run, s Scale) error
+	// PowerLoss puts the data dir on a disk that loses unsynced writes
+	// whenever posd dies (root and loop devices needed).
+	PowerLoss bool
 }
 
 // Profiles are the faults the harness knows.
@@ -48,6 +52,7 @@ var Profiles = []Profile{
 	{Name: "pause", Inject: injectPauses},
 	{Name: "network", Inject: injectNetwork},
 	{Name: "disk-full", Inject: injectDiskFull},
+	{Name: "power-loss", Inject: injectPowerCuts, PowerLoss: true},
 }
 
 // ProfileNamed returns the profile of that name.

@@ -24,6 +24,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -77,6 +78,10 @@ func main() {
 			}
 		}
 		rep, err := Execute(p, sc, b, filepath.Join(parent, p.Name), log)
+		if errors.Is(err, ErrUnavailable) {
+			fmt.Printf("profile %s: skipped: %v\n", p.Name, err)
+			continue
+		}
 		if err != nil {
 			fatal(fmt.Errorf("%s: %w", p.Name, err))
 		}
@@ -101,6 +106,9 @@ func profileNames() string {
 	return strings.Join(n, ", ")
 }
 
+// ErrUnavailable reports a profile this machine cannot run.
+var ErrUnavailable = errors.New("this machine cannot run the profile")
+
 // Execute runs one profile at one scale against bin on a fresh data dir.
 func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -110,12 +118,26 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 	if HasVerify(bin) {
 		verify = Both(VerifyFile, PosdVerify(bin))
 	}
+	var disk *lossyDisk
+	var cut func() error
+	if p.PowerLoss {
+		if err := PowerLossUnavailable(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		var err error
+		if disk, err = newLossyDisk(dir); err != nil {
+			return nil, err
+		}
+		defer disk.Close()
+		dir, cut = disk.DataDir(), disk.Cut
+	}
 	r, err := NewRun(Config{Bin: bin, Dir: dir, Env: p.Env, Shops: 2, TillsPerShop: s.TillsPerShop, Managers: true,
-		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Verify: verify, Log: log})
+		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Verify: verify, BeforeRestart: cut, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	r.disk = disk
 	r.StartLoad()
 	r.Sleep(300 * time.Millisecond)
 	if err := p.Inject(r, s); err != nil {

@@ -34,6 +34,9 @@ type Config struct {
 	Attempt time.Duration
 	// Verify checks the data dir while posd is down (check 6).
 	Verify func(dir string) error
+	// BeforeRestart runs each time posd died, before Verify (the power
+	// cut of the power-loss profile).
+	BeforeRestart func() error
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -59,6 +62,8 @@ type Run struct {
 	inflight atomic.Int64
 	// Faults counts injected faults by kind, for the report.
 	Faults map[string]int
+	// disk is the power-loss profile's disk, nil otherwise.
+	disk *lossyDisk
 	// diskFullAcks lists what went wrong while the disk was full.
 	diskFullAcks []string
 }
@@ -120,7 +125,7 @@ func NewRun(cfg Config) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{cfg: cfg, History: &History{}, stop: make(chan struct{}), abort: make(chan struct{}), Faults: map[string]int{}}
-	r.Posd = &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify}
+	r.Posd = &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
 	for i := 0; i < cfg.Shops; i++ {
 		s, err := r.Posd.Init(fmt.Sprintf("Shop %d", i))
 		if err != nil {
@@ -149,7 +154,7 @@ func NewRun(cfg Config) (*Run, error) {
 func (r *Run) setup(f *shopFixture) error {
 	ctx := context.Background()
 	f.owner = client.New("http://"+r.Posd.Addr, f.shop.OwnerToken)
-	f.owner.Retry = &client.RetryPolicy{MaxRetries: 5, BaseDelay: 100 * time.Millisecond, AttemptTimeout: 10 * time.Second}
+	f.owner.Retry = &client.RetryPolicy{MaxRetries: 5, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second, AttemptTimeout: 10 * time.Second}
 	l2, err := f.owner.CreateLocation(ctx, "", "Store room")
 	if err != nil {
 		return err

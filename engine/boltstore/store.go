@@ -93,7 +93,9 @@ func Open(path string, o Options) (*Store, error) {
 		Timeout:      o.LockTimeout,
 		ReadOnly:     o.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
-		// NoSync stays false: every acknowledged write is on disk.
+		// NoSync stays false: every acknowledged write is on disk
+		// (brokenNoSync is true only in a deliberately broken test build).
+		NoSync: brokenNoSync,
 		InitialMmapSize: initialMmapSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
