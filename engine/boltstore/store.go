@@ -95,7 +95,7 @@ func Open(path string, o Options) (*Store, error) {
 		FreelistType: bolt.FreelistMapType,
 		// NoSync stays false: every acknowledged write is on disk
 		// (brokenNoSync is true only in a deliberately broken test build).
-		NoSync: brokenNoSync,
+		NoSync:          brokenNoSync,
 		InitialMmapSize: initialMmapSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
