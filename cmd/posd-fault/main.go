@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command posd-fault is posd's fault harness. It runs posd serve as a child
 // process on a fresh data dir, drives it with many concurrent tills through
 // the real Go client (posd/api/client) behind an in-process TCP proxy,
@@ -15,7 +17,9 @@
 //	5  no document that no till attempted
 //	6  the database verifies after every death of posd and at the end
 //
-// Its tests (go test ./cmd/posd-fault) run the short profiles and build
+// It runs on Linux only (prlimit, SIGSTOP, loop devices); posd itself is
+// what it tests, on the platform where shops run it most. Its tests (go
+// test ./cmd/posd-fault) run the short profiles and build
 // deliberately broken variants of posd to show each check can fail; make
 // test-long runs the long ones. Run by hand:
 //
