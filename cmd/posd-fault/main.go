@@ -17,9 +17,8 @@
 //	5  no document that no till attempted
 //	6  the database verifies after every death of posd and at the end
 //
-// It runs on Linux only (prlimit, SIGSTOP, loop devices); posd itself is
-// what it tests, on the platform where shops run it most. Its tests (go
-// test ./cmd/posd-fault) run the short profiles and build
+// It runs on Linux only: it needs prlimit, SIGSTOP and loop devices. Its
+// tests (go test ./cmd/posd-fault) run the short profiles and build
 // deliberately broken variants of posd to show each check can fail; make
 // test-long runs the long ones. Run by hand:
 //
