@@ -436,24 +436,9 @@ func (r *Run) checkShop(rep *Report, i int, f *shopFixture, intents []*Intent, b
 	// the only linearisation is number order; it is legal iff no write
 	// acknowledged before another was sent has the higher number.
 	for s, ops := range series {
-		byAck := slices.Clone(ops)
-		sort.Slice(byAck, func(a, b int) bool { return byAck[a].ack.Before(byAck[b].ack) })
-		sort.Slice(ops, func(a, b int) bool { return ops[a].call.Before(ops[b].call) })
-		var best numbered
-		var bestSeq uint64
-		j := 0
-		for _, op := range ops {
-			for j < len(byAck) && byAck[j].ack.Before(op.call) {
-				if _, seq, _ := engine.ParseNumber(byAck[j].number); seq > bestSeq {
-					best, bestSeq = byAck[j], seq
-				}
-				j++
-			}
-			if _, seq, _ := engine.ParseNumber(op.number); bestSeq > seq {
-				rep.OrderViolations++
-				rep.fail(CheckOrder, "shop %d series %s: %s got %s at %s, before %s was sent at %s, which got the lower %s",
-					i, s, best.key, best.number, best.ack.Format(time.StampMicro), op.key, op.call.Format(time.StampMicro), op.number)
-			}
+		for _, v := range orderViolations(ops) {
+			rep.OrderViolations++
+			rep.fail(CheckOrder, "shop %d series %s: %s", i, s, v)
 		}
 	}
 
@@ -549,6 +534,32 @@ func (r *Run) checkShop(rep *Report, i int, f *shopFixture, intents []*Intent, b
 			phantom(string(kind)+" (file)", id)
 		}
 	}
+}
+
+// orderViolations returns every write of one series that was sent after
+// another was acknowledged and still got the lower number.
+func orderViolations(ops []numbered) []string {
+	byAck := slices.Clone(ops)
+	sort.Slice(byAck, func(a, b int) bool { return byAck[a].ack.Before(byAck[b].ack) })
+	byCall := slices.Clone(ops)
+	sort.Slice(byCall, func(a, b int) bool { return byCall[a].call.Before(byCall[b].call) })
+	var out []string
+	var best numbered
+	var bestSeq uint64
+	j := 0
+	for _, op := range byCall {
+		for j < len(byAck) && byAck[j].ack.Before(op.call) {
+			if _, seq, _ := engine.ParseNumber(byAck[j].number); seq > bestSeq {
+				best, bestSeq = byAck[j], seq
+			}
+			j++
+		}
+		if _, seq, _ := engine.ParseNumber(op.number); bestSeq > seq {
+			out = append(out, fmt.Sprintf("%s got %s at %s, before %s was sent at %s, which got the lower %s",
+				best.key, best.number, best.ack.Format(time.StampMicro), op.key, op.call.Format(time.StampMicro), op.number))
+		}
+	}
+	return out
 }
 
 // sameSale compares a sale with the request that made it.
