@@ -77,6 +77,8 @@ type Posd struct {
 	exited   chan struct{}
 	stopping bool
 	stderr   *tailBuffer
+	// all is every process started, so that Close leaves none behind.
+	all []*exec.Cmd
 	// Deaths counts processes that died without being asked to stop;
 	// VerifyErrors collects what Verify found after each.
 	Deaths       int
@@ -120,6 +122,7 @@ func (p *Posd) startLocked() error {
 	}
 	exited := make(chan struct{})
 	p.cmd, p.exited, p.stopping = cmd, exited, false
+	p.all = append(p.all, cmd)
 	go p.watch(cmd, exited)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -137,6 +140,13 @@ func (p *Posd) startLocked() error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Not a posd that can serve: kill it, so that no stray process is left
+	// (the caller may try again).
+	p.stopping = true
+	cmd.Process.Kill()
+	p.mu.Unlock()
+	<-exited
+	p.mu.Lock()
 	return errors.New("posd serve did not answer within 15s")
 }
 
@@ -278,11 +288,13 @@ func (p *Posd) Stop() error {
 func (p *Posd) Close() {
 	p.mu.Lock()
 	p.stopping = true
-	cmd, exited := p.cmd, p.exited
+	cmd, exited, all := p.cmd, p.exited, p.all
 	p.mu.Unlock()
+	for _, c := range all {
+		c.Process.Signal(syscall.SIGCONT)
+		c.Process.Kill()
+	}
 	if cmd != nil {
-		cmd.Process.Signal(syscall.SIGCONT)
-		cmd.Process.Kill()
 		<-exited
 	}
 }

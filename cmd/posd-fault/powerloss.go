@@ -105,11 +105,13 @@ func (d *lossyDisk) detach() error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
-		return err
+		// Something still holds a file on it: detach lazily rather than
+		// leave a mount and a loop device behind.
+		run("umount", "-l", d.mnt)
 	}
-	_, err = run("losetup", "-d", d.dev)
+	_, err2 := run("losetup", "-d", d.dev)
 	d.dev = ""
-	return err
+	return errors.Join(err, err2)
 }
 
 // DataDir is where posd keeps its data on the disk.
