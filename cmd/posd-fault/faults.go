@@ -80,6 +80,7 @@ func injectKills(r *Run, s Scale) error {
 			return fmt.Errorf("kill %d: %w", i, err)
 		}
 		r.Faults["kill -9"]++
+		r.progress("kill -9", i+1, s.KillCycles)
 	}
 	r.Sleep(500 * time.Millisecond)
 	return nil
@@ -93,6 +94,9 @@ func injectCrashes(r *Run, s Scale) error {
 		r.Posd.mu.Lock()
 		d := r.Posd.Deaths
 		r.Posd.mu.Unlock()
+		if d > r.Faults["crash after commit"] {
+			r.progress("crash after commit", d, s.Crashes)
+		}
 		r.Faults["crash after commit"] = d
 		if d >= s.Crashes {
 			return r.Posd.WaitUp(20 * time.Second)
@@ -130,6 +134,7 @@ func injectPauses(r *Run, s Scale) error {
 			return err
 		}
 		r.Faults["SIGSTOP past the client timeout"]++
+		r.progress("SIGSTOP", i+1, s.Pauses)
 	}
 	r.Sleep(500 * time.Millisecond)
 	return nil
@@ -187,6 +192,7 @@ func injectDiskFull(r *Run, s Scale) error {
 			}
 		}
 		r.Faults["disk full: writes answered 503"] += refused
+		r.progress("disk full", i+1, s.DiskFulls)
 		if !alive {
 			r.diskFullAcks = append(r.diskFullAcks, "posd died while the disk was full: "+lastLines(r.Posd.Stderr(), 5))
 		} else if !health {

@@ -149,6 +149,7 @@ func injectPowerCuts(r *Run, s Scale) error {
 			return fmt.Errorf("power cut %d: %w", i, err)
 		}
 		r.Faults["power cut"] = r.disk.Cuts
+		r.progress("power cut", i+1, s.PowerCuts)
 	}
 	r.Sleep(500 * time.Millisecond)
 	return nil

@@ -423,6 +423,13 @@ func (r *Run) Logf(format string, args ...any) {
 	fmt.Fprintf(r.cfg.Log, "%7.2fs  %s\n", time.Since(r.started).Seconds(), fmt.Sprintf(format, args...))
 }
 
+// progress logs every tenth fault, and the last.
+func (r *Run) progress(what string, n, of int) {
+	if n%10 == 0 || n == of {
+		r.Logf("%s %d/%d: %d attempts, %d intents in flight", what, n, of, r.History.Len(), r.Inflight())
+	}
+}
+
 // Close stops everything the run started.
 func (r *Run) Close() {
 	select {
