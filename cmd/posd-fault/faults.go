@@ -24,12 +24,17 @@ type Scale struct {
 	DiskFullFor  time.Duration
 	PowerCuts    int // kill, then drop what was not fsynced
 	TillsPerShop int
+	// Pace is the mean pause of a till between two intents. The short
+	// scale runs flat out; the long one paces its tills so that the
+	// database (verified in full after each of hundreds of deaths) grows
+	// with the number of faults, not with the square of the run's length.
+	Pace time.Duration
 }
 
 // Short and Long are the two scales.
 var (
 	Short = Scale{Name: "short", KillCycles: 20, Crashes: 8, LostFor: 4 * time.Second, Pauses: 2, NetFor: 3 * time.Second, Outage: 3 * time.Second, DiskFulls: 2, DiskFullFor: 1500 * time.Millisecond, PowerCuts: 8, TillsPerShop: 4}
-	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, PowerCuts: 100, TillsPerShop: 8}
+	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, PowerCuts: 100, TillsPerShop: 8, Pace: 150 * time.Millisecond}
 )
 
 // Profile is one kind of fault run under the harness.

@@ -135,7 +135,7 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 		dir, cut = disk.DataDir(), disk.Cut
 	}
 	r, err := NewRun(Config{Bin: bin, Dir: dir, Env: p.Env, Shops: 2, TillsPerShop: s.TillsPerShop, Managers: true,
-		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Verify: verify, BeforeRestart: cut, Log: log})
+		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Pace: s.Pace, Verify: verify, BeforeRestart: cut, Log: log})
 	if err != nil {
 		return nil, err
 	}

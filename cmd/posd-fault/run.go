@@ -34,6 +34,8 @@ type Config struct {
 	InvalidEvery int
 	// Attempt bounds each HTTP attempt of the tills' client.
 	Attempt time.Duration
+	// Pace is the mean pause of a till between two intents (0: none).
+	Pace time.Duration
 	// Verify checks the data dir while posd is down (check 6).
 	Verify func(dir string) error
 	// BeforeRestart runs each time posd died, before Verify (the power
@@ -351,6 +353,9 @@ const drainLimit = 90 * time.Second
 // final answer (2xx, or a refusal that retrying cannot change), with the
 // same key every time.
 func (r *Run) send(in *Intent, call func(ctx context.Context) (string, error)) {
+	if r.cfg.Pace > 0 {
+		r.Sleep(time.Duration(rand.Int64N(int64(2 * r.cfg.Pace))))
+	}
 	r.mu.Lock()
 	r.intents = append(r.intents, in)
 	r.mu.Unlock()
