@@ -64,7 +64,7 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
-		defer os.RemoveAll(d)
+		defer os.RemoveAll(d) // on success; a failed run's data is kept for a look
 		parent = d
 	}
 	var log io.Writer = io.Discard
@@ -91,6 +91,7 @@ func main() {
 		fmt.Print(rep)
 		failed = failed || !rep.OK()
 	}
+	CleanBinaries()
 	if failed {
 		os.Exit(1)
 	}
@@ -98,6 +99,7 @@ func main() {
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "posd-fault:", err)
+	CleanBinaries()
 	os.Exit(1)
 }
 
