@@ -6,9 +6,12 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DATA_DIR  ?= ./data
 LISTEN    ?= :8080
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
+# Every fuzz target of the API, one per POST body; each runs FUZZTIME.
+FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
+	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
 
-.PHONY: build run test test-go test-fuzz test-browser lint clean measure-backup bench bench-go
+.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -17,17 +20,32 @@ run: build
 	$(BIN) serve --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 ## test: everything CI runs.
-test: lint test-go test-fuzz test-browser
+test: lint test-go test-fault test-fuzz test-browser
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
 test-go:
-	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/posd-fault)
+
+## test-fault: the fault harness's short profiles and its sensitivity to
+## broken builds. Without the race detector: the harness drives a posd
+## child process, and race-checking the harness's own goroutines would
+## double its time for little gain.
+test-fault:
+	$(GO) test -count=1 -timeout 15m ./cmd/posd-fault
 
 test-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzCreateSale$$' -fuzztime $(FUZZTIME) ./api/
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; \
+	done
+
+## test-long: the long fault profiles (300 kill -9 cycles, a minute-long
+## outage, …) and a longer fuzz; about an hour on a 2-core machine.
+test-long:
+	$(GO) test -count=1 -timeout 3h -v -run 'TestFaults|TestSensitivity' ./cmd/posd-fault -args -long
+	$(MAKE) test-fuzz FUZZTIME=60s
 
 ## test-browser: the till's JS unit tests (node --test) and its browser tests
 ## in Debian's Chromium against a real posd; installs chromium only if absent.

@@ -138,6 +138,7 @@ func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, t
 	if err == nil || !IsNotFound(err) {
 		return out, err
 	}
+	fn = s.numberFirst(ctx, a, op, fn)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		rec, err := tx.Idempotency(a.BusinessID, string(key))
 		if err == nil {

@@ -16,6 +16,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tz := fs.String("timezone", machineTimezone(), "IANA time zone of the shop, e.g. Europe/Berlin (document numbers use its months)")
 	cur := fs.String("currency", "EUR", "ISO 4217 currency code")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	selfSigned := fs.Bool("tls-self-signed", false, "also make the data dir's self-signed HTTPS certificate and print its fingerprint (see serve --tls-self-signed)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +29,15 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: *name, Timezone: *tz, Currency: *cur})
 	if err != nil {
 		return fmt.Errorf("%s", engine.ErrorMessage(err)+fieldSuffix(err))
+	}
+	if *selfSigned && !*asJSON {
+		if err := printSelfSigned(*dir, stdout); err != nil {
+			return err
+		}
+	} else if *selfSigned {
+		if _, _, err := ensureSelfSigned(*dir); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]string{"businessId": biz.ID, "locationId": loc.ID, "ownerToken": secret})

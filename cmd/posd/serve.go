@@ -25,7 +25,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	opsf := addOpsFlags(fs)
+	tlsOpt := addTLSFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := tlsOpt.check(); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -68,8 +72,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
+	if ln, err = tlsOpt.wrap(ln, *dir, stdout); err != nil {
+		return err
+	}
 	for _, u := range tillURLs(ln.Addr()) {
-		fmt.Fprintf(stdout, "Till: %s\n", u)
+		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
 	}
 
 	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})

@@ -103,7 +103,9 @@ func Open(path string, o Options) (*Store, error) {
 		Timeout:      o.LockTimeout,
 		ReadOnly:     o.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
-		// NoSync stays false: every acknowledged write is on disk.
+		// NoSync stays false: every acknowledged write is on disk
+		// (brokenNoSync is true only in a deliberately broken test build).
+		NoSync:          brokenNoSync,
 		InitialMmapSize: initialMmapSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -258,12 +260,17 @@ func (s *Store) commit(batch []*request) {
 				return err
 			}
 			applied++
+			if brokenAckBeforeCommit {
+				close(r.done)
+			}
 		}
+		crashPoint("before-commit")
 		return nil
 	})
 	if err != nil {
 		s.cache.failed()
 	} else {
+		crashPoint("after-commit")
 		s.cache.committed()
 	}
 	if s.tokensWritten {
@@ -289,6 +296,9 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	for _, r := range batch {
+		if brokenAckBeforeCommit && r.err == nil && err == nil {
+			continue
+		}
 		close(r.done)
 	}
 }
