@@ -5,3 +5,6 @@ package boltstore
 // callgrind counts the same instructions on every run. posd itself never
 // runs without fsync; this file is compiled into tests only.
 func (s *Store) SetNoSyncForCPUCount() { s.db.NoSync = true }
+
+// InitialMmapSize exposes the address-space reserve for its test.
+var InitialMmapSize = initialMmapSize

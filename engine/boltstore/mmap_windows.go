@@ -4,4 +4,4 @@ package boltstore
 
 // initialMmapSize is 0 on Windows, where bbolt would grow the file itself to
 // the mapped size at once.
-const initialMmapSize = 0
+func initialMmapSize(string) int { return 0 }

@@ -106,7 +106,7 @@ func Open(path string, o Options) (*Store, error) {
 		// NoSync stays false: every acknowledged write is on disk
 		// (brokenNoSync is true only in a deliberately broken test build).
 		NoSync:          brokenNoSync,
-		InitialMmapSize: initialMmapSize,
+		InitialMmapSize: initialMmapSize(path),
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked

@@ -2,7 +2,9 @@ package boltstore_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -52,5 +54,23 @@ func TestSecondOpenFailsFast(t *testing.T) {
 	_, err = boltstore.Open(path, boltstore.Options{LockTimeout: 100 * time.Millisecond})
 	if !errors.Is(err, boltstore.ErrLocked) {
 		t.Errorf("second open: got %v, want ErrLocked", err)
+	}
+}
+
+func TestInitialMmapSize(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no reserve on Windows")
+	}
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.db")
+	if got := boltstore.InitialMmapSize(small); got != 1<<30 {
+		t.Errorf("missing file: got %d, want 1 GiB", got)
+	}
+	big := filepath.Join(dir, "big.db")
+	f, _ := os.Create(big)
+	f.Truncate(1536 << 20) // 1.5 GiB, sparse
+	f.Close()
+	if got := boltstore.InitialMmapSize(big); got != 3<<30 {
+		t.Errorf("1.5 GiB file: got %d, want 3 GiB", got)
 	}
 }
