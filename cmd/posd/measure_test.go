@@ -252,5 +252,5 @@ func saleRequestFor(t *testing.T, c *client.Client) client.SaleRequest {
 		t.Fatal(err)
 	}
 	return client.SaleRequest{LocationID: locs[0].ID, Items: []client.SaleLine{{ProductID: ps[0].ID, Quantity: engine.Q(1)}},
-		Payments: []engine.Payment{{Method: "cash", Amount: 150}}}
+		Payments: []engine.Payment{{Method: "cash", Amount: ps[0].Price}}}
 }
