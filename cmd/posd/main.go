@@ -30,8 +30,8 @@ func commands() []command {
 		{"serve", "serve the API and the till page", runServe},
 		{"token", "make a new owner token (when the old one is lost); posd must be stopped", runToken},
 		{"backup", "write a verified backup of the database, while posd serves or not", runBackup},
-		{"verify", "check a backup file or a data directory; exits non-zero on any finding", runVerify},
-		{"restore", "replace the database with a verified backup; posd must be stopped", runRestore},
+		{"verify", "check a backup file or a data directory; exits non-zero on any finding", guarded("verify", runVerify)},
+		{"restore", "replace the database with a verified backup; posd must be stopped", guarded("restore", runRestore)},
 		{"compact", "rewrite the database without its free pages; posd must be stopped", runCompact},
 		{"service", "install|uninstall|start|stop|restart|status|run posd as an OS service", runService},
 		{"version", "print version, commit and Go version", runVersion},
@@ -62,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err := c.run(ctx, args[1:], stdout, stderr)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		var code exitCode
+		if errors.As(err, &code) {
+			return int(code)
 		}
 		if err != nil {
 			var ue usageError
