@@ -370,6 +370,7 @@ function showReceipt(e) {
       ref: m.ref,
       lines: sale ? sale.items.map((l) => ({ name: l.name, qty: Math.round(l.quantity * 1000), amount: l.lineTotal })) : m.lines,
       total: sale ? sale.total : m.total,
+      tax: sale ? sale.taxTotal : null,
       payments: sale ? sale.payments : m.payments,
       change: sale ? sale.change : m.change,
     },

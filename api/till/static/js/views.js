@@ -120,7 +120,10 @@ export function receipt(r, money, fmtTime) {
   $('receipt-lines').replaceChildren(
     ...r.lines.map((l) => el('tr', {}, el('td', {}, `${qtyText(l.qty)} × ${l.name}`), el('td', { class: 'num' }, money.format(l.amount)))),
   );
-  const sums = [['Total', r.total], ...r.payments.map((p) => [p.method === 'cash' ? 'Cash' : p.method === 'card' ? 'Card' : p.method, p.amount]), ['Change', r.change]];
+  // posd computes the tax contained in the prices; a provisional receipt
+  // (number to follow) leaves it to posd rather than guess.
+  const tax = r.tax ? [['incl. tax', r.tax]] : [];
+  const sums = [['Total', r.total], ...tax, ...r.payments.map((p) => [p.method === 'cash' ? 'Cash' : p.method === 'card' ? 'Card' : p.method, p.amount]), ['Change', r.change]];
   $('receipt-sums').replaceChildren(...sums.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, money.format(v))]));
 }
 
