@@ -36,16 +36,15 @@ func (c *testClock) Add(d time.Duration) {
 
 // env is a real posd API on a real listener, over a real store on disk.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	api    *api.Server
-	svc    *engine.Service
-	store  *boltstore.Store
-	clock  *testClock
-	owner  *client.Client
-	shop   *shopFixture
-	shopB  *shopFixture
-	closed bool
+	t     *testing.T
+	srv   *httptest.Server
+	api   *api.Server
+	svc   *engine.Service
+	store *boltstore.Store
+	clock *testClock
+	owner *client.Client
+	shop  *shopFixture
+	shopB *shopFixture
 }
 
 // shopFixture is a business with clients for each role and some objects.

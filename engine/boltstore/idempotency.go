@@ -3,7 +3,6 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"time"
 
 	"posd/engine"
@@ -107,6 +106,3 @@ func (s *Store) SweepIdempotency(ctx context.Context, before time.Time, limit in
 	})
 	return n, err
 }
-
-// expiry returns the time encoded in an expiry key.
-func expiry(k []byte) time.Time { return time.UnixMilli(int64(binary.BigEndian.Uint64(k[:8]))) }
