@@ -12,6 +12,7 @@ import (
 	"posd/api"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // newOpsEnv is newEnv with the appliance facts cmd/posd would give.
@@ -22,7 +23,7 @@ func newOpsEnv(t *testing.T, backup func() api.BackupStatus) *env {
 		t.Fatal(err)
 	}
 	svc := engine.NewService(st)
-	clk := &testClock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
 	ops := api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
 		Commits: func() api.CommitStats {

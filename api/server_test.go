@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,26 +12,8 @@ import (
 	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
-
-// testClock is a settable clock that moves forward on every read.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a real posd API on a real listener, over a real store on disk.
 type env struct {
@@ -41,7 +22,7 @@ type env struct {
 	api   *api.Server
 	svc   *engine.Service
 	store *boltstore.Store
-	clock *testClock
+	clock *storetest.Clock
 	owner *client.Client
 	shop  *shopFixture
 	shopB *shopFixture
@@ -61,7 +42,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	svc := engine.NewService(st)
-	clk := &testClock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
 	a := api.NewServer(svc, api.Options{})
 	srv := httptest.NewServer(a)

@@ -59,29 +59,42 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-// clock is a settable test clock that always moves forward.
-type clock struct {
+// Clock is a settable test clock for Service.Now. Every read moves it
+// forward by a millisecond, as a real clock would between operations.
+type Clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time {
+// NewClock returns a Clock set to t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time and advances it by a millisecond.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(time.Millisecond)
 	return c.t
 }
 
-func (c *clock) Set(t time.Time) {
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
+	c.mu.Unlock()
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
 
 // shop is a business with a location, two products and an owner actor.
 type shop struct {
 	svc      *engine.Service
-	clock    *clock
+	clock    *Clock
 	biz      *engine.Business
 	loc      string
 	owner    *engine.Actor
@@ -95,12 +108,12 @@ func newShop(t *testing.T, open Opener, tz string) *shop {
 	st := open(t)
 	t.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
-	c := &clock{t: time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)}
+	c := NewClock(time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC))
 	svc.Now = c.Now
 	return addShop(t, svc, c, tz)
 }
 
-func addShop(t *testing.T, svc *engine.Service, c *clock, tz string) *shop {
+func addShop(t *testing.T, svc *engine.Service, c *Clock, tz string) *shop {
 	t.Helper()
 	ctx := context.Background()
 	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Test shop", Timezone: tz, Currency: "EUR"})
