@@ -198,3 +198,58 @@ func TestClientRetriesWithSameKey(t *testing.T) {
 		t.Errorf("4xx: %v after %d attempts", err, len(keys))
 	}
 }
+
+// TestClientTokenLostAnswer: the first answer to POST /api/tokens, the only
+// one that carries the secret, is lost after the commit. With a key of its
+// own the client revokes the token nobody can use and makes another, so
+// the caller gets a working secret and no orphan is left; with the
+// caller's key the replay comes back as it is, secret null.
+func TestClientTokenLostAnswer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	lose := 0
+	proxy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		l := lose > 0 && r.Method == "POST"
+		if l {
+			lose--
+		}
+		mu.Unlock()
+		if l {
+			e.api.ServeHTTP(httptestDiscard{}, r)
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		e.api.ServeHTTP(w, r)
+	})
+	srv := newTestServer(t, proxy)
+	c := client.New(srv.URL, e.ownerToken())
+	c.Retry = &client.RetryPolicy{MaxRetries: 3, BaseDelay: 10 * time.Millisecond, AttemptTimeout: 5 * time.Second}
+	before, err := c.Tokens(ctx)
+	must(t, err)
+
+	lose = 1
+	tok, err := c.CreateToken(ctx, "", client.TokenRequest{Role: engine.RoleTill, Name: "Till 9"})
+	must(t, err)
+	if tok.Secret == nil {
+		t.Fatal("CreateToken with the client's own key returned no secret after a lost answer")
+	}
+	me, err := client.New(srv.URL, *tok.Secret).Me(ctx)
+	must(t, err)
+	if me.Token.ID != tok.ID {
+		t.Errorf("the secret belongs to token %s, the answer names %s", me.Token.ID, tok.ID)
+	}
+	after, err := c.Tokens(ctx)
+	must(t, err)
+	if len(after) != len(before)+1 {
+		t.Errorf("tokens: %d before, %d after; want exactly one more (the orphan revoked)", len(before), len(after))
+	}
+
+	lose = 1
+	tok, err = c.CreateToken(ctx, "mine", client.TokenRequest{Role: engine.RoleTill, Name: "Till 10"})
+	must(t, err)
+	if tok.Secret != nil || tok.ID == "" {
+		t.Errorf("caller's key: replay gave secret=%v id=%q, want the token with no secret", tok.Secret, tok.ID)
+	}
+}

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 
@@ -134,10 +136,33 @@ func (c *Client) Me(ctx context.Context) (*Me, error) {
 }
 
 // CreateToken creates a token (owner only).
+//
+// posd shows a token's secret in the first answer only; a replay carries
+// "token": null (contract §3). When the caller passes its own key, a replay
+// is returned as it is, with Secret nil: the caller may have seen the first
+// answer. With key "" the client picks the key, so nobody can have seen an
+// earlier answer: if its own retry comes back as a replay, the first answer
+// was lost after posd committed it, and the token's secret is held by no
+// one. CreateToken then revokes that token and makes another under a fresh
+// key, so the caller always gets a usable secret (or an error).
 func (c *Client) CreateToken(ctx context.Context, key string, in TokenRequest) (*CreatedToken, error) {
-	var out CreatedToken
-	_, err := c.call(ctx, "POST", "/api/tokens", key, in, &out)
-	return &out, err
+	for tries := 1; ; tries++ {
+		k := key
+		if k == "" {
+			k = NewKey()
+		}
+		var out CreatedToken
+		_, err := c.call(ctx, "POST", "/api/tokens", k, in, &out)
+		if err != nil || out.Secret != nil || key != "" {
+			return &out, err
+		}
+		if err := c.RevokeToken(ctx, out.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return nil, fmt.Errorf("client: token %s was created but its secret was lost on the way back, and revoking it failed (revoke it by hand): %w", out.ID, err)
+		}
+		if tries == 3 {
+			return nil, fmt.Errorf("client: the answer to POST /api/tokens was lost %d times; the tokens made were revoked", tries)
+		}
+	}
 }
 
 // Tokens lists the business's tokens.

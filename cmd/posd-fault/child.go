@@ -103,12 +103,23 @@ func (p *Posd) Init(name string) (*Shop, error) {
 	return &s, nil
 }
 
-// Start starts posd serve and waits until it answers.
+// Start starts posd serve and waits until it answers. A posd built with
+// crash points can die while it starts (its start-up writes commit too);
+// like a service manager, Start then starts it again.
 func (p *Posd) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.startLocked()
+	var err error
+	for i := 0; i < 10; i++ {
+		if err = p.startLocked(); !errors.Is(err, errExitedAtStart) {
+			return err
+		}
+	}
+	return err
 }
+
+// errExitedAtStart is a process that died before it answered.
+var errExitedAtStart = errors.New("posd serve exited at start")
 
 func (p *Posd) startLocked() error {
 	cmd := exec.Command(p.Bin, "serve", "--data-dir", p.Dir, "--listen", p.Addr, "--log-level", "warn")
@@ -128,7 +139,9 @@ func (p *Posd) startLocked() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("posd serve exited at start: %s", p.stderr.String())
+			// The caller decides whether to start again, not watch.
+			p.cmd = nil
+			return fmt.Errorf("%w: %s", errExitedAtStart, p.stderr.String())
 		default:
 		}
 		res, err := http.Get("http://" + p.Addr + "/api/health")

@@ -177,11 +177,17 @@ func (r *Run) setup(f *shopFixture) error {
 		if err != nil {
 			return err
 		}
+		if tok.Secret == nil {
+			return fmt.Errorf("till token %d: the answer carried no secret", i)
+		}
 		f.tills = append(f.tills, *tok.Secret)
 	}
 	tok, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: engine.RoleManager, Name: "manager"})
 	if err != nil {
 		return err
+	}
+	if tok.Secret == nil {
+		return fmt.Errorf("manager token: the answer carried no secret")
 	}
 	f.manager = *tok.Secret
 	for _, loc := range f.locs {
