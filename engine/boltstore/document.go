@@ -64,7 +64,13 @@ func (t *txn) PutAdjustment(a *engine.Adjustment) error {
 
 // AllSales implements engine.Tx.
 func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
-	return each(t, bSales, biz, func(s *engine.Sale) error { s.BusinessID = biz; return fn(s) })
+	return t.scan(bSales, prefix(biz), nil, false, func(_, v []byte) error {
+		s := &engine.Sale{BusinessID: biz}
+		if err := decodeSale(v, s); err != nil {
+			return corrupt(bSales, err)
+		}
+		return fn(s)
+	})
 }
 
 // Returns implements engine.Tx.

@@ -74,7 +74,8 @@ func TestCompactEncodingsRoundTrip(t *testing.T) {
 }
 
 // TestReadsSchema1Values: a database written by schema 1 (JSON values) is
-// read as before, and opening it for writing marks it schema 2.
+// read as before, and opening it for writing marks it with the current
+// schema.
 func TestReadsSchema1Values(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "posd.db")
 	s, err := Open(path, Options{})
@@ -152,8 +153,8 @@ func TestReadsSchema1Values(t *testing.T) {
 		return nil
 	})
 	s.DB().View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket([]byte(bMeta)).Get([]byte("schema"))); v != "2" {
-			t.Errorf("schema after opening for writing: got %q, want 2", v)
+		if v := string(tx.Bucket([]byte(bMeta)).Get([]byte("schema"))); v != "3" {
+			t.Errorf("schema after opening for writing: got %q, want 3", v)
 		}
 		return nil
 	})
@@ -222,4 +223,141 @@ func TestIdempotencyAnswerKeptApart(t *testing.T) {
 		t.Fatalf("sweep: %d, %v; want 1", n, err)
 	}
 	check("after the sweep", map[string]string{"b/k2": `{"id":"2"}`})
+}
+
+// testSales are sales with every field set, with nil and empty lists, and
+// with text that JSON escapes.
+func testSales() []*engine.Sale {
+	at := time.Date(2026, 11, 27, 10, 11, 12, 345_678_901, time.UTC)
+	return []*engine.Sale{
+		{ID: "0193a1b2-sale", InvoiceNumber: "INV-202611-0001", LocationID: "loc-1",
+			Items: []engine.SaleLine{
+				{ProductID: "p1", SKU: "APPLE", Name: "Äpfel \"Boskoop\" <&>", Quantity: 2500, UnitPrice: 150, TaxRate: 700, LineTotal: 375, TaxAmount: 25, RefundedQuantity: 1000, RefundedAmount: 150},
+				{ProductID: "p2", SKU: "BREAD", Name: "Brot\n", Quantity: engine.MaxQuantity, UnitPrice: -1, TaxRate: 0, LineTotal: 0},
+			},
+			Payments: []engine.Payment{{Method: engine.MethodCash, Amount: 500}, {Method: engine.MethodCard, Amount: 1}},
+			Total: 375, TaxTotal: 25, Paid: 501, Change: 126, Currency: "EUR", CreatedAt: at, TokenID: "tok-1",
+			Returns: []string{"r1", "r2"}},
+		{ID: "s2", Items: []engine.SaleLine{}, Payments: []engine.Payment{}, Returns: []string{}, CreatedAt: at},
+		{ID: "s3"},
+	}
+}
+
+// TestSaleEncodingRoundTrip: a sale stored compactly reads back equal to
+// the one written, and answers with the same JSON bytes as a sale stored as
+// JSON (schema 2) does; damaged values are errors, never sales.
+func TestSaleEncodingRoundTrip(t *testing.T) {
+	for _, want := range testSales() {
+		b := encodeSale(want)
+		got := new(engine.Sale)
+		if err := decodeSale(b, got); err != nil {
+			t.Fatalf("%s: %v", want.ID, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", want.ID, got, want)
+		}
+		fromJSON := new(engine.Sale)
+		if err := decodeSale(want.AppendJSON(nil), fromJSON); err != nil {
+			t.Fatalf("%s as JSON: %v", want.ID, err)
+		}
+		if a, j := got.AppendJSON(nil), fromJSON.AppendJSON(nil); !bytes.Equal(a, j) {
+			t.Errorf("%s: JSON of the compact sale\n%s\ndiffers from JSON of the JSON sale\n%s", want.ID, a, j)
+		}
+		if len(b) >= len(want.AppendJSON(nil)) {
+			t.Errorf("%s: compact %d bytes, JSON %d", want.ID, len(b), len(want.AppendJSON(nil)))
+		}
+		for n := 0; n < len(b); n++ {
+			if err := decodeSale(b[:n], new(engine.Sale)); err == nil {
+				t.Errorf("%s truncated to %d bytes: no error", want.ID, n)
+			}
+		}
+		if err := decodeSale(append(b, 0), new(engine.Sale)); err == nil {
+			t.Errorf("%s with a trailing byte: no error", want.ID)
+		}
+	}
+	// A list length larger than the value is refused before allocating.
+	if err := decodeSale([]byte{tagSale, 1, 'x', 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, new(engine.Sale)); err == nil {
+		t.Error("huge item count: no error")
+	}
+}
+
+// FuzzDecodeSale: no input makes decodeSale panic or allocate without
+// bound, and whatever it accepts encodes back into a value that decodes to
+// the same sale.
+func FuzzDecodeSale(f *testing.F) {
+	for _, s := range testSales() {
+		f.Add(encodeSale(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := new(engine.Sale)
+		if decodeSale(b, s) != nil || len(b) == 0 || b[0] != tagSale {
+			return
+		}
+		again := new(engine.Sale)
+		if err := decodeSale(encodeSale(s), again); err != nil || !reflect.DeepEqual(again, s) {
+			t.Errorf("decoded %x into %+v; encoded again it reads %+v, %v", b, s, again, err)
+		}
+	})
+}
+
+// TestReadsSchema2Sales: sales written as JSON by schema 2 are read by
+// Sale, Sales and AllSales, beside compact ones, and a refund rewrites an
+// old sale compactly.
+func TestReadsSchema2Sales(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posd.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	sales := testSales()[:2]
+	for _, x := range sales {
+		x.BusinessID = "b"
+		x.LocationID = "loc-1"
+	}
+	// The first as schema 2 wrote it, the second through the store.
+	err = s.DB().Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bSales)).Put(key("b", sales[0].ID), sales[0].AppendJSON(nil))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(sales[1]) }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(ctx, func(tx engine.Tx) error {
+		for _, want := range sales {
+			got, err := tx.Sale("b", want.ID)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("Sale(%s): got %+v, %v\nwant %+v", want.ID, got, err, want)
+			}
+		}
+		var all []string
+		tx.AllSales("b", func(x *engine.Sale) error {
+			if x.BusinessID != "b" {
+				t.Errorf("AllSales: %s has business %q", x.ID, x.BusinessID)
+			}
+			all = append(all, x.ID)
+			return nil
+		})
+		if len(all) != 2 {
+			t.Errorf("AllSales: %v, want both", all)
+		}
+		list, _, err := tx.Sales("b", engine.SaleFilter{})
+		if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], sales[1]) {
+			t.Errorf("Sales: %v, %v; want the one listed sale", list, err)
+		}
+		return nil
+	})
+	sales[0].Returns = append(sales[0].Returns, "r3")
+	if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(sales[0]) }); err != nil {
+		t.Fatal(err)
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte(bSales)).Get(key("b", sales[0].ID)); len(v) == 0 || v[0] != tagSale {
+			t.Errorf("an old sale rewritten: %q..., want the compact encoding", v[:min(len(v), 10)])
+		}
+		return nil
+	})
 }

@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"strconv"
 
 	"posd/engine"
@@ -10,9 +9,13 @@ import (
 
 // Sale implements engine.Tx.
 func (t *txn) Sale(biz, id string) (*engine.Sale, error) {
+	b := t.get(bSales, key(biz, id))
+	if b == nil {
+		return nil, notFound("sale")
+	}
 	s := new(engine.Sale)
-	if err := t.getJSON(bSales, key(biz, id), "sale", s); err != nil {
-		return nil, err
+	if err := decodeSale(b, s); err != nil {
+		return nil, corrupt(bSales, err)
 	}
 	s.BusinessID = biz
 	return s, nil
@@ -34,8 +37,7 @@ func (t *txn) PutSale(s *engine.Sale) error {
 			return err
 		}
 	}
-	// The hand-written encoder: this runs for every sale, on the writer.
-	return t.put(bSales, k, s.AppendJSON(make([]byte, 0, 1024)))
+	return t.put(bSales, k, encodeSale(s))
 }
 
 // Sales implements engine.Tx. The cursor is the list position to start at.
@@ -74,7 +76,7 @@ func (t *txn) Sales(biz string, f engine.SaleFilter) ([]*engine.Sale, string, er
 			return corrupt(bSales, errMissing(string(v)))
 		}
 		s := new(engine.Sale)
-		if err := json.Unmarshal(b, s); err != nil {
+		if err := decodeSale(b, s); err != nil {
 			return corrupt(bSales, err)
 		}
 		s.BusinessID = biz

@@ -21,8 +21,9 @@ import (
 // stores idempotency records, movements and number claims in a compact
 // encoding (encoding.go); it reads version 1 files as they are and marks
 // them version 2 when it opens them for writing, so that an older posd
-// refuses them instead of misreading the new values.
-const SchemaVersion = 2
+// refuses them instead of misreading the new values. Version 3 stores sales
+// in a compact encoding too; it reads the JSON sales of versions 1 and 2.
+const SchemaVersion = 3
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
