@@ -236,7 +236,7 @@ func testSales() []*engine.Sale {
 				{ProductID: "p2", SKU: "BREAD", Name: "Brot\n", Quantity: engine.MaxQuantity, UnitPrice: -1, TaxRate: 0, LineTotal: 0},
 			},
 			Payments: []engine.Payment{{Method: engine.MethodCash, Amount: 500}, {Method: engine.MethodCard, Amount: 1}},
-			Total: 375, TaxTotal: 25, Paid: 501, Change: 126, Currency: "EUR", CreatedAt: at, TokenID: "tok-1",
+			Total:    375, TaxTotal: 25, Paid: 501, Change: 126, Currency: "EUR", CreatedAt: at, TokenID: "tok-1",
 			Returns: []string{"r1", "r2"}},
 		{ID: "s2", Items: []engine.SaleLine{}, Payments: []engine.Payment{}, Returns: []string{}, CreatedAt: at},
 		{ID: "s3"},
@@ -357,6 +357,69 @@ func TestReadsSchema2Sales(t *testing.T) {
 	s.DB().View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket([]byte(bSales)).Get(key("b", sales[0].ID)); len(v) == 0 || v[0] != tagSale {
 			t.Errorf("an old sale rewritten: %q..., want the compact encoding", v[:min(len(v), 10)])
+		}
+		return nil
+	})
+}
+
+// TestSaleAnswerKeptCompact: the answer to a new sale is kept as the
+// compact sale and replayed byte for byte, also after a refund changed the
+// sale; an answer that is not exactly the sale's JSON is kept as it is.
+func TestSaleAnswerKeptCompact(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "posd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	sale := testSales()[0]
+	sale.BusinessID = "b"
+	want := sale.AppendJSON(nil)
+	at := sale.CreatedAt
+	recs := []*engine.IdempotencyRecord{
+		{BusinessID: "b", Key: "k1", Op: "sale.create", Hash: []byte{1}, Status: 201, Body: want,
+			Doc: engine.DocRef{Kind: engine.KindSale, ID: sale.ID}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		// Same sale, an answer that is not its JSON: kept verbatim.
+		{BusinessID: "b", Key: "k2", Op: "sale.create", Hash: []byte{2}, Status: 201, Body: append(bytes.Clone(want[:len(want)-1]), ` }`...),
+			Doc: engine.DocRef{Kind: engine.KindSale, ID: sale.ID}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+	}
+	err = s.Update(ctx, func(tx engine.Tx) error {
+		if err := tx.PutSale(sale); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := tx.PutIdempotency(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bIdemExp))
+		v1, v2 := b.Get(expKey(recs[0].ExpiresAt, "b", "k1")), b.Get(expKey(recs[1].ExpiresAt, "b", "k2"))
+		if len(v1) == 0 || v1[0] != tagSale || len(v1)*2 > len(want) {
+			t.Errorf("sale answer stored as %d bytes starting %q; want the compact sale (JSON is %d bytes)", len(v1), v1[:min(len(v1), 1)], len(want))
+		}
+		if !bytes.Equal(v2, recs[1].Body) {
+			t.Errorf("an answer that is not the sale's JSON was stored as %q", v2)
+		}
+		return nil
+	})
+	// A refund changes the sale; the answer to replay does not change.
+	sale.Returns = append(sale.Returns, "r9")
+	sale.Items[1].RefundedQuantity = 1000
+	if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(sale) }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(ctx, func(tx engine.Tx) error {
+		for _, r := range recs {
+			got, err := tx.Idempotency("b", r.Key)
+			if err != nil || !bytes.Equal(got.Body, r.Body) {
+				t.Errorf("%s: replay body\n%s\nwant\n%s (%v)", r.Key, got.Body, r.Body, err)
+			}
 		}
 		return nil
 	})

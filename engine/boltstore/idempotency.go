@@ -14,7 +14,8 @@ import (
 // time order, so answers pack full pages, and the sweeper drops expired
 // answers by deleting from its front instead of rewriting records spread
 // over the whole file. A schema-1 record (JSON) still carries its answer
-// inline.
+// inline. Since schema 3 the answer to a new sale is kept as the compact
+// sale it renders from (answerValue).
 
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
@@ -34,10 +35,44 @@ func (t *txn) idempotency(biz, k string, b []byte) (*engine.IdempotencyRecord, e
 	r.BusinessID = biz
 	if b[0] == tagIdempotency {
 		if body := t.get(bIdemExp, expKey(r.ExpiresAt, biz, k)); len(body) > 0 {
-			r.Body = bytes.Clone(body)
+			if r.Body, err = answer(body); err != nil {
+				return nil, corrupt(bIdemExp, err)
+			}
 		}
 	}
 	return r, nil
+}
+
+// answerValue is what idem_exp keeps of a record's answer. The answer to a
+// new sale is the JSON of the sale just written in this transaction; it is
+// kept in the sale's compact encoding (less than half the bytes, and the
+// largest value a sale writes) when that provably renders back to the very
+// same bytes, and as it is otherwise.
+func (t *txn) answerValue(r *engine.IdempotencyRecord) []byte {
+	if r.Doc.Kind != engine.KindSale || len(r.Body) == 0 || r.Body[0] != '{' {
+		return r.Body
+	}
+	v := t.get(bSales, key(r.BusinessID, r.Doc.ID))
+	if len(v) == 0 || v[0] != tagSale {
+		return r.Body
+	}
+	var s engine.Sale
+	if decodeSale(v, &s) != nil || !bytes.Equal(s.AppendJSON(make([]byte, 0, len(r.Body))), r.Body) {
+		return r.Body
+	}
+	return bytes.Clone(v)
+}
+
+// answer turns an idem_exp value back into the answer's bytes.
+func answer(v []byte) ([]byte, error) {
+	if v[0] != tagSale {
+		return bytes.Clone(v), nil
+	}
+	var s engine.Sale
+	if err := decodeSale(v, &s); err != nil {
+		return nil, err
+	}
+	return s.AppendJSON(make([]byte, 0, 1024)), nil
 }
 
 // PutIdempotency implements engine.Tx. It refuses a second record for a
@@ -53,7 +88,7 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if len(r.Body) == 0 {
 		return nil
 	}
-	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), r.Body)
+	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), t.answerValue(r))
 }
 
 // Idempotencies implements engine.Tx.
