@@ -307,3 +307,45 @@ test('8. the indicator and the counter tell the truth; screenshots of each state
   assert.equal(sales[0].returns.length, 1, 'one refund against the first sale');
   assert.equal(sales[0].items[0].refundedQuantity, 1);
 });
+
+test('9. a refund while posd is unreachable is kept, sent once when it is back, its lost answer replayed', async (t) => {
+  const env = await setup(t);
+  const page = await env.open();
+  await signIn(page, env.tillToken);
+  await ring(page, APPLE);
+  await complete(page);
+  const number = await page.getAttribute('#receipt-number', 'data-number');
+  await page.click('#nav-sales');
+  await page.waitForSelector(`#sales-list li[data-number="${number}"] .refund-btn`);
+
+  env.proxy.block();
+  await status(page, 'unreachable');
+  await page.click(`#sales-list li[data-number="${number}"] .refund-btn`);
+  await page.waitForSelector('#view-refund:not([hidden])');
+  await page.fill('#refund-lines input[data-index="0"]', '1');
+  await waitFor(async () => (await page.textContent('#refund-total')).includes('1.50'), { what: 'refund total 1.50' });
+  await page.click('#refund-submit');
+  await page.waitForSelector('#refund-done:not([hidden])');
+  assert.match(await page.textContent('#refund-done'), /posd cannot be reached: the refund \(till ref T-[0-9A-F]{8}\) is kept and sent by itself\. Hand back €1\.50/);
+  assert.equal(await page.locator('#refund-submit').isDisabled(), true, 'the refund cannot be submitted a second time');
+  await waitQueued(page, 1);
+  const refundPosts = () => env.proxy.posts.filter((p) => p.path.endsWith('/refund'));
+  assert.equal(refundPosts().length, 0, 'nothing reached posd while it was unreachable');
+
+  // posd comes back, and the answer to the refund is lost after posd committed it.
+  const before = env.proxy.posts.length;
+  env.proxy.dropPosts = 1;
+  env.proxy.unblock();
+  await waitQueued(page, 0, 60000);
+  const sent = env.proxy.posts.slice(before).filter((p) => p.path.endsWith('/refund'));
+  assert.equal(sent.length, 2, 'the lost answer was retried once');
+  assert.equal(sent[0].outcome, 'dropped 201', 'posd had committed the first');
+  assert.equal(sent[1].outcome, '201', 'the retry got the recorded answer');
+  assert.equal(sent[0].key, sent[1].key, 'the retry used the same key');
+
+  const sales = await env.posd.sales();
+  assert.equal(sales.length, 1);
+  assert.equal(sales[0].returns.length, 1, 'exactly one refund against the sale');
+  assert.equal(sales[0].items[0].refundedQuantity, 1);
+  assert.equal(sales[0].items[0].refundedAmount, 150);
+});
