@@ -46,10 +46,10 @@ test-fuzz:
 	done
 
 ## test-long: the long fault profiles (300 kill -9 cycles, a minute-long
-## outage, …) and a longer fuzz; about an hour on a 2-core machine.
+## outage, …) and a longer fuzz; about 25 minutes on a 2-core machine.
 test-long:
 	$(GO) test -count=1 -timeout 3h -v -run 'TestFaults|TestSensitivity' ./cmd/posd-fault -args -long
-	$(MAKE) test-fuzz FUZZTIME=150000x
+	$(MAKE) test-fuzz FUZZTIME=500000x
 
 ## test-browser: the till's JS unit tests (node --test) and its browser tests
 ## in Debian's Chromium against a real posd; installs chromium only if absent.
