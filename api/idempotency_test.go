@@ -161,41 +161,23 @@ func TestRetryAfterTTL(t *testing.T) {
 // key, and the write happens once.
 func TestClientRetriesWithSameKey(t *testing.T) {
 	e := newEnv(t)
-	var mu sync.Mutex
-	var keys []string
-	fail := 2
-	proxy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		keys = append(keys, r.Header.Get("Idempotency-Key"))
-		f := fail > 0
-		fail--
-		mu.Unlock()
-		if f {
-			// Let the write happen, then lose the answer.
-			e.api.ServeHTTP(httptestDiscard{}, r)
-			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return
-		}
-		e.api.ServeHTTP(w, r)
-	})
-	srv := newTestServer(t, proxy)
-	c := client.New(srv.URL, e.ownerToken())
-	c.Retry = &client.RetryPolicy{MaxRetries: 3, BaseDelay: 10 * time.Millisecond, AttemptTimeout: 5 * time.Second}
+	c, p := lossyClient(t, e, func(*http.Request) bool { return true })
+	p.loseNext(2)
 	sale, err := c.CreateSale(context.Background(), "", e.shop.saleRequest("1"))
 	must(t, err)
-	if len(keys) != 3 || keys[0] == "" || keys[0] != keys[1] || keys[1] != keys[2] {
+	if keys := p.seen(); len(keys) != 3 || keys[0] == "" || keys[0] != keys[1] || keys[1] != keys[2] {
 		t.Errorf("keys sent: %q", keys)
 	}
 	if sale.InvoiceNumber != "INV-202611-0001" || countSales(t, e.shop.owner) != 1 {
 		t.Errorf("sale %s, %d sales", sale.InvoiceNumber, countSales(t, e.shop.owner))
 	}
 	// 4xx is never retried.
-	keys = nil
+	p.loseNext(0)
 	bad := e.shop.saleRequest("1")
 	bad.Payments[0].Amount = 1
 	_, err = c.CreateSale(context.Background(), "", bad)
-	if engine.ErrorCode(err) != engine.EINVALID || len(keys) != 1 {
-		t.Errorf("4xx: %v after %d attempts", err, len(keys))
+	if engine.ErrorCode(err) != engine.EINVALID || len(p.seen()) != 1 {
+		t.Errorf("4xx: %v after %d attempts", err, len(p.seen()))
 	}
 }
 
@@ -207,35 +189,17 @@ func TestClientRetriesWithSameKey(t *testing.T) {
 func TestClientTokenLostAnswer(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	var mu sync.Mutex
-	lose := 0
-	proxy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		l := lose > 0 && r.Method == "POST"
-		if l {
-			lose--
-		}
-		mu.Unlock()
-		if l {
-			e.api.ServeHTTP(httptestDiscard{}, r)
-			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return
-		}
-		e.api.ServeHTTP(w, r)
-	})
-	srv := newTestServer(t, proxy)
-	c := client.New(srv.URL, e.ownerToken())
-	c.Retry = &client.RetryPolicy{MaxRetries: 3, BaseDelay: 10 * time.Millisecond, AttemptTimeout: 5 * time.Second}
+	c, p := lossyClient(t, e, func(r *http.Request) bool { return r.Method == "POST" })
 	before, err := c.Tokens(ctx)
 	must(t, err)
 
-	lose = 1
+	p.loseNext(1)
 	tok, err := c.CreateToken(ctx, "", client.TokenRequest{Role: engine.RoleTill, Name: "Till 9"})
 	must(t, err)
 	if tok.Secret == nil {
 		t.Fatal("CreateToken with the client's own key returned no secret after a lost answer")
 	}
-	me, err := client.New(srv.URL, *tok.Secret).Me(ctx)
+	me, err := client.New(c.BaseURL, *tok.Secret).Me(ctx)
 	must(t, err)
 	if me.Token.ID != tok.ID {
 		t.Errorf("the secret belongs to token %s, the answer names %s", me.Token.ID, tok.ID)
@@ -246,7 +210,7 @@ func TestClientTokenLostAnswer(t *testing.T) {
 		t.Errorf("tokens: %d before, %d after; want exactly one more (the orphan revoked)", len(before), len(after))
 	}
 
-	lose = 1
+	p.loseNext(1)
 	tok, err = c.CreateToken(ctx, "mine", client.TokenRequest{Role: engine.RoleTill, Name: "Till 10"})
 	must(t, err)
 	if tok.Secret != nil || tok.ID == "" {
