@@ -149,7 +149,7 @@ func readFile(dir string) (map[string]*fileState, error) {
 		}
 		for _, b := range bizs {
 			fs := &fileState{numbers: map[string]engine.DocRef{}, idem: map[string]*engine.IdempotencyRecord{},
-				moves: map[stockKey]engine.Quantity{}, stock: map[stockKey]engine.Quantity{}, sales: map[string]bool{}, docs: map[string]engine.DocKind{}}
+				sales: map[string]bool{}, docs: map[string]engine.DocKind{}}
 			out[b.ID] = fs
 			if fs.series, err = tx.Series(b.ID); err != nil {
 				return err
@@ -167,25 +167,8 @@ func readFile(dir string) (map[string]*fileState, error) {
 			}); err != nil {
 				return err
 			}
-			if err := tx.Movements(b.ID, func(m *engine.Movement) error {
-				fs.moves[stockKey{m.LocationID, m.ProductID}] += m.Quantity
-				fs.docs[m.Doc.ID] = m.Doc.Kind
-				return nil
-			}); err != nil {
+			if fs.moves, fs.stock, err = ledger(tx, b.ID, fs.docs); err != nil {
 				return err
-			}
-			locs, err := tx.Locations(b.ID)
-			if err != nil {
-				return err
-			}
-			for _, l := range locs {
-				levels, err := tx.StockAt(b.ID, l.ID)
-				if err != nil {
-					return err
-				}
-				for _, lv := range levels {
-					fs.stock[stockKey{l.ID, lv.ProductID}] = lv.Quantity
-				}
 			}
 			cursor := ""
 			for {
@@ -205,4 +188,34 @@ func readFile(dir string) (map[string]*fileState, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ledger reads a business's stock ledger from the file: what its movements
+// add up to and what its stock records say, per location and product. When
+// docs is not nil it also notes the document of each movement.
+func ledger(tx engine.Tx, biz string, docs map[string]engine.DocKind) (moves, stock map[stockKey]engine.Quantity, err error) {
+	moves, stock = map[stockKey]engine.Quantity{}, map[stockKey]engine.Quantity{}
+	if err := tx.Movements(biz, func(m *engine.Movement) error {
+		moves[stockKey{m.LocationID, m.ProductID}] += m.Quantity
+		if docs != nil {
+			docs[m.Doc.ID] = m.Doc.Kind
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	locs, err := tx.Locations(biz)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, l := range locs {
+		levels, err := tx.StockAt(biz, l.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, lv := range levels {
+			stock[stockKey{l.ID, lv.ProductID}] = lv.Quantity
+		}
+	}
+	return moves, stock, nil
 }

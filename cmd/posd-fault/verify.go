@@ -78,29 +78,15 @@ func VerifyFile(dir string) error {
 			}); err != nil {
 				return err
 			}
-			sum := map[stockKey]engine.Quantity{}
-			if err := tx.Movements(b.ID, func(m *engine.Movement) error {
-				sum[stockKey{m.LocationID, m.ProductID}] += m.Quantity
-				return nil
-			}); err != nil {
-				return err
-			}
-			locs, err := tx.Locations(b.ID)
+			sum, stock, err := ledger(tx, b.ID, nil)
 			if err != nil {
 				return err
 			}
-			for _, l := range locs {
-				levels, err := tx.StockAt(b.ID, l.ID)
-				if err != nil {
-					return err
+			for k, q := range stock {
+				if sum[k] != q {
+					fail("%s: stock of %s at %s is %s, its movements add up to %s", b.Name, k.product, k.loc, q, sum[k])
 				}
-				for _, lv := range levels {
-					k := stockKey{l.ID, lv.ProductID}
-					if sum[k] != lv.Quantity {
-						fail("%s: stock of %s at %s is %s, its movements add up to %s", b.Name, lv.ProductID, l.Name, lv.Quantity, sum[k])
-					}
-					delete(sum, k)
-				}
+				delete(sum, k)
 			}
 			for k, q := range sum {
 				if q != 0 {
