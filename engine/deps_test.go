@@ -11,6 +11,7 @@ import (
 // TestImportGraph keeps the house's dependency arrows true:
 //
 //	cmd/posd ──► api ──► engine ◄── engine/boltstore (the only importer of bbolt)
+//	                              ◄── engine/pgstore   (the only importer of pgx)
 //	backup ──► engine; install has no business logic.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}} {{join .Imports \",\"}}", "posd/...").Output()
@@ -37,6 +38,10 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("engine imports %s; it may import only the standard library", imp)
 			case strings.HasPrefix(imp, "go.etcd.io/bbolt") && pkg != "posd/engine/boltstore":
 				t.Errorf("%s imports bbolt; only engine/boltstore may", pkg)
+			case strings.HasPrefix(imp, "github.com/jackc/") && pkg != "posd/engine/pgstore":
+				t.Errorf("%s imports %s; only engine/pgstore may import pgx", pkg, imp)
+			case strings.HasPrefix(pkg, "posd/api") && imp == "posd/engine/pgstore":
+				t.Errorf("%s imports pgstore; api knows only engine", pkg)
 			case strings.HasPrefix(pkg, "posd/api") && imp == "posd/engine/boltstore":
 				t.Errorf("%s imports boltstore; api knows only engine", pkg)
 			case strings.HasPrefix(pkg, "posd/backup") && (imp == "posd/engine/boltstore" || imp == "posd/api"):

@@ -1,0 +1,134 @@
+package pgstore
+
+import (
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"posd/engine"
+)
+
+// LastNumber implements engine.Tx. A write transaction has the current
+// series from its lock's round trip; another series, or a read, is asked.
+func (t *txn) LastNumber(biz string, s engine.Series) (uint64, error) {
+	if t.writable {
+		st, err := t.state(biz)
+		if err != nil {
+			return 0, err
+		}
+		if n, ok := st.counters[s]; ok {
+			return n, nil
+		}
+		if st.covered[s] {
+			return 0, nil
+		}
+	}
+	var n int64
+	if _, err := t.queryRow("SELECT last FROM counters WHERE business_id = $1 AND series = $2", []any{biz, string(s)}, &n); err != nil {
+		return 0, err
+	}
+	if t.writable {
+		t.bizs[biz].counters[s] = uint64(n)
+	}
+	return uint64(n), nil
+}
+
+// SetLastNumber implements engine.Tx.
+func (t *txn) SetLastNumber(biz string, s engine.Series, n uint64) error {
+	if err := t.queue(biz, `INSERT INTO counters (business_id, series, last) VALUES ($1, $2, $3)
+		ON CONFLICT (business_id, series) DO UPDATE SET last = excluded.last`, biz, string(s), int64(n)); err != nil {
+		return err
+	}
+	if st := t.bizs[biz]; st != nil && st.counters != nil {
+		st.counters[s] = n
+	} else if st != nil {
+		st.counters = map[engine.Series]uint64{s: n}
+	}
+	return nil
+}
+
+// ClaimNumber implements engine.Tx: numbers_pkey refuses a number twice,
+// whatever the caller believes; the failure arrives with the next round
+// trip and fails the transaction with ErrDuplicateNumber.
+func (t *txn) ClaimNumber(biz, number string, ref engine.DocRef) error {
+	return t.queue(biz, "INSERT INTO numbers (business_id, number, doc_kind, doc_id) VALUES ($1, $2, $3, $4)", biz, number, string(ref.Kind), ref.ID)
+}
+
+// NumberOwner implements engine.Tx.
+func (t *txn) NumberOwner(biz, number string) (engine.DocRef, error) {
+	if err := t.touch(biz); err != nil {
+		return engine.DocRef{}, err
+	}
+	var kind, id string
+	found, err := t.queryRow("SELECT doc_kind, doc_id FROM numbers WHERE business_id = $1 AND number = $2", []any{biz, number}, &kind, &id)
+	if err != nil {
+		return engine.DocRef{}, err
+	}
+	if !found {
+		return engine.DocRef{}, notFound("document number")
+	}
+	return engine.DocRef{Kind: engine.DocKind(kind), ID: id}, nil
+}
+
+// Series implements engine.Tx.
+func (t *txn) Series(biz string) (map[engine.Series]uint64, error) {
+	if err := t.touch(biz); err != nil {
+		return nil, err
+	}
+	out := map[engine.Series]uint64{}
+	err := t.query("SELECT series, last FROM counters WHERE business_id = $1 ORDER BY series", []any{biz}, func(rows pgx.Rows) error {
+		clear(out)
+		for rows.Next() {
+			var s string
+			var n int64
+			if err := rows.Scan(&s, &n); err != nil {
+				return err
+			}
+			if !strings.HasPrefix(s, "#") {
+				out[engine.Series(s)] = uint64(n)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Numbers implements engine.Tx, in number order.
+func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
+	if err := t.touch(biz); err != nil {
+		return err
+	}
+	type claim struct {
+		number string
+		ref    engine.DocRef
+	}
+	after := ""
+	for {
+		var page []claim
+		err := t.query("SELECT number, doc_kind, doc_id FROM numbers WHERE business_id = $1 AND number > $2 ORDER BY number LIMIT $3", []any{biz, after, chunk}, func(rows pgx.Rows) error {
+			page = page[:0]
+			for rows.Next() {
+				var c claim
+				var kind string
+				if err := rows.Scan(&c.number, &kind, &c.ref.ID); err != nil {
+					return err
+				}
+				c.ref.Kind = engine.DocKind(kind)
+				page = append(page, c)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			if err := fn(c.number, c.ref); err != nil {
+				return err
+			}
+		}
+		if len(page) < chunk {
+			return nil
+		}
+		after = page[len(page)-1].number
+	}
+}
