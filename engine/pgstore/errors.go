@@ -3,7 +3,10 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -78,21 +81,22 @@ func unavailable(err error, committing bool) error {
 	return &engine.Error{Code: engine.EUNAVAILABLE, Err: err, Message: "the database cannot be reached; nothing was written, retry shortly"}
 }
 
-// connectionLost reports an error after which the connection is unusable
-// but the server may be fine: the kind a fresh connection can retry.
+// connectionLost reports an error of the way to the server (a refused,
+// reset or closed connection; a server shutting down or starting up):
+// the kind a fresh connection may not meet again.
 func connectionLost(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
-	var ee *engine.Error
-	if errors.As(err, &ee) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	return true
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || pgconn.SafeToRetry(err)
 }
 
 func notFound(what string) error {
