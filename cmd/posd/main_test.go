@@ -19,6 +19,7 @@ import (
 
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/pgstore/pgtest"
 )
 
 var posdBin string
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	pgtest.Cleanup()
 	os.Exit(code)
 }
 
@@ -120,10 +122,10 @@ type server struct {
 	lines  []string
 }
 
-func startServe(t *testing.T, dir string) *server {
+func startServe(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr)
+	cmd := exec.Command(posdBin, append([]string{"serve", "--data-dir", dir, "--listen", addr}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {

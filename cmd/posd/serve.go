@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 const shutdownTimeout = 8 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stderr)
-	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty)")
+	fs := newFlags("serve", "--data-dir DIR [--database URL] --listen ADDR", stderr)
+	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty); with --database it keeps only certificates and backups")
+	dbURL := addDatabaseFlag(fs)
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -41,11 +43,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	st, err := openStore(*dir, true)
+	st, err := openDatabase(ctx, *dir, *dbURL, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if st.pg != nil {
+		if err := os.MkdirAll(*dir, 0o700); err != nil {
+			return fmt.Errorf("cannot create data directory %s: %v", *dir, err)
+		}
+	}
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
 	ops, err := opsf.start(*dir, st, log)
@@ -67,10 +74,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.Path(), biz.Name, biz.Timezone, biz.Currency)
+		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.name, biz.Name, biz.Timezone, biz.Currency)
 		printOwnerToken(stdout, secret)
 	} else {
-		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
+		how := "--data-dir " + *dir
+		if st.pg != nil {
+			how = "--database URL"
+		}
+		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Run: posd token %s\n", st.name, len(bizs), how)
 	}
 	if ln, err = tlsOpt.wrap(ln, *dir, stdout); err != nil {
 		return err
@@ -90,7 +101,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer close(sweepDone)
 		sweep(sweepCtx, svc, log)
 	}()
-	log.Info("posd serving", "listen", ln.Addr().String(), "data", st.Path(), "version", version)
+	log.Info("posd serving", "listen", ln.Addr().String(), "data", st.name, "version", version)
 
 	select {
 	case err := <-errc:

@@ -19,20 +19,28 @@ import (
 // runVerify checks a backup file or the database of a data directory and
 // prints every check and every finding; any finding is a failure.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "FILE | --data-dir DIR", stderr)
+	fs := newFlags("verify", "FILE | --data-dir DIR | --database URL", stderr)
 	dir := fs.String("data-dir", "", "verify the database of this data directory (through the running posd if it holds it)")
+	dbURL := fs.String("database", "", "verify this PostgreSQL database (postgres://…), while posd serves on it or not")
 	file, err := parseWithFile(fs, args, false)
 	if err != nil {
 		return err
 	}
-	if (file == "") == (*dir == "") {
-		return usageError{"give either a backup FILE or --data-dir DIR"}
+	if n := btoi(file != "") + btoi(*dir != "") + btoi(*dbURL != ""); n != 1 {
+		return usageError{"give one of a backup FILE, --data-dir DIR or --database URL"}
+	}
+	if err := checkDatabaseURL(*dbURL); err != nil {
+		return err
 	}
 	start := time.Now()
 	var rep *backup.Report
 	if file != "" {
 		if rep, err = backupConfig().VerifyFile(ctx, file); err != nil {
 			return fmt.Errorf("cannot read %s: %v", file, err)
+		}
+	} else if *dbURL != "" {
+		if rep, err = verifyPG(ctx, *dbURL); err != nil {
+			return err
 		}
 	} else if rep, err = verifyDataDir(ctx, *dir, stdout); err != nil {
 		return err
@@ -123,4 +131,11 @@ func printReport(w io.Writer, rep *backup.Report) {
 			fmt.Fprintf(w, "          - … and %d more\n", c.Omitted)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -33,6 +33,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Logger receives operational messages. Default slog.Default().
 	Logger *slog.Logger
+	// ApplicationName names the connections in pg_stat_activity; default
+	// "posd" (what OtherPosdConnections counts).
+	ApplicationName string
 }
 
 // Store is the PostgreSQL implementation of engine.Store.
@@ -133,9 +136,14 @@ func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "posd"
-	// Never cancel a COMMIT (see Update): a cancelled commit waiting for a
-	// synchronous standby is still committed locally.
+	if o.ApplicationName == "" {
+		o.ApplicationName = "posd"
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = o.ApplicationName
+	// A posd process that hangs inside a transaction (stopped, or cut off
+	// from the network without a reset) would hold its business's lock and
+	// stop every other posd process's sales of that business: the server
+	// ends such a session after a minute, which rolls it back.
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"
 	target := describe(cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -178,6 +186,15 @@ func redact(err error, rawURL string) string {
 		}
 	}
 	return msg
+}
+
+// OtherPosdConnections counts the connections of posd processes (serve,
+// init) to this database, this store's own left out.
+func (s *Store) OtherPosdConnections(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND application_name = 'posd' AND pid <> pg_backend_pid()`).Scan(&n)
+	return n, storeError(err, false)
 }
 
 // Target names the database (without credentials), for messages.

@@ -30,12 +30,19 @@ var (
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup removes the shared cluster, if one was started; for a TestMain
+// that does more than Main.
+func Cleanup() {
 	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	if shared != nil {
 		shared.Remove()
+		shared = nil
 	}
-	sharedMu.Unlock()
-	os.Exit(code)
 }
 
 // Required reports whether a missing PostgreSQL must fail the tests.
