@@ -15,7 +15,7 @@ FUZZTIME  ?= 5000x
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
 	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
 
-.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go
+.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg postgres
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -30,14 +30,22 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-test-go:
+## postgres: Debian's PostgreSQL server binaries, which the PostgreSQL
+## tests run throwaway clusters of; installed with apt-get when missing.
+## POSD_REQUIRE_PG makes those tests fail, never skip, without them.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian's postgresql"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+export POSD_REQUIRE_PG := 1
+
+test-go: postgres
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/posd-fault)
+	POSD_TEST_BACKEND=postgres $(GO) test -race -count=1 -timeout 10m ./api/
 
 ## test-fault: the fault harness's short profiles and its sensitivity to
 ## broken builds. Without the race detector: the harness drives a posd
 ## child process, and race-checking the harness's own goroutines would
 ## double its time for little gain.
-test-fault:
+test-fault: postgres
 	$(GO) test -count=1 -timeout 15m ./cmd/posd-fault
 
 test-fuzz:

@@ -4,16 +4,19 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
-	"posd/engine/boltstore"
 	"posd/engine/storetest"
+	"posd/engine/storetest/backends"
 )
+
+// TestMain removes the PostgreSQL cluster the tests ran on, when they ran
+// on PostgreSQL (POSD_TEST_BACKEND=postgres; make test runs them both ways).
+func TestMain(m *testing.M) { backends.Main(m) }
 
 // env is a real posd API on a real listener, over a real store on disk.
 type env struct {
@@ -21,7 +24,7 @@ type env struct {
 	srv   *httptest.Server
 	api   *api.Server
 	svc   *engine.Service
-	store *boltstore.Store
+	store engine.Store
 	clock *storetest.Clock
 	owner *client.Client
 	shop  *shopFixture
@@ -37,10 +40,7 @@ type shopFixture struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := backends.Open(t)
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now

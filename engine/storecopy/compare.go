@@ -280,3 +280,27 @@ func (d *digestSink) Idempotency(r *engine.IdempotencyRecord) error {
 	return d.emit("idempotency record", strconv.Quote(r.Key), []any{r.Op, r.Target, hex.EncodeToString(r.Hash), r.Status, r.Doc, micro(r.CreatedAt), micro(r.ExpiresAt), hex.EncodeToString(r.Body)})
 }
 func (d *digestSink) Done(string) error { return nil }
+
+// Digest is one hash of everything st holds, as Walk reads it: two stores
+// with the same digest hold the same. Tests use it to show that a refused
+// request changed nothing.
+func Digest(ctx context.Context, st engine.Store) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan item, 1024)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		sink := &digestSink{ctx: ctx, out: ch}
+		errc <- st.View(ctx, func(tx engine.Tx) error { return Walk(ctx, tx, sink) })
+	}()
+	h := sha256.New()
+	for it := range ch {
+		h.Write([]byte(it.group + "\x00" + it.name + "\x00"))
+		h.Write(it.sum[:])
+	}
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
