@@ -151,10 +151,12 @@ func (r *Run) Finish(profile string) (*Report, error) {
 		}
 		states[i] = readAPI(ctx, f, ids)
 	}
-	if err := r.Posd.Stop(); err != nil {
-		rep.fail(CheckVerify, "stopping posd: %v", err)
+	for _, p := range r.Posds {
+		if err := p.Stop(); err != nil {
+			rep.fail(CheckVerify, "stopping posd: %v", err)
+		}
 	}
-	files, err := readFile(r.cfg.Dir)
+	files, err := readFile(r.location())
 	if err != nil {
 		return nil, fmt.Errorf("reading the database back: %w", err)
 	}
@@ -220,11 +222,16 @@ func (r *Run) Finish(profile string) (*Report, error) {
 	}
 
 	// 6: the database verifies at rest, after every death and now.
-	for _, e := range r.Posd.VerifyErrors {
+	_, _, _, verrs, _ := r.Deaths()
+	for _, e := range verrs {
 		rep.fail(CheckVerify, "%s", e)
 	}
-	if r.cfg.Verify != nil {
-		if err := r.cfg.Verify(r.cfg.Dir); err != nil {
+	final := r.cfg.FinalVerify
+	if final == nil {
+		final = r.cfg.Verify
+	}
+	if final != nil {
+		if err := final(r.location()); err != nil {
 			rep.fail(CheckVerify, "at the end: %v", err)
 		}
 	}

@@ -66,6 +66,9 @@ type Shop struct {
 type Posd struct {
 	Bin, Dir, Addr string
 	Env            []string
+	// Args are added to init's and serve's flags (--database URL),
+	// ServeArgs to serve's only.
+	Args, ServeArgs []string
 	// Verify runs on the data dir each time the process has died and
 	// before it is started again (check 6); nil skips it.
 	Verify func(dir string) error
@@ -86,11 +89,13 @@ type Posd struct {
 	Verified     int
 	VerifyErrors []string
 	ExitStates   []string
+	// DeathStderr keeps the end of stderr at each death.
+	DeathStderr []string
 }
 
 // Init runs posd init --json on the data dir and returns the new shop.
 func (p *Posd) Init(name string) (*Shop, error) {
-	cmd := exec.Command(p.Bin, "init", "--data-dir", p.Dir, "--business", name, "--timezone", "UTC", "--json")
+	cmd := exec.Command(p.Bin, append([]string{"init", "--data-dir", p.Dir, "--business", name, "--timezone", "UTC", "--json"}, p.Args...)...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	if err := cmd.Run(); err != nil {
@@ -122,7 +127,7 @@ func (p *Posd) Start() error {
 var errExitedAtStart = errors.New("posd serve exited at start")
 
 func (p *Posd) startLocked() error {
-	cmd := exec.Command(p.Bin, "serve", "--data-dir", p.Dir, "--listen", p.Addr, "--log-level", "warn")
+	cmd := exec.Command(p.Bin, append([]string{"serve", "--data-dir", p.Dir, "--listen", p.Addr, "--log-level", "warn"}, append(p.Args, p.ServeArgs...)...)...)
 	cmd.Env = append(os.Environ(), p.Env...)
 	if p.stderr == nil {
 		p.stderr = &tailBuffer{max: 64 << 10}
@@ -179,6 +184,7 @@ func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
 		return
 	}
 	p.Deaths++
+	p.DeathStderr = append(p.DeathStderr, lastLines(p.stderr.String(), 5))
 	if p.BeforeRestart != nil {
 		if err := p.BeforeRestart(); err != nil {
 			p.VerifyErrors = append(p.VerifyErrors, fmt.Sprintf("before restart %d: %v", p.Deaths, err))

@@ -9,12 +9,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/pgstore/pgtest"
 )
 
 // Config describes a run: one posd, some shops, their tills.
@@ -36,19 +38,28 @@ type Config struct {
 	Attempt time.Duration
 	// Pace is the mean pause of a till between two intents (0: none).
 	Pace time.Duration
-	// Verify checks the data dir while posd is down (check 6).
-	Verify func(dir string) error
+	// Verify checks the data dir while posd is down (check 6), and
+	// FinalVerify (Verify when nil) at the end.
+	Verify, FinalVerify func(dir string) error
 	// BeforeRestart runs each time posd died, before Verify (the power
 	// cut of the power-loss profile).
 	BeforeRestart func() error
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Database is a PostgreSQL URL every posd serves from ("" for the
+	// embedded database in Dir); Nodes how many posd processes serve it
+	// behind the proxy (default 1).
+	Database string
+	Nodes    int
 }
 
 // Run is one harness run in progress.
 type Run struct {
-	cfg     Config
+	cfg Config
+	// Posd is the first posd process, Posds all of them.
 	Posd    *Posd
+	Posds   []*Posd
+	PG      *pgtest.Cluster // the PostgreSQL profiles' server
 	Proxy   *Proxy
 	History *History
 	shops   []*shopFixture
@@ -124,12 +135,27 @@ func NewRun(cfg Config) (*Run, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 1
 	}
 	r := &Run{cfg: cfg, History: &History{}, stop: make(chan struct{}), abort: make(chan struct{}), Faults: map[string]int{}}
-	r.Posd = &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
+	var addrs []string
+	for n := 0; n < cfg.Nodes; n++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p := &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
+		if cfg.Database != "" {
+			// Each process has a data dir of its own (certificates,
+			// backups); the database is the one they share.
+			p.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("node-%d", n))
+			p.Args, p.ServeArgs = []string{"--database", cfg.Database}, []string{"--backup-every", "0"}
+		}
+		r.Posds = append(r.Posds, p)
+		addrs = append(addrs, addr)
+	}
+	r.Posd = r.Posds[0]
 	for i := 0; i < cfg.Shops; i++ {
 		s, err := r.Posd.Init(fmt.Sprintf("Shop %d", i))
 		if err != nil {
@@ -137,11 +163,15 @@ func NewRun(cfg Config) (*Run, error) {
 		}
 		r.shops = append(r.shops, &shopFixture{index: i, shop: s, initial: map[stockKey]engine.Quantity{}})
 	}
-	if err := r.Posd.Start(); err != nil {
-		return nil, err
+	for _, p := range r.Posds {
+		if err := p.Start(); err != nil {
+			r.closePosds()
+			return nil, err
+		}
 	}
-	if r.Proxy, err = NewProxy(addr); err != nil {
-		r.Posd.Close()
+	var err error
+	if r.Proxy, err = NewProxy(addrs...); err != nil {
+		r.closePosds()
 		return nil, err
 	}
 	for _, f := range r.shops {
@@ -457,5 +487,32 @@ func (r *Run) Close() {
 		r.Proxy.Close()
 	}
 	r.wg.Wait()
-	r.Posd.Close()
+	r.closePosds()
+}
+
+func (r *Run) closePosds() {
+	for _, p := range r.Posds {
+		p.Close()
+	}
+}
+
+// location is where the database is, for the checks at rest: the data
+// dir, or the PostgreSQL URL.
+func (r *Run) location() string {
+	if r.cfg.Database != "" {
+		return r.cfg.Database
+	}
+	return r.cfg.Dir
+}
+
+// Deaths sums the posd processes' unasked deaths, restarts and checks at
+// rest.
+func (r *Run) Deaths() (deaths, restarts, verified int, errs, stderr []string) {
+	for _, p := range r.Posds {
+		p.mu.Lock()
+		deaths, restarts, verified = deaths+p.Deaths, restarts+p.Restarts, verified+p.Verified
+		errs, stderr = append(errs, p.VerifyErrors...), append(stderr, p.DeathStderr...)
+		p.mu.Unlock()
+	}
+	return
 }

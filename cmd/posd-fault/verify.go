@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"posd/engine"
-	"posd/engine/boltstore"
 )
 
 // VerifyFile is the harness's own check of a database at rest, run each
@@ -21,7 +20,7 @@ import (
 // movements. It reads through the store read-only, so it runs only while
 // posd is down.
 func VerifyFile(dir string) error {
-	st, err := boltstore.Open(dbPath(dir), boltstore.Options{ReadOnly: true})
+	st, err := openAtRest(dir)
 	if err != nil {
 		return err
 	}
@@ -159,7 +158,11 @@ func docNumber(tx engine.Tx, biz string, ref engine.DocRef) (string, bool) {
 // binary has that command.
 func PosdVerify(bin string) func(dir string) error {
 	return func(dir string) error {
-		out, err := exec.Command(bin, "verify", "--data-dir", dir).CombinedOutput()
+		flag := "--data-dir"
+		if strings.HasPrefix(dir, "postgres://") {
+			flag = "--database"
+		}
+		out, err := exec.Command(bin, "verify", flag, dir).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("posd verify: %v: %s", err, lastLines(string(out), 20))
 		}
