@@ -85,6 +85,14 @@ bench: build
 	$(GO) build -o bin/posd-load ./cmd/posd-load
 	bin/posd-load suite --posd $(BIN) --out bench-data/results.json $(BENCHFLAGS)
 
+## bench-pg: posd on PostgreSQL at 1, 16 and 64 tills, with one and with two
+## posd processes on one database, beside the seed design's pgbench on the
+## same throwaway server (fsync and synchronous_commit on), in rounds.
+PGROUNDS ?= 2
+bench-pg: build postgres
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	bin/posd-load bench-pg --posd $(BIN) --rounds $(PGROUNDS) --out bench-data/pg-results.json
+
 ## bench-go: the Go benchmarks of the write path, six times each, for benchstat.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3000x -count 6 ./engine/boltstore ./api

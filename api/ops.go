@@ -53,6 +53,13 @@ type DatabaseStatus struct {
 	// RoundTrips the round trips of write transactions.
 	Unavailable uint64 `json:"unavailableTotal"`
 	RoundTrips  uint64 `json:"roundTripsTotal"`
+	// Where write transactions spent their time, in seconds since start:
+	// waiting for their business's turn in this process, in the round
+	// trip that took the business's lock in the database (which waits for
+	// other processes' writers of the business), and holding the turn.
+	QueueWaitSeconds float64 `json:"queueWaitSeconds"`
+	LockWaitSeconds  float64 `json:"lockWaitSeconds"`
+	InTurnSeconds    float64 `json:"inTurnSeconds"`
 }
 
 // BackupStatus is the health view of automatic backups.

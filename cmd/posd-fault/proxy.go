@@ -35,12 +35,12 @@ type NetFaults struct {
 type Proxy struct {
 	Targets []string
 	next    atomic.Uint64
-	ln     net.Listener
-	faults atomic.Pointer[NetFaults]
-	mu     sync.Mutex
-	conns  map[*pconn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	ln      net.Listener
+	faults  atomic.Pointer[NetFaults]
+	mu      sync.Mutex
+	conns   map[*pconn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
 
 	// LostResponses counts answers thrown away after reaching the proxy;
 	// Resets counts other resets.

@@ -151,7 +151,8 @@ func (d *database) status() *api.DatabaseStatus {
 	s := d.pg.Stats()
 	st := &api.DatabaseStatus{Backend: "postgresql", Target: h.Target, Reachable: h.Reachable, LastError: h.Error,
 		Connections: int(h.Connections), ConnectionsInUse: int(h.InUse), MaxConnections: int(h.MaxConnections), Schema: h.Schema,
-		Unavailable: s.Unavailable, RoundTrips: s.RoundTrips}
+		Unavailable: s.Unavailable, RoundTrips: s.RoundTrips,
+		QueueWaitSeconds: s.QueueWait.Seconds(), LockWaitSeconds: s.LockWait.Seconds(), InTurnSeconds: s.InTurn.Seconds()}
 	if !h.ErrorAt.IsZero() {
 		t := h.ErrorAt.UTC()
 		st.LastErrorAt = &t

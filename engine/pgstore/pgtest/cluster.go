@@ -355,3 +355,32 @@ func removeStale() {
 
 // ownerFile names the process that owns a cluster's directory.
 const ownerFile = "owner.pid"
+
+// Pids returns the server's processes: the postmaster and its children
+// (backends, checkpointer, WAL writer, …), for measuring their CPU.
+func (c *Cluster) Pids() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil {
+		return nil
+	}
+	root := c.proc.Pid
+	out := []int{root}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) > 1 && f[1] == strconv.Itoa(root) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
