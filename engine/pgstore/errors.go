@@ -39,7 +39,10 @@ func storeError(err error, committing bool) error {
 			switch pe.ConstraintName {
 			case "numbers_pkey":
 				return &engine.Error{Code: engine.ErrDuplicateNumber.Code, Message: engine.ErrDuplicateNumber.Message, Err: err}
-			case "idempotency_pkey":
+			case "idempotency_pkey", "idempotency_answers_pkey":
+				// Either row of a second record for a key: which of the
+				// two statements of PutIdempotency fails first is the
+				// server's choice.
 				return &engine.Error{Code: engine.ErrDuplicateKey.Code, Message: engine.ErrDuplicateKey.Message, Err: err}
 			case "products_sku_key":
 				e := engine.FieldError("sku", "is already used by another product")

@@ -53,15 +53,19 @@ func (t *txn) Idempotency(biz, key string) (*engine.IdempotencyRecord, error) {
 // PutIdempotency implements engine.Tx: idempotency_pkey refuses a second
 // record for a key (ErrDuplicateKey, with the next round trip).
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
-	if err := t.queue(r.BusinessID, `INSERT INTO idempotency (business_id, key, op, target, hash, status, doc_kind, doc_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Status), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt); err != nil {
-		return err
-	}
+	args := []any{r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Status), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt}
 	if len(r.Body) == 0 {
-		return nil
+		return t.queue(r.BusinessID, insertRecord, args...)
 	}
-	return t.queue(r.BusinessID, "INSERT INTO idempotency_answers (business_id, key, expires_at, body) VALUES ($1, $2, $3, $4)", r.BusinessID, r.Key, r.ExpiresAt, r.Body)
+	return t.queue(r.BusinessID, insertRecordAndAnswer, append(args, r.Body)...)
 }
+
+const (
+	insertRecord = `INSERT INTO idempotency (business_id, key, op, target, hash, status, doc_kind, doc_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	insertRecordAndAnswer = `WITH rec AS (` + insertRecord + `)
+		INSERT INTO idempotency_answers (business_id, key, expires_at, body) VALUES ($1, $2, $10, $11)`
+)
 
 func nonNil(b []byte) []byte {
 	if b == nil {

@@ -41,15 +41,52 @@ func (t *txn) StockAt(biz, loc string) ([]engine.StockLevel, error) {
 }
 
 // AddMovement implements engine.Tx: the ledger row and the level's change
-// go in the same transaction, as two statements (one multi-row upsert may
-// not touch a row twice, and a sale may have two lines of one product).
+// go in the same transaction. A transaction's movements are sent together
+// (see flushMovements): a sale's three lines cost two statements, not six.
 func (t *txn) AddMovement(m *engine.Movement) error {
-	if err := t.queue(m.BusinessID, `INSERT INTO movements (business_id, location_id, product_id, qty, doc_kind, doc_id, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.BusinessID, m.LocationID, m.ProductID, int64(m.Quantity), string(m.Doc.Kind), m.Doc.ID, m.At); err != nil {
+	if !t.writable {
+		return errReadOnly
+	}
+	if err := t.touch(m.BusinessID); err != nil {
 		return err
 	}
-	return t.queue(m.BusinessID, `INSERT INTO stock (business_id, location_id, product_id, qty) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (business_id, location_id, product_id) DO UPDATE SET qty = stock.qty + excluded.qty`, m.BusinessID, m.LocationID, m.ProductID, int64(m.Quantity))
+	t.moves = append(t.moves, *m)
+	t.wrote = true
+	return nil
+}
+
+const (
+	insertMovements = `INSERT INTO movements (business_id, location_id, product_id, qty, doc_kind, doc_id, at)
+	SELECT $1, l, p, q, k, d, a FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
+		WITH ORDINALITY AS m(l, p, q, k, d, a, n) ORDER BY n`
+	// The levels are summed per product first: one multi-row upsert may
+	// not touch a row twice, and a sale may have two lines of one product.
+	addStock = `INSERT INTO stock (business_id, location_id, product_id, qty)
+	SELECT $1, l, p, sum(q) FROM unnest($2::text[], $3::text[], $4::bigint[]) AS m(l, p, q) GROUP BY l, p
+	ON CONFLICT (business_id, location_id, product_id) DO UPDATE SET qty = stock.qty + excluded.qty`
+)
+
+// flushMovements queues the statements of the movements added since the
+// last round trip, in their order, per business.
+func (t *txn) flushMovements(b *pgx.Batch) {
+	for len(t.moves) > 0 {
+		biz := t.moves[0].BusinessID
+		var locs, products, kinds, docs []string
+		var qty []int64
+		var at []time.Time
+		rest := t.moves[:0]
+		for _, m := range t.moves {
+			if m.BusinessID != biz {
+				rest = append(rest, m)
+				continue
+			}
+			locs, products, kinds, docs = append(locs, m.LocationID), append(products, m.ProductID), append(kinds, string(m.Doc.Kind)), append(docs, m.Doc.ID)
+			qty, at = append(qty, int64(m.Quantity)), append(at, m.At)
+		}
+		b.Queue(insertMovements, biz, locs, products, qty, kinds, docs, at)
+		b.Queue(addStock, biz, locs, products, qty)
+		t.moves = rest
+	}
 }
 
 // chunk is how many rows an iterator reads per query: pgx cannot run a

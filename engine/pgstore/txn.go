@@ -32,7 +32,8 @@ type txn struct {
 	conn    *pgxpool.Conn
 	begun   bool
 	pending []queued
-	wrote   bool // a write was queued (sent or not): COMMIT is due
+	moves   []engine.Movement // movements not sent yet (see flushMovements)
+	wrote   bool              // a write was queued (sent or not): COMMIT is due
 	err     error
 
 	// bizs holds what the transaction knows of each business it locked;
@@ -243,6 +244,8 @@ func (t *txn) send(r *read, commit bool) error {
 	for _, q := range t.pending {
 		b.Queue(q.sql, q.args...)
 	}
+	moves := append([]engine.Movement(nil), t.moves...)
+	t.flushMovements(b)
 	if r != nil {
 		b.Queue(r.sql, r.args...).Query(r.scan)
 	}
@@ -258,6 +261,7 @@ func (t *txn) send(r *read, commit bool) error {
 		}
 	}
 	if err != nil {
+		t.moves = moves // a first round trip may be sent again
 		return err
 	}
 	t.begun = true
@@ -360,6 +364,23 @@ func (t *txn) commit() error {
 // commit, rolls back; the connection goes back to the pool (or is closed
 // when it is broken), and the business's turn is given up.
 func (t *txn) end() {
+	if t.conn != nil && !t.writable && t.begun {
+		// A read-only transaction's end changes nothing: it is sent after
+		// the caller has its answer, and the connection returns to the
+		// pool when the server confirms.
+		conn := t.conn
+		t.conn = nil
+		t.s.work.Add(1)
+		go func() {
+			defer t.s.work.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+				conn.Conn().Close(ctx)
+			}
+			conn.Release()
+		}()
+	}
 	if t.conn != nil {
 		if t.begun {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), 5*time.Second)
