@@ -381,3 +381,38 @@ func TestPlainServeHasNoHTTPS(t *testing.T) {
 		t.Errorf("/ca.crt on a plain serve: %d %v", res.StatusCode, err)
 	}
 }
+
+// TestServiceRunHTTPS: posd service run passes --tls-listen and --tls-name
+// on to serve (what an installed service starts), and install refuses a
+// bad name before it touches the system.
+func TestServiceRunHTTPS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	plain, secure := freePort(t), freePort(t)
+	cmd := execPosd("service", "run", "--data-dir", dir, "--listen", plain, "--tls-listen", secure, "--tls-name", "shop.test")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var ca *shopca.Authority
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if a, err := shopca.Load(dir); err == nil {
+			if res, err := trusting("shop.test", a.Cert).Get("https://" + secure + "/api/health"); err == nil {
+				res.Body.Close()
+				ca = a
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("service run did not serve HTTPS for shop.test")
+		}
+	}
+	if st := setupOf(t, http.DefaultClient, "http://"+plain); *st.CAFingerprint != ca.Fingerprint() {
+		t.Errorf("setup: %+v", st)
+	}
+	for _, args := range [][]string{{"--tls-name", "bad name"}, {"--tls-listen=", "--tls-name", "shop.test"}} {
+		_, errOut, code := posd(t, append([]string{"service", "install", "--data-dir", t.TempDir()}, args...)...)
+		if code != 2 || !strings.Contains(errOut, "--tls-") {
+			t.Errorf("service install %v: %d %q", args, code, errOut)
+		}
+	}
+}
