@@ -17,7 +17,7 @@ FUZZTIME  ?= 5000x
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
 	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
 
-.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg postgres
+.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg postgres measure-migrate
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -80,6 +80,14 @@ MEASURE_DIR ?= /tmp/posd-measure-$(SALES)
 measure-backup:
 	mkdir -p $(MEASURE_DIR)
 	POSD_MEASURE_SALES=$(SALES) POSD_MEASURE_DIR=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureBackup$$' -v -timeout 3h ./cmd/posd/
+
+## measure-migrate: posd migrate both ways (embedded → PostgreSQL → embedded)
+## on the SALES-sale database in MEASURE_DIR (seeded by posd-load seed when
+## missing), each verified and compared object by object; slow, not in make test.
+measure-migrate: build postgres
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	test -f $(MEASURE_DIR)/posd.db || bin/posd-load seed --data-dir $(MEASURE_DIR) --sales $(SALES)
+	POSD_MEASURE_MIGRATE=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureMigrate$$' -v -timeout 3h ./cmd/posd/
 
 ## bench: every figure of BENCHMARKS.md in one run (posd at 1, 16 and 64 tills beside the
 ## seed-design PostgreSQL yardstick and the bare-HTTP ceiling, the drain, 1 million sales).

@@ -253,7 +253,16 @@ func (t *txn) send(r *read, commit bool) error {
 		b.Queue("COMMIT")
 	}
 	start := time.Now()
-	err := t.conn.SendBatch(t.ctx, b).Close()
+	br := t.conn.SendBatch(t.ctx, b)
+	if commit {
+		// COMMIT is on the wire: the next transaction of the business in
+		// this process may send its lock now. The advisory lock makes it
+		// wait in the server until this one has committed (or rolled
+		// back), and its round trip then runs at once, instead of only
+		// after this commit's answer has come back and been read.
+		t.releaseTurn()
+	}
+	err := br.Close()
 	if t.writable {
 		t.s.stats.roundTrips.Add(1)
 		if locking {
@@ -394,6 +403,11 @@ func (t *txn) end() {
 			t.conn = nil
 		}
 	}
+	t.releaseTurn()
+}
+
+// releaseTurn gives the in-process turn of the business up, once.
+func (t *txn) releaseTurn() {
 	if t.turn != nil {
 		t.s.stats.inTurn.Add(int64(time.Since(t.turnSince)))
 		t.s.locks.release(t.turnBiz, t.turn, true)
