@@ -43,7 +43,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := checkDatabaseURL(*dbURL); err != nil {
 			return err
 		}
-		pg, err := openPG(ctx, *dbURL, true)
+		pg, err := openPG(ctx, *dbURL, true, "posd backup")
 		if err != nil {
 			return err
 		}

@@ -72,16 +72,18 @@ func openDatabase(ctx context.Context, dir, dbURL string, create bool) (*databas
 		}
 		return &database{Store: st, bolt: st, name: st.Path()}, nil
 	}
-	st, err := openPG(ctx, dbURL, false)
+	st, err := openPG(ctx, dbURL, false, "posd")
 	if err != nil {
 		return nil, err
 	}
 	return &database{Store: st, pg: st, name: "PostgreSQL database " + st.Target()}, nil
 }
 
-// openPG opens a PostgreSQL database with messages a person can act on.
-func openPG(ctx context.Context, dbURL string, readOnly bool) (*pgstore.Store, error) {
-	st, err := pgstore.Open(ctx, dbURL, pgstore.Options{ReadOnly: readOnly, ConnectTimeout: 15 * time.Second})
+// openPG opens a PostgreSQL database with messages a person can act on;
+// app names the connections in pg_stat_activity ("posd" for the processes
+// that write: migrate --from waits for those to be gone).
+func openPG(ctx context.Context, dbURL string, readOnly bool, app string) (*pgstore.Store, error) {
+	st, err := pgstore.Open(ctx, dbURL, pgstore.Options{ReadOnly: readOnly, ConnectTimeout: 15 * time.Second, ApplicationName: app})
 	if err != nil {
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "pgstore: "))
 	}
@@ -167,7 +169,7 @@ func (d *database) status() *api.DatabaseStatus {
 // verifyPG checks a PostgreSQL database: its storage guarantees and every
 // domain check, in one snapshot each.
 func verifyPG(ctx context.Context, dbURL string) (*backup.Report, error) {
-	st, err := openPG(ctx, dbURL, true)
+	st, err := openPG(ctx, dbURL, true, "posd verify")
 	if errors.Is(err, pgstore.ErrNewerSchema) || errors.Is(err, pgstore.ErrNotPosd) {
 		return nil, err
 	}

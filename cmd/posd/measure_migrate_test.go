@@ -72,7 +72,7 @@ func lastLinesOf(s string, n int) string {
 
 // pgSize is the size of the database at url.
 func pgSize(url string) (int64, error) {
-	st, err := openPG(context.Background(), url, true)
+	st, err := openPG(context.Background(), url, true, "posd measure")
 	if err != nil {
 		return 0, err
 	}

@@ -104,7 +104,13 @@ func migrateFrom(ctx context.Context, dbURL, dir string, stdout io.Writer) error
 		return fmt.Errorf("%s", trimPG(err))
 	}
 	defer src.Close()
-	if n, err := src.OtherPosdConnections(ctx); err != nil {
+	// A posd that just stopped leaves its connections for a moment (the
+	// server ends a session after its client has gone).
+	n, err := src.OtherPosdConnections(ctx)
+	for wait := time.Now().Add(3 * time.Second); err == nil && n > 0 && time.Now().Before(wait); n, err = src.OtherPosdConnections(ctx) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		return fmt.Errorf("%s", trimPG(err))
 	} else if n > 0 {
 		return fmt.Errorf("%d connection(s) of a posd serving %s are open: stop every posd on it first, so that no sale is written after the copy began; nothing was changed", n, src.Target())

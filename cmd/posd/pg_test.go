@@ -83,6 +83,18 @@ func TestPostgresCommands(t *testing.T) {
 	if h.Database.Backend != "postgresql" || h.Database.Server == nil || !h.Database.Server.Reachable || h.Status != "ok" {
 		t.Errorf("health details on PostgreSQL: %s", res.Body)
 	}
+	if h.Database.Server != nil && strings.Contains(h.Database.Server.Target, "@") {
+		t.Errorf("health details show credentials: %s", h.Database.Server.Target)
+	}
+	res, err = ca.Do(ctx, "GET", "/metrics", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"posd_database_up 1", "posd_database_connections{state=\"in_use\"}", "posd_database_round_trips_total"} {
+		if !strings.Contains(string(res.Body), m) {
+			t.Errorf("/metrics on PostgreSQL lacks %s", m)
+		}
+	}
 
 	// Backup into the embedded format, while both serve.
 	file := filepath.Join(t.TempDir(), "chain.db")
