@@ -44,6 +44,8 @@ type txn struct {
 	turn      *businessLock
 	turnBiz   string
 	turnSince time.Time
+	// numbers is NumberOwner's read-ahead window (read-only transactions).
+	numbers *numberWindow
 	// catWritten names businesses whose catalogue this transaction wrote:
 	// their reads skip the cache, which is dropped after the commit.
 	catWritten map[string]bool
