@@ -32,7 +32,8 @@ func openBolt(t testing.TB) engine.Store {
 // unlocked is a store without serializable updates, as a database store at
 // READ COMMITTED that reads without locks would be: an fn reads a snapshot
 // taken when it starts, and its writes are applied blindly when it ends,
-// after hold, so that fns started together all read the same state. Number
+// once no other fn has started for hold, so that fns started together all
+// read the same state, even when some of them start late. Number
 // counters stay atomic (as UPDATE … RETURNING would keep them), so
 // concurrent documents do not collide on numbers and each race shows as
 // what it is. Unless guarded, uniqueness is checked only against the
@@ -44,6 +45,7 @@ type unlocked struct {
 	hold    time.Duration
 	mu      sync.Mutex
 	last    map[string]uint64 // business\x00series → last number handed out
+	started time.Time         // when the latest fn started
 }
 
 func newUnlocked(st engine.Store, guarded bool) *unlocked {
@@ -51,6 +53,9 @@ func newUnlocked(st engine.Store, guarded bool) *unlocked {
 }
 
 func (u *unlocked) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	u.mu.Lock()
+	u.started = time.Now()
+	u.mu.Unlock()
 	var w *blind
 	err := engine.Scan(ctx, u.Store, func(tx engine.ScanTx) error {
 		w = &blind{ScanTx: tx, u: u}
@@ -59,7 +64,15 @@ func (u *unlocked) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	time.Sleep(u.hold)
+	for {
+		u.mu.Lock()
+		wait := time.Until(u.started.Add(u.hold))
+		u.mu.Unlock()
+		if wait <= 0 {
+			break
+		}
+		time.Sleep(wait)
+	}
 	return u.Store.Update(ctx, func(tx engine.Tx) error {
 		for _, op := range w.ops {
 			if err := op(tx); err != nil {
