@@ -27,7 +27,7 @@ type Store interface {
 	// a serialization failure: only the writes of its last run commit, and
 	// only if that run returns nil. fn therefore has no effect outside tx
 	// that a second run would repeat (doc.go says why the engine's fns are
-	// safe for it; storetest.Rerunning proves it). An implementation may
+	// safe for it; storetest.Rerunning shows it). An implementation may
 	// also run many callers' fns in one physical transaction (group
 	// commit), as long as one fn's failure leaves the others' writes and
 	// results untouched.
