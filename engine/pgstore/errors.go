@@ -109,3 +109,10 @@ func notFound(what string) error {
 func corrupt(table string, err error) error {
 	return &engine.Error{Code: engine.EINTERNAL, Message: "stored data could not be read", Err: errors.New("pgstore: " + table + ": " + err.Error())}
 }
+
+// serializationFailure reports a transaction the server rolled back to
+// order it with another (40001, 40P01): nothing of it was written.
+func serializationFailure(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}

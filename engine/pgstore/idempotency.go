@@ -1,6 +1,8 @@
 package pgstore
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -8,19 +10,72 @@ import (
 	"posd/engine"
 )
 
-const idemColumns = `i.key, i.op, i.target, i.hash, i.status, i.doc_kind, i.doc_id, i.created_at, i.expires_at, a.body
+const idemColumns = `i.key, i.op, i.target, i.hash, i.version, i.doc_kind, i.doc_id, i.created_at, i.expires_at, a.body
 	FROM idempotency i LEFT JOIN idempotency_answers a ON a.business_id = i.business_id AND a.key = i.key`
 
 func scanIdempotency(rows pgx.Rows, biz string) (*engine.IdempotencyRecord, error) {
 	r := &engine.IdempotencyRecord{BusinessID: biz}
 	var kind string
-	var status int32
+	var version int32
 	var created, expires time.Time
-	if err := rows.Scan(&r.Key, &r.Op, &r.Target, &r.Hash, &status, &kind, &r.Doc.ID, &created, &expires, &r.Body); err != nil {
+	var answer []byte
+	if err := rows.Scan(&r.Key, &r.Op, &r.Target, &r.Hash, &version, &kind, &r.Doc.ID, &created, &expires, &answer); err != nil {
 		return nil, err
 	}
-	r.Status, r.Doc.Kind, r.CreatedAt, r.ExpiresAt = int(status), engine.DocKind(kind), created.UTC(), expires.UTC()
+	r.Version, r.Doc.Kind, r.CreatedAt, r.ExpiresAt = int(version), engine.DocKind(kind), created.UTC(), expires.UTC()
+	if len(answer) > 0 {
+		var err error
+		if r.Answer, err = decodeAnswer(biz, r.Doc.Kind, answer); err != nil {
+			return nil, corrupt("idempotency_answers", err)
+		}
+	}
 	return r, nil
+}
+
+// decodeAnswer reads a kept answer back into the document of its kind.
+func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
+	var doc any
+	switch kind {
+	case engine.KindSale:
+		doc = &engine.Sale{BusinessID: biz}
+	case engine.KindReturn:
+		doc = &engine.Return{BusinessID: biz}
+	case engine.KindReceipt:
+		doc = &engine.Receipt{BusinessID: biz}
+	case engine.KindTransfer:
+		doc = &engine.Transfer{BusinessID: biz}
+	case engine.KindAdjustment:
+		doc = &engine.Adjustment{BusinessID: biz}
+	case engine.KindLocation:
+		doc = &engine.Location{BusinessID: biz}
+	case engine.KindProduct:
+		doc = &engine.Product{BusinessID: biz}
+	case engine.KindToken:
+		doc = &engine.CreatedToken{}
+	default:
+		return nil, fmt.Errorf("answer of unknown kind %q", kind)
+	}
+	if err := json.Unmarshal(b, doc); err != nil {
+		return nil, err
+	}
+	// The fields JSON leaves out are the key's business.
+	switch d := doc.(type) {
+	case *engine.Sale:
+		d.BusinessID = biz
+	case *engine.Return:
+		d.BusinessID = biz
+	case *engine.Receipt:
+		d.BusinessID = biz
+	case *engine.Transfer:
+		d.BusinessID = biz
+	case *engine.Adjustment:
+		d.BusinessID = biz
+	case *engine.Location:
+		d.BusinessID = biz
+	case *engine.Product:
+		d.BusinessID = biz
+	}
+	return doc, nil
 }
 
 // Idempotency implements engine.Tx. In a write transaction this is
@@ -53,15 +108,19 @@ func (t *txn) Idempotency(biz, key string) (*engine.IdempotencyRecord, error) {
 // PutIdempotency implements engine.Tx: idempotency_pkey refuses a second
 // record for a key (ErrDuplicateKey, with the next round trip).
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
-	args := []any{r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Status), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt}
-	if len(r.Body) == 0 {
+	args := []any{r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Version), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt}
+	if r.Answer == nil {
 		return t.queue(r.BusinessID, insertRecord, args...)
 	}
-	return t.queue(r.BusinessID, insertRecordAndAnswer, append(args, r.Body)...)
+	answer, err := encode(r.Answer)
+	if err != nil {
+		return err
+	}
+	return t.queue(r.BusinessID, insertRecordAndAnswer, append(args, answer)...)
 }
 
 const (
-	insertRecord = `INSERT INTO idempotency (business_id, key, op, target, hash, status, doc_kind, doc_id, created_at, expires_at)
+	insertRecord = `INSERT INTO idempotency (business_id, key, op, target, hash, version, doc_kind, doc_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	insertRecordAndAnswer = `WITH rec AS (` + insertRecord + `)
 		INSERT INTO idempotency_answers (business_id, key, expires_at, body) VALUES ($1, $2, $10, $11)`

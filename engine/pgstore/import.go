@@ -108,7 +108,7 @@ func (s *Store) Import(ctx context.Context, src engine.Store, progress func(stri
 		return nil, err
 	}
 	sink := &copySink{ctx: ctx, tx: tx, rows: map[string][][]any{}, pos: map[string]int64{}, progress: progress, start: time.Now()}
-	if err := src.View(ctx, func(stx engine.Tx) error { return storecopy.Walk(ctx, stx, sink) }); err != nil {
+	if err := engine.Scan(ctx, src, func(stx engine.ScanTx) error { return storecopy.Walk(ctx, stx, sink) }); err != nil {
 		return nil, err
 	}
 	if err := sink.flushAll(); err != nil {
@@ -146,7 +146,7 @@ var copyColumns = map[string][]string{
 	"stock":               {"business_id", "location_id", "product_id", "qty"},
 	"counters":            {"business_id", "series", "last"},
 	"numbers":             {"business_id", "number", "doc_kind", "doc_id"},
-	"idempotency":         {"business_id", "key", "op", "target", "hash", "status", "doc_kind", "doc_id", "created_at", "expires_at"},
+	"idempotency":         {"business_id", "key", "op", "target", "hash", "version", "doc_kind", "doc_id", "created_at", "expires_at"},
 	"idempotency_answers": {"business_id", "key", "expires_at", "body"},
 }
 
@@ -276,13 +276,17 @@ func (c *copySink) Number(biz, number string, ref engine.DocRef) error {
 
 func (c *copySink) Idempotency(r *engine.IdempotencyRecord) error {
 	c.figs.Idempotency++
-	if err := c.add("idempotency", r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Status), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt); err != nil {
+	if err := c.add("idempotency", r.BusinessID, r.Key, r.Op, r.Target, nonNil(r.Hash), int32(r.Version), string(r.Doc.Kind), r.Doc.ID, r.CreatedAt, r.ExpiresAt); err != nil {
 		return err
 	}
-	if len(r.Body) == 0 {
+	if r.Answer == nil {
 		return nil
 	}
-	return c.add("idempotency_answers", r.BusinessID, r.Key, r.ExpiresAt, r.Body)
+	answer, err := c.doc(r.Answer)
+	if err != nil {
+		return err
+	}
+	return c.add("idempotency_answers", r.BusinessID, r.Key, r.ExpiresAt, answer)
 }
 
 // Done records the business's list length as its '#sale' counter, where

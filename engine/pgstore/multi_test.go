@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -51,9 +52,7 @@ func product(t *testing.T, n node, a *engine.Actor, sku string, price int) *engi
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p engine.Product
-	json.Unmarshal(out.Body, &p)
-	return &p
+	return out.Doc
 }
 
 func saleInput(loc, product string) engine.SaleInput {
@@ -89,16 +88,14 @@ func TestTwoProcessesOneBusiness(t *testing.T) {
 					t.Errorf("sale: %v", err)
 					continue
 				}
-				var s engine.Sale
-				json.Unmarshal(out.Body, &s)
 				mu.Lock()
-				numbers = append(numbers, s.InvoiceNumber)
+				numbers = append(numbers, out.Doc.InvoiceNumber)
 				mu.Unlock()
 			}
 		}(w)
 	}
 	// The same key, sent to both processes at once, many times.
-	outs := make([]*engine.Outcome, 20)
+	outs := make([]*engine.Outcome[*engine.Sale], 20)
 	for i := range outs {
 		wg.Add(1)
 		go func(i int) {
@@ -122,16 +119,14 @@ func TestTwoProcessesOneBusiness(t *testing.T) {
 		if !o.Replayed {
 			first++
 		}
-		if string(o.Body) != string(outs[0].Body) {
-			t.Fatalf("same key, two answers:\n%s\n%s", o.Body, outs[0].Body)
+		if a, b := o.Doc, outs[0].Doc; !reflect.DeepEqual(a, b) {
+			t.Fatalf("same key, two answers:\n%+v\n%+v", a, b)
 		}
 	}
 	if first != 1 {
 		t.Errorf("same key on two processes: %d first answers, want 1", first)
 	}
-	var shared engine.Sale
-	json.Unmarshal(outs[0].Body, &shared)
-	numbers = append(numbers, shared.InvoiceNumber)
+	numbers = append(numbers, outs[0].Doc.InvoiceNumber)
 	sort.Strings(numbers)
 	month := time.Now().UTC().Format("200601")
 	for i, n := range numbers {
@@ -184,9 +179,7 @@ func TestCatalogueAcrossProcesses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s engine.Sale
-		json.Unmarshal(out.Body, &s)
-		return &s
+		return out.Doc
 	}
 	if s := sell(b, actB, "s1"); s.Total != 100 {
 		t.Fatalf("first sale: total %d, want 100", s.Total)
@@ -198,31 +191,25 @@ func TestCatalogueAcrossProcesses(t *testing.T) {
 	if s := sell(b, actB, "s2"); s.Total != 250 {
 		t.Errorf("sale on the other process after a price change: total %d, want 250 (stale catalogue)", s.Total)
 	}
-	out, err := b.svc.CreateLocation(ctx, actB, "l1", engine.LocationInput{Name: "Branch"})
+	lo, err := b.svc.CreateLocation(ctx, actB, "l1", engine.LocationInput{Name: "Branch"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var branch engine.Location
-	json.Unmarshal(out.Body, &branch)
-	in := saleInput(branch.ID, p.ID)
+	in := saleInput(lo.Doc.ID, p.ID)
 	if _, err := a.svc.CreateSale(ctx, actA, "s3", in); err != nil {
 		t.Errorf("sale at a location made on the other process: %v", err)
 	}
-	out, err = a.svc.CreateToken(ctx, actA, "t1", engine.TokenInput{Role: "till", Name: "till"})
+	to, err := a.svc.CreateToken(ctx, actA, "t1", engine.TokenInput{Role: "till", Name: "till"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tok struct {
-		ID    string `json:"id"`
-		Token string `json:"token"`
-	}
-	json.Unmarshal(out.Body, &tok)
-	auth(t, b, tok.Token)
-	if err := a.svc.RevokeToken(ctx, actA, tok.ID); err != nil {
+	secret := *to.Doc.Secret
+	auth(t, b, secret)
+	if err := a.svc.RevokeToken(ctx, actA, to.Doc.ID); err != nil {
 		t.Fatal(err)
 	}
 	for name, n := range map[string]node{"a": a, "b": b} {
-		if _, err := n.svc.Authenticate(ctx, tok.Token); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
+		if _, err := n.svc.Authenticate(ctx, secret); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
 			t.Errorf("revoked token on %s: got %v, want unauthorized", name, err)
 		}
 	}

@@ -8,43 +8,48 @@ import (
 	"posd/engine"
 )
 
-// LastNumber implements engine.Tx. A write transaction has the current
-// series from its lock's round trip; another series, or a read, is asked.
-func (t *txn) LastNumber(biz string, s engine.Series) (uint64, error) {
-	if t.writable {
-		st, err := t.state(biz)
-		if err != nil {
-			return 0, err
-		}
-		if n, ok := st.counters[s]; ok {
-			return n, nil
-		}
-		if st.covered[s] {
-			return 0, nil
-		}
+// NextNumber implements engine.Tx. A write transaction has the current
+// series of its business from its lock's round trip (read under the lock,
+// so exact until it commits); another series is read when asked for. The
+// new value is written with the next round trip, once per series however
+// often the transaction advances it.
+func (t *txn) NextNumber(biz string, s engine.Series) (uint64, error) {
+	if !t.writable {
+		return 0, errReadOnly
 	}
-	var n int64
-	if _, err := t.queryRow("SELECT last FROM counters WHERE business_id = $1 AND series = $2", []any{biz, string(s)}, &n); err != nil {
+	st, err := t.state(biz)
+	if err != nil {
 		return 0, err
 	}
-	if t.writable {
-		t.bizs[biz].counters[s] = uint64(n)
+	n, ok := st.counters[s]
+	if !ok && !st.covered[s] {
+		var last int64
+		if _, err := t.queryRow("SELECT last FROM counters WHERE business_id = $1 AND series = $2", []any{biz, string(s)}, &last); err != nil {
+			return 0, err
+		}
+		n = uint64(last)
 	}
-	return uint64(n), nil
+	n++
+	st.counters[s] = n
+	if t.dirtyCounters == nil {
+		t.dirtyCounters = map[counterKey]uint64{}
+	}
+	t.dirtyCounters[counterKey{biz, s}] = n
+	t.wrote = true
+	return n, nil
 }
 
-// SetLastNumber implements engine.Tx.
-func (t *txn) SetLastNumber(biz string, s engine.Series, n uint64) error {
-	if err := t.queue(biz, `INSERT INTO counters (business_id, series, last) VALUES ($1, $2, $3)
-		ON CONFLICT (business_id, series) DO UPDATE SET last = excluded.last`, biz, string(s), int64(n)); err != nil {
-		return err
+type counterKey struct {
+	biz    string
+	series engine.Series
+}
+
+// flushCounters queues the counters advanced since the last round trip.
+func (t *txn) flushCounters(b *pgx.Batch) {
+	for k, n := range t.dirtyCounters {
+		b.Queue(`INSERT INTO counters (business_id, series, last) VALUES ($1, $2, $3)
+			ON CONFLICT (business_id, series) DO UPDATE SET last = excluded.last`, k.biz, string(k.series), int64(n))
 	}
-	if st := t.bizs[biz]; st != nil && st.counters != nil {
-		st.counters[s] = n
-	} else if st != nil {
-		st.counters = map[engine.Series]uint64{s: n}
-	}
-	return nil
 }
 
 // ClaimNumber implements engine.Tx: numbers_pkey refuses a number twice,

@@ -49,7 +49,8 @@ func TestServerRestart(t *testing.T) {
 					if err := tx.PutLocation(&engine.Location{ID: "half-" + stop.name, BusinessID: "b", Name: "x"}); err != nil {
 						return err
 					}
-					return tx.SetLastNumber("b", "INV-202611", 99)
+					_, err := tx.NextNumber("b", "INV-202611")
+					return err
 				})
 			}()
 			<-started
@@ -75,12 +76,12 @@ func TestServerRestart(t *testing.T) {
 			if err := put("after-" + stop.name); err != nil {
 				t.Fatalf("first write after the restart: %v", err)
 			}
-			err := st.View(ctx, func(tx engine.Tx) error {
+			err := engine.Scan(ctx, st, func(tx engine.ScanTx) error {
 				if _, err := tx.Location("b", "half-"+stop.name); !engine.IsNotFound(err) {
 					t.Errorf("half of the interrupted write is there: %v", err)
 				}
-				if n, _ := tx.LastNumber("b", "INV-202611"); n != 0 {
-					t.Errorf("counter of the interrupted write: %d, want 0", n)
+				if s, _ := tx.Series("b"); s["INV-202611"] != 0 {
+					t.Errorf("counter of the interrupted write: %d, want 0", s["INV-202611"])
 				}
 				for _, id := range []string{"before", "after-" + stop.name} {
 					if _, err := tx.Location("b", id); err != nil {

@@ -50,9 +50,10 @@ type Options struct {
 // read-check-write rule of the engine (numbers, refund limits, stock
 // checks, state machines, SKUs, the last owner token) hold with plain reads
 // and writes, with several posd processes, and without a deadlock within a
-// business. fn runs exactly once: there is no serialization failure to
-// retry at READ COMMITTED, and any failure rolls the transaction back and
-// answers unavailable, for the client to retry with the same key.
+// business. There is no serialization failure to retry at READ COMMITTED;
+// a transaction whose connection is lost before COMMIT is run again (fn
+// with it, as engine.Store allows), and any other failure rolls it back
+// and answers unavailable, for the client to retry with the same key.
 //
 // Round trips are few: writes are queued and sent with the next read, or
 // with COMMIT; the first round trip also takes the lock and reads the
@@ -85,7 +86,7 @@ type Store struct {
 // counters are the store's statistics, updated atomically.
 type counters struct {
 	commits, operations, failed, unavailable atomic.Uint64
-	roundTrips, retried                      atomic.Uint64
+	roundTrips, retried, reruns              atomic.Uint64
 	queueWait, lockWait, inTurn              atomic.Int64 // nanoseconds
 }
 
@@ -99,8 +100,9 @@ type Stats struct {
 	Commits, Operations, Failed, Unavailable uint64
 	// RoundTrips counts round trips to PostgreSQL of write transactions;
 	// Retried first round trips sent again on a fresh connection after a
-	// stale one broke.
-	RoundTrips, Retried uint64
+	// stale one broke; Reruns fns run again after their transaction was
+	// lost before COMMIT or failed to serialize.
+	RoundTrips, Retried, Reruns uint64
 	// QueueWait is the time write transactions waited on the in-process
 	// queue of their business, LockWait the time of the round trip that
 	// took the advisory lock, InTurn the time from holding the turn to the
@@ -233,14 +235,29 @@ func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	// deadline bounds it instead.
 	runCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 	defer cancel()
-	t := newTxn(s, runCtx, ctx, true)
-	defer t.end()
-	err := run(fn, t, s.log)
-	if err == nil {
-		err = t.err
-	}
-	if err == nil {
-		err = t.commit()
+	var err error
+	for attempt := 0; ; attempt++ {
+		t := newTxn(s, runCtx, ctx, true)
+		err = run(fn, t, s.log)
+		if err == nil {
+			err = t.err
+		}
+		if err == nil {
+			err = t.commit()
+		}
+		t.end()
+		// engine.Store.Update lets a store run fn again: the transaction
+		// that failed left nothing (it never reached COMMIT, or the
+		// server rolled it back), and the engine's fns are safe to run
+		// twice (storetest.Rerunning). A connection lost before COMMIT (a
+		// restart, a failover) or a serialization failure is tried again
+		// on a fresh connection, twice, before the caller hears 503.
+		if t.rerun && attempt < len(rerunBackoff) && runCtx.Err() == nil && ctx.Err() == nil {
+			s.stats.reruns.Add(1)
+			time.Sleep(rerunBackoff[attempt])
+			continue
+		}
+		break
 	}
 	switch {
 	case err == nil:
@@ -254,6 +271,9 @@ func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	}
 	return err
 }
+
+// rerunBackoff are the pauses before running a failed fn again.
+var rerunBackoff = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
 
 // run calls fn, turning a panic into an internal error for that fn alone.
 func run(fn func(engine.Tx) error, t *txn, log *slog.Logger) (err error) {
@@ -327,7 +347,7 @@ func (s *Store) Close() error {
 func (s *Store) Stats() Stats {
 	st := &s.stats
 	return Stats{Commits: st.commits.Load(), Operations: st.operations.Load(), Failed: st.failed.Load(), Unavailable: st.unavailable.Load(),
-		RoundTrips: st.roundTrips.Load(), Retried: st.retried.Load(),
+		RoundTrips: st.roundTrips.Load(), Retried: st.retried.Load(), Reruns: st.reruns.Load(),
 		QueueWait: time.Duration(st.queueWait.Load()), LockWait: time.Duration(st.lockWait.Load()), InTurn: time.Duration(st.inTurn.Load())}
 }
 

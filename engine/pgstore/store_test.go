@@ -70,5 +70,12 @@ func openURL(tb testing.TB, u string) *pgstore.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) engine.Store { return mustOpen(t) })
+	storetest.Run(t, func(t testing.TB) engine.Store { return mustOpen(t) })
+}
+
+// TestConformanceRerunning runs the suite with every update run twice, the
+// first run's writes discarded, as pgstore itself may run an fn again
+// after a lost connection (see Update).
+func TestConformanceRerunning(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) engine.Store { return storetest.Rerunning(mustOpen(t)) })
 }

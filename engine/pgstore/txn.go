@@ -33,7 +33,12 @@ type txn struct {
 	begun   bool
 	pending []queued
 	moves   []engine.Movement // movements not sent yet (see flushMovements)
+	// dirtyCounters are the counters advanced and not sent yet.
+	dirtyCounters map[counterKey]uint64
 	wrote   bool              // a write was queued (sent or not): COMMIT is due
+	// rerun is set when the transaction failed in a way that left nothing
+	// and that a fresh one may not meet again (see Store.Update).
+	rerun bool
 	err     error
 
 	// bizs holds what the transaction knows of each business it locked;
@@ -218,6 +223,7 @@ func (t *txn) roundTrip(r *read, commit bool) error {
 			continue
 		}
 		t.err = storeError(err, commit)
+		t.rerun = t.writable && ((connectionLost(err) && !commit) || serializationFailure(err))
 		t.s.reached(t.err)
 		return t.err
 	}
@@ -248,6 +254,7 @@ func (t *txn) send(r *read, commit bool) error {
 	}
 	moves := append([]engine.Movement(nil), t.moves...)
 	t.flushMovements(b)
+	t.flushCounters(b)
 	if r != nil {
 		b.Queue(r.sql, r.args...).Query(r.scan)
 	}
@@ -277,6 +284,7 @@ func (t *txn) send(r *read, commit bool) error {
 	}
 	t.begun = true
 	t.pending = t.pending[:0]
+	clear(t.dirtyCounters)
 	for _, biz := range t.toLock {
 		t.bizs[biz].ready = true
 	}

@@ -15,7 +15,7 @@ import (
 // them in step); Compare afterwards proves they are the source's.
 func Copy(ctx context.Context, src, dst engine.Store, batch int, progress func(string)) (*Figures, error) {
 	sink := &TxSink{Store: dst, Batch: batch, Progress: progress}
-	err := src.View(ctx, func(tx engine.Tx) error { return Walk(ctx, tx, sink) })
+	err := engine.Scan(ctx, src, func(tx engine.ScanTx) error { return Walk(ctx, tx, sink) })
 	if err == nil {
 		err = sink.Flush(ctx)
 	}
@@ -121,8 +121,18 @@ func (s *TxSink) Movement(m *engine.Movement) error {
 // Stock is not written: the target's AddMovement made the levels.
 func (s *TxSink) Stock(string, string, engine.StockLevel) error { return nil }
 
+// Counter advances the target's series to last, the one way engine.Tx
+// moves a counter (a store keeps only the last value of a transaction's
+// advances, so this is one write however large last is).
 func (s *TxSink) Counter(biz string, series engine.Series, last uint64) error {
-	return s.add(func(tx engine.Tx) error { return tx.SetLastNumber(biz, series, last) })
+	return s.add(func(tx engine.Tx) error {
+		for range last {
+			if _, err := tx.NextNumber(biz, series); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 func (s *TxSink) Number(biz, number string, ref engine.DocRef) error {
 	s.Figures.Numbers++

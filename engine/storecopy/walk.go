@@ -47,7 +47,7 @@ type Sink interface {
 const salePage = 1000
 
 // Walk calls sink with everything in tx, business by business.
-func Walk(ctx context.Context, tx engine.Tx, sink Sink) error {
+func Walk(ctx context.Context, tx engine.ScanTx, sink Sink) error {
 	bizs, err := tx.Businesses()
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func Walk(ctx context.Context, tx engine.Tx, sink Sink) error {
 	return nil
 }
 
-func walkBusiness(ctx context.Context, tx engine.Tx, b *engine.Business, sink Sink) error {
+func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sink Sink) error {
 	id := b.ID
 	if err := sink.Business(b); err != nil {
 		return err
@@ -217,4 +217,4 @@ func walkBusiness(ctx context.Context, tx engine.Tx, b *engine.Business, sink Si
 // previousHash fields are copied and compared as soon as documents carry
 // them; chain heads stored apart from documents (if the chain's store
 // keeps any) must be walked here, and copied by the sinks.
-func walkChains(tx engine.Tx, business string, sink Sink) error { return nil }
+func walkChains(tx engine.ScanTx, business string, sink Sink) error { return nil }

@@ -120,7 +120,7 @@ CREATE TABLE idempotency (
 	op          text NOT NULL,
 	target      text NOT NULL,
 	hash        bytea NOT NULL,
-	status      integer NOT NULL,
+	version     integer NOT NULL, -- the answer version the first answer was given in
 	doc_kind    text NOT NULL,
 	doc_id      text COLLATE "C" NOT NULL,
 	created_at  timestamptz NOT NULL,
@@ -128,8 +128,10 @@ CREATE TABLE idempotency (
 	CONSTRAINT idempotency_pkey PRIMARY KEY (business_id, key)
 );
 
--- The full first answer until it expires, as bytes: jsonb would reorder
--- its keys and a replay would no longer be byte for byte the first answer.
+-- The document as first answered, until the answer expires: its JSON, kept
+-- as bytes (jsonb would reorder its keys and normalise its numbers; the
+-- snapshot is kept exactly as posd wrote it, for the API to render the
+-- replay from).
 CREATE TABLE idempotency_answers (
 	business_id text COLLATE "C" NOT NULL,
 	key         text COLLATE "C" NOT NULL,
