@@ -35,11 +35,11 @@ type txn struct {
 	moves   []engine.Movement // movements not sent yet (see flushMovements)
 	// dirtyCounters are the counters advanced and not sent yet.
 	dirtyCounters map[counterKey]uint64
-	wrote   bool              // a write was queued (sent or not): COMMIT is due
+	wrote         bool // a write was queued (sent or not): COMMIT is due
 	// rerun is set when the transaction failed in a way that left nothing
 	// and that a fresh one may not meet again (see Store.Update).
 	rerun bool
-	err     error
+	err   error
 
 	// bizs holds what the transaction knows of each business it locked;
 	// toLock the ones whose lock is not sent yet.
