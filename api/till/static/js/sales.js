@@ -1,9 +1,10 @@
 // sales.js — looking back: the recent-sales list, refunds of a recent sale,
 // and the queue view with the sales posd refused (parked).
-import { parseQty, qtyJSON } from './money.js';
+import { parseQty, qtyJSON, refundAmounts } from './money.js';
 import { newKey } from './posd-client.js';
 import * as V from './views.js';
-import { S, readJSON, writeJSON, tillRef, fmtTime, explain } from './state.js';
+import { S, readJSON, writeJSON } from './state.js';
+import { tillRef, fmtTime, explain } from './words.js';
 
 const $ = V.$;
 
@@ -68,20 +69,7 @@ function refundPlan() {
     const l = sale.items[Number(input.dataset.index)];
     want.set(l.productId, (want.get(l.productId) || 0) + q);
   }
-  let total = 0;
-  for (const [pid, q] of want) {
-    let left = q;
-    for (const l of sale.items) {
-      if (l.productId !== pid || left === 0) continue;
-      const qty = Math.round(l.quantity * 1000);
-      const done = Math.round((l.refundedQuantity || 0) * 1000);
-      const take = Math.min(left, qty - done);
-      if (take <= 0) continue;
-      const after = Number((BigInt(l.lineTotal) * BigInt(done + take) * 2n + BigInt(qty)) / (2n * BigInt(qty)));
-      total += after - (l.refundedAmount || 0);
-      left -= take;
-    }
-  }
+  const { total } = refundAmounts(sale.items, want);
   const items = [...want].map(([productId, q]) => ({ productId, quantity: qtyJSON(q) }));
   return { bad, items, total, body: { items, restock: $('refund-restock').checked } };
 }

@@ -1,6 +1,8 @@
 // views.js — what the cashier sees: small functions that draw one part of
-// the page from plain data. They hold no state; app.js owns it.
-import { lineAmount, qtyText } from './money.js';
+// the page from plain data. They hold no state (that is state.js's) and
+// take their words from words.js.
+import { lineAmount, qtyText, qtyOf } from './money.js';
+import { STATUS_TEXT } from './words.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -32,13 +34,6 @@ export function setError(id, text) {
   p.textContent = text || '';
   p.hidden = !text;
 }
-
-const STATUS_TEXT = {
-  online: 'Online',
-  offline: 'Offline — no network',
-  unreachable: 'posd unreachable',
-  unknown: 'Checking connection…',
-};
 
 /** connection draws the indicator and the queued counter. */
 export function connection(status, counts) {
@@ -184,14 +179,25 @@ export function refund(sale, picks, money) {
   $('refund-number').textContent = sale.invoiceNumber;
   $('refund-lines').replaceChildren(
     ...sale.items.map((l, i) => {
-      const left = Math.round((l.quantity - (l.refundedQuantity || 0)) * 1000);
+      const sold = qtyOf(l.quantity);
+      const left = sold - qtyOf(l.refundedQuantity);
       return el(
         'tr',
         {},
         el('td', {}, el('div', { class: 'name' }, l.name), el('div', { class: 'sku' }, `${l.sku} · ${money.format(l.unitPrice)}`)),
-        el('td', { class: 'num' }, `${qtyText(Math.round(l.quantity * 1000))}${left < Math.round(l.quantity * 1000) ? ` (${qtyText(left)} left)` : ''}`),
+        el('td', { class: 'num' }, `${qtyText(sold)}${left < sold ? ` (${qtyText(left)} left)` : ''}`),
         el('td', { class: 'num' }, el('input', { class: 'qty-input refund-qty', inputmode: 'decimal', 'data-index': i, 'aria-label': `Refund quantity of ${l.name}`, value: picks[i] ? qtyText(picks[i]) : '0', disabled: left === 0 })),
       );
     }),
   );
+}
+
+let toastTimer;
+/** toast shows a short notice at the bottom of the page for 6 s. */
+export function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (t.hidden = true), 6000);
 }
