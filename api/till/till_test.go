@@ -168,3 +168,26 @@ func TestModuleBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The version a till reports to posd (contract §5: PUT
+// /api/tills/current/status) is the one its service worker caches, so the
+// office sees which till runs an old page: bumping one without the other
+// fails here.
+func TestReportedVersionIsCachedVersion(t *testing.T) {
+	read := func(name string, re *regexp.Regexp) string {
+		b, err := fs.ReadFile(till.Files(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := re.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s: %s not found", name, re)
+		}
+		return string(m[1])
+	}
+	cache := read("sw.js", regexp.MustCompile(`const CACHE = '([^']+)'`))
+	version := read("js/session.js", regexp.MustCompile(`export const VERSION = '([^']+)'`))
+	if cache != version {
+		t.Errorf("session.js reports version %q, sw.js caches %q", version, cache)
+	}
+}

@@ -5,12 +5,12 @@
 // which never loses or doubles them.
 import * as V from './views.js';
 import { S } from './state.js';
-import { explain } from './words.js';
-import { initSession, signIn, signOut, startSession } from './session.js';
-import { search, onSearchKey, onResultsKey, setMethod, onAmount, completeSale, newSale, refreshProducts, onSettled } from './sell.js';
+import { initSession, signIn, signOut, startSession, onPairSubmit, useToken, pairFromURL, revoked, showSignIn } from './session.js';
+import { search, onSearchKey, onResultsKey, setMethod, onAmount, onAmountDone, amountOff, completeSale, newSale, refreshProducts, onSettled } from './sell.js';
 import { drawSales, showSales, drawRefundTotal, submitRefund, drawQueue, showQueue, exportParked } from './sales.js';
 
 const $ = V.$;
+const LS = globalThis.localStorage;
 
 /** onClient follows a session's client: connection, queue and answers that arrive later. */
 function onClient(c) {
@@ -26,17 +26,20 @@ function onClient(c) {
     if (v === 'sales') drawSales();
     if (v === 'queue') drawQueue();
   });
-  c.addEventListener('unauthorized', () => V.toast(explain({ code: 'unauthorized' })));
+  c.addEventListener('unauthorized', () => revoked(c));
   c.addEventListener('attempt', (e) => {
     if (S.submitting && e.detail.attempt > 1) V.busy($('complete'), true, `No answer yet — trying again (${e.detail.attempt} of 4)…`);
   });
+  onStatus(c.status); // the truth from the first frame (offline at open: "Offline — no network")
 }
 
 function onStatus(status) {
+  const was = S.status;
   S.status = status;
   V.connection(status, S.counts);
-  if (status === 'online') {
-    $('toast').hidden = true; // a "cannot be reached" notice is over
+  if (S.submitting && status === 'slow') V.busy($('complete'), true, 'Sending sale — slow connection, please wait…');
+  if ((status === 'online' || status === 'slow') && was !== 'online' && was !== 'slow') {
+    $('toast').hidden = true; // a "posd unreachable" notice is over
     refreshProducts(false);
     if (document.body.dataset.view === 'sales') drawSales();
   }
@@ -56,20 +59,43 @@ function onKey(ev) {
   }
 }
 
+/**
+ * setupHint offers, once and until dismissed, the page that sets a till up
+ * for offline use: on plain HTTP (not a secure context) a browser keeps no
+ * service worker, so the till cannot open while posd is down.
+ */
+function setupHint() {
+  const KEY = 'posd.setupHintDismissed';
+  if (globalThis.isSecureContext !== false || LS.getItem(KEY)) return;
+  const hint = $('setup-hint');
+  hint.hidden = false;
+  const dismiss = () => {
+    LS.setItem(KEY, new Date().toISOString());
+    hint.hidden = true;
+  };
+  $('setup-hint-close').addEventListener('click', dismiss);
+  $('setup-link').addEventListener('click', () => LS.setItem(KEY, new Date().toISOString()));
+}
+
 function wire() {
   initSession({ onClient });
+  $('pair-form').addEventListener('submit', onPairSubmit);
+  $('use-token').addEventListener('click', useToken);
   $('signin-form').addEventListener('submit', signIn);
   $('search').addEventListener('input', search);
   $('search').addEventListener('keydown', onSearchKey);
   $('results').addEventListener('keydown', onResultsKey);
   for (const m of ['cash', 'card', 'split']) $(`pay-${m}`).addEventListener('click', () => setMethod(m));
-  $('cash-given').addEventListener('change', onAmount('cashGiven'));
-  $('card-amount').addEventListener('change', onAmount('cardAmount'));
-  // Enter in an amount moves on (and does not press the button it moves to).
+  for (const [which, id] of [['cashGiven', 'cash-given'], ['cardAmount', 'card-amount']]) {
+    $(id).addEventListener('input', onAmount(which));
+    $(id).addEventListener('change', onAmountDone(which));
+  }
+  // Enter in an amount moves on (and does not press the button it moves
+  // to); in a box that holds no amount it says why and stays.
   const next = (which, to) => (e) => {
     if (e.key !== 'Enter' || e.ctrlKey || e.metaKey) return;
     e.preventDefault();
-    onAmount(which)(e);
+    if (amountOff(which)) return onAmountDone(which)();
     $(to).focus();
   };
   $('cash-given').addEventListener('keydown', next('cashGiven', 'complete'));
@@ -91,11 +117,12 @@ function wire() {
 
 async function main() {
   wire();
-  V.connection('unknown', S.counts);
+  V.connection(navigator.onLine === false ? 'offline' : 'unknown', S.counts);
+  setupHint();
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => {});
+  if (await pairFromURL()) return;
   if (!S.token || !S.me) {
-    V.show('signin');
-    $('token').focus();
+    if (document.body.dataset.view !== 'signin') showSignIn();
     return;
   }
   await startSession();

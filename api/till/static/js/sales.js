@@ -4,7 +4,7 @@ import { parseQty, qtyJSON, refundAmounts } from './money.js';
 import { newKey } from './posd-client.js';
 import * as V from './views.js';
 import { S, readJSON, writeJSON } from './state.js';
-import { tillRef, fmtTime, explain } from './words.js';
+import { tillRef, fmtTime, explain, keptNotice, notReached } from './words.js';
 
 const $ = V.$;
 
@@ -22,7 +22,7 @@ export async function drawSales() {
     writeJSON('posd.sales', remote);
   } catch (e) {
     note.hidden = false;
-    note.textContent = `posd cannot be reached: this is the list as it was last seen. ${e.code === 'unreachable' ? '' : explain(e)}`;
+    note.textContent = `${notReached(S.client.status)}: this is the list as it was last seen. ${e.code === 'unreachable' ? '' : explain(e)}`;
   }
   V.sales(local, remote.map((s) => ({ ...s, ref: refs.get(s.id) })), S.money, fmtTime, openRefund);
 }
@@ -108,7 +108,7 @@ export async function submitRefund() {
       const r = out.entry.answer.body;
       done.textContent = `Refund ${r.returnNumber} recorded. Hand back ${S.money.format(r.total)}.`;
     } else {
-      done.textContent = `posd cannot be reached: the refund (till ref ${tillRef(S.refundKey)}) is kept and sent by itself. Hand back ${S.money.format(plan.total)}.`;
+      done.textContent = `${keptNotice(S.client.status, `the refund (till ref ${tillRef(S.refundKey)})`)} Hand back ${S.money.format(plan.total)}.`;
     }
     $('refund-cancel').focus();
   } catch (e) {

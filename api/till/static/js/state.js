@@ -17,6 +17,8 @@ export const S = {
   status: 'unknown',
   counts: { queued: 0, parked: 0 },
   submitting: false,
+  bad: new Map(), // boxes on screen whose text is not the cart's (see sell.js)
+  saleErrorKind: null, // what the message above Complete sale is about
   receiptKey: null, // the sale on the receipt view, while its number is to follow
   found: [],
   refundSale: null,
