@@ -225,7 +225,7 @@ test('15.5: offline, toast and header use the same words; the provisional receip
   const receipt = await page.innerText('#receipt');
   assert.equal((receipt.match(/number follows/gi) || []).length, 1, `receipt:\n${receipt}`);
   assert.match(receipt, /T-[0-9A-F]{8}/, 'with the till reference');
-  await screenshot(page, 'receipt-provisional');
+  await screenshot(page, 'receipt-provisional-offline');
   await page.context().setOffline(false);
   await page.waitForSelector('#receipt-number[data-number^="INV-"]', { timeout: 30000 });
 });
