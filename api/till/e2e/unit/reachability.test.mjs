@@ -13,7 +13,7 @@ const sale = { locationId: 'L1', items: [{ productId: 'P1', quantity: 1 }], paym
 const clients = [];
 after(() => clients.forEach((c) => c.close()));
 
-function newClient({ clock = new Clock(), line = new Line(clock), navigator = null, policy, localStorage = null, outbox = new MemoryOutbox(), open = true } = {}) {
+function newClient({ clock = new Clock(), line = new Line(clock), navigator = null, policy, localStorage = null, outbox = new MemoryOutbox(), open = true, probeMs } = {}) {
   const c = new PosdClient({
     baseURL: 'http://posd.test',
     token: 'posd_till',
@@ -27,6 +27,8 @@ function newClient({ clock = new Clock(), line = new Line(clock), navigator = nu
     BroadcastChannel: null,
     navigator,
     policy,
+    probeMs,
+    retryProbeMs: probeMs,
   });
   clients.push(c);
   const statuses = [];
@@ -115,6 +117,25 @@ test('15.2: any answer is proof that posd is reachable (no health check needed)'
   const health = line.calls.filter((x) => x.path === '/api/health').length;
   await clock.advance(4000);
   assert.equal(line.calls.filter((x) => x.path === '/api/health').length, health, 'no health check while posd answered just now');
+});
+
+test('15.2: a read that gives up after its 15 s on a slow line is slowness, not an outage', async () => {
+  const { c, clock, line, statuses, opened } = newClient({ probeMs: 3600e3 }); // no health check meanwhile
+  line.delayMs = 7000;
+  await opened;
+  await clock.advance(8000);
+  assert.equal(c.status, 'slow');
+  line.delayMs = 20000; // a big product list over the thin line
+  const read = c.get('/api/products').catch((e) => e);
+  await clock.advance(16000);
+  assert.equal((await read).code, 'unreachable', 'the read itself gave up');
+  assert.ok(!statuses.includes('unreachable'), `the header said: ${statuses.join(' → ')}`);
+  // A write's full 60 s without an answer is an outage, though.
+  line.mode = 'hang';
+  const e = await c.intent('POST', '/api/sales', sale);
+  c.submit(e.key);
+  await clock.advance(61000);
+  assert.equal(c.status, 'unreachable');
 });
 
 test('15.3: a till opened while the browser is offline says so at once', async () => {

@@ -17,9 +17,9 @@
 //    posd answers again (online event, periodic GET /api/health);
 //  - reachability follows what gets through: any answer from posd is proof
 //    of it, an answer that takes more than 5 s makes the status "slow" (not
-//    an outage: the health check waits as patiently as a write, 60 s), and
-//    only a failure with nothing else answering or on its way makes it
-//    "unreachable";
+//    an outage: the health check waits as patiently as a write, 60 s, and a
+//    read that gives up sooner counts as slow), and only a failure with
+//    nothing else answering or on its way makes it "unreachable";
 //  - one tab at a time sends (Web Locks, else a lease in localStorage);
 //  - an entry leaves the queue only with posd's answer stored beside it; a
 //    4xx-refused entry is parked: kept, listed, exportable, never blocking;
@@ -48,6 +48,9 @@ export const DEFAULT_POLICY = Object.freeze({
   // about 1 s); by default only once every retry failed.
   queuedAfterAttempts: Infinity,
 });
+
+/** TIMEOUT is what _send resolves to when an attempt ran out of time. */
+const TIMEOUT = Symbol('timeout');
 
 /** REACHABLE are the statuses in which writes are sent at once. */
 const REACHABLE = new Set(['online', 'slow', 'unknown']);
@@ -426,6 +429,15 @@ export class PosdClient extends EventTarget {
       this.pending--;
       this.timers.clearTimeout(slow);
     }
+    if (res === TIMEOUT) {
+      res = null;
+      // A read that gave up sooner than a write would (a cashier does not
+      // wait 60 s for a list) says the line is slow, not that posd is gone.
+      if (timeoutMs < this.policy.attemptTimeoutMs) {
+        if (this.lastFastAt < started && (this.status === 'online' || this.status === 'unknown')) this._setStatus('slow');
+        return res;
+      }
+    }
     // A 5xx is an answer, but not one to judge by: posd (or a proxy before
     // it) is there and failing; only the health check takes it as down.
     if (!res || (res.status >= 500 && path === '/api/health')) this._unheard(started);
@@ -439,7 +451,7 @@ export class PosdClient extends EventTarget {
     const timeout = new Promise((r) => {
       timer = this.timers.setTimeout(() => {
         if (ctl) ctl.abort();
-        r(null);
+        r(TIMEOUT);
       }, timeoutMs);
     });
     const headers = { Accept: 'application/json' };
@@ -502,9 +514,9 @@ export class PosdClient extends EventTarget {
     return { status: res ? res.status : 0, body: res ? res.body : null, headers: res ? res.headers : null, replayed, attempts: n, verdict, gaveUp: verdict === 'retry' && n > policy.maxRetries };
   }
 
-  /** get reads: one try, no queue; throws PosdError when it fails. */
-  async get(path) {
-    const r = await this.request('GET', path, { policy: { ...this.policy, maxRetries: 0, attemptTimeoutMs: 15000 } });
+  /** get reads: one try (of timeoutMs, 15 s), no queue; throws PosdError when it fails. */
+  async get(path, { timeoutMs = 15000 } = {}) {
+    const r = await this.request('GET', path, { policy: { ...this.policy, maxRetries: 0, attemptTimeoutMs: timeoutMs } });
     if (r.verdict !== 'ok') throw errorOf(r.status ? r : null);
     return r.body;
   }

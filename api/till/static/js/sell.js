@@ -24,7 +24,7 @@ export async function refreshProducts(force) {
   if (!S.client || (!force && Date.now() - S.productsAt < 60000)) return;
   S.productsAt = Date.now();
   try {
-    const { products } = await S.client.get('/api/products');
+    const { products } = await S.client.get('/api/products', { timeoutMs: 60000 }); // in the background: as patient as a write
     S.products = products;
     writeJSON('posd.products', products);
     search();
