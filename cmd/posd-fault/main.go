@@ -36,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"posd/cmd/internal/posdproc"
 )
 
 func main() {
@@ -175,17 +177,19 @@ func Binary(tags string) (string, error) {
 	if b, ok := binCache[tags]; ok {
 		return b, nil
 	}
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
 	if binDir == "" {
+		var err error
 		if binDir, err = os.MkdirTemp("", "posd-fault-bin"); err != nil {
 			return "", err
 		}
 	}
-	b, err := Build(root, binDir, tags)
-	if err != nil {
+	name, flags := "posd", []string(nil)
+	if tags != "" {
+		name += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
+		flags = []string{"-tags", tags}
+	}
+	b := filepath.Join(binDir, name)
+	if err := posdproc.Build(b, flags...); err != nil {
 		return "", err
 	}
 	binCache[tags] = b

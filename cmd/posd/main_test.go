@@ -5,19 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 )
 
@@ -30,8 +27,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	posdBin = filepath.Join(dir, "posd")
-	if out, err := exec.Command("go", "build", "-o", posdBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+	if err := posdproc.Build(posdBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -55,12 +52,11 @@ func posd(t *testing.T, args ...string) (string, string, int) {
 }
 
 func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := posdproc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 func TestInitJSON(t *testing.T) {
@@ -111,30 +107,37 @@ func TestInitJSON(t *testing.T) {
 	}
 }
 
-// server is a running posd serve process.
+// server is a running posd serve process, with what it printed up to its
+// till URL.
 type server struct {
-	cmd    *exec.Cmd
-	addr   string
-	stdout *bufio.Reader
-	token  string
-	lines  []string
+	proc  *posdproc.Process
+	addr  string
+	token string
+	lines []string
 }
 
+// startServe runs posd serve on dir and waits until it printed its till
+// URL and answers.
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
+	stdout, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, addr: addr, stdout: bufio.NewReader(stdout)}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	proc, err := posdproc.Start(posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr), Addr: addr, Stdout: w, Poll: 20 * time.Millisecond})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pipe is closed only once posd is gone: it must not die writing.
+	t.Cleanup(func() { proc.Kill(); stdout.Close() })
+	s := &server{proc: proc, addr: addr}
 	tokRE := regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
+	r := bufio.NewReader(stdout)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		line, err := s.stdout.ReadString('\n')
+		line, err := r.ReadString('\n')
 		s.lines = append(s.lines, line)
 		if m := tokRE.FindString(line); m != "" {
 			s.token = m
@@ -143,18 +146,22 @@ func startServe(t *testing.T, dir string) *server {
 			break
 		}
 		if err != nil {
-			t.Fatalf("serve output ended: %q", s.lines)
+			t.Fatalf("serve output ended: %q\n%s", s.lines, proc.Stderr())
 		}
 	}
-	for time.Now().Before(deadline) {
-		if res, err := http.Get("http://" + addr + "/api/health"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := proc.WaitHealthy(time.Until(deadline)); err != nil {
+		t.Fatalf("serve did not answer: %v", err)
 	}
-	t.Fatal("serve did not answer")
-	return nil
+	return s
+}
+
+// stop stops posd with SIGTERM and fails the test unless it exits cleanly
+// within the contract's 10 s.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.proc.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestServeLifecycle: serve on an empty dir initialises and prints the
@@ -195,8 +202,7 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	start = time.Now()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	err = s.cmd.Wait()
+	err = s.proc.Stop(10 * time.Second)
 	if err != nil || time.Since(start) > 10*time.Second {
 		t.Errorf("SIGTERM: %v after %v", err, time.Since(start))
 	}
