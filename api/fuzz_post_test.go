@@ -80,8 +80,9 @@ func (s *fuzzShop) expand(b []byte) []byte {
 // post sends body to path with a fresh key and holds the answer to the
 // rules every POST obeys, whatever the body: no panic and no 5xx; a
 // success is the route's status and applied exactly one write; a refusal
-// is in the contract's shape and wrote nothing at all.
-func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
+// is in the contract's shape and wrote nothing at all. A success's answer
+// also passes check, when there is one.
+func (s *fuzzShop) post(t *testing.T, path string, okStatus int, check func(t *testing.T, answer []byte), body []byte) {
 	body = s.expand(body)
 	before := s.st.Stats().Operations
 	req := httptest.NewRequest("POST", string(s.expand([]byte(path))), bytes.NewReader(body))
@@ -100,6 +101,9 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 		if after != before+1 {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
 		}
+		if check != nil {
+			check(t, rec.Body.Bytes())
+		}
 	case rec.Code >= 400 && rec.Code < 500:
 		errorShape(t, rec.Body.Bytes())
 		if after != before {
@@ -112,11 +116,17 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 
 // fuzzPost is the whole of a POST fuzz target: seeds, a shop, the rules.
 func fuzzPost(f *testing.F, path string, okStatus int, seeds ...string) {
+	fuzzPostChecking(f, path, okStatus, nil, seeds...)
+}
+
+// fuzzPostChecking is fuzzPost for a route whose successes must also pass
+// check.
+func fuzzPostChecking(f *testing.F, path string, okStatus int, check func(t *testing.T, answer []byte), seeds ...string) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	s := newFuzzShop(f)
-	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, body) })
+	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, check, body) })
 }
 
 func FuzzCreateToken(f *testing.F) {
