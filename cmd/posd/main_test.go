@@ -107,6 +107,22 @@ func TestInitJSON(t *testing.T) {
 	}
 }
 
+// TestHelpOnGivenStdout: -h prints a command's usage on the stdout run was
+// given, not on the process's own.
+func TestHelpOnGivenStdout(t *testing.T) {
+	t.Setenv(guardedEnv, "1") // the guarded commands run in this process
+	for _, c := range commands() {
+		if c.run == nil {
+			continue
+		}
+		var out, errOut strings.Builder
+		code := run(context.Background(), []string{c.name, "-h"}, &out, &errOut)
+		if code != 0 || !strings.HasPrefix(out.String(), "Usage: posd "+c.name) {
+			t.Errorf("%s -h: exit %d, stdout %q, stderr %q", c.name, code, out.String(), errOut.String())
+		}
+	}
+}
+
 // server is a running posd serve process, with what it printed up to its
 // till URL.
 type server struct {

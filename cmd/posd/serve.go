@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"posd/api"
+	"posd/api/till"
 	"posd/engine"
 )
 
@@ -19,7 +20,7 @@ import (
 const shutdownTimeout = 8 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stderr)
+	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty)")
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--idempotency-ttl must be at least 1m"}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tuneGC()
 
 	st, err := openStore(*dir, true)
 	if err != nil {
@@ -79,7 +81,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
 	}
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Ops: ops.api()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
