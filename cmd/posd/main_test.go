@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,43 +133,60 @@ type server struct {
 	lines []string
 }
 
+// tokenRE matches a token secret.
+var tokenRE = regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
+
 // startServe runs posd serve on dir and waits until it printed its till
 // URL and answers.
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
 	addr := freePort(t)
+	proc, lines := startPrinting(t, posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr), Addr: addr, Poll: 20 * time.Millisecond},
+		func(line string) bool { return strings.HasPrefix(line, "Till: http://") })
+	if err := proc.WaitHealthy(10 * time.Second); err != nil {
+		t.Fatalf("serve did not answer: %v", err)
+	}
+	s := &server{proc: proc, addr: addr, lines: lines}
+	for _, l := range lines {
+		if m := tokenRE.FindString(l); m != "" {
+			s.token = m
+		}
+	}
+	return s
+}
+
+// startPrinting starts posd as o says, reads what it prints on stdout up
+// to the first line for which last is true (each without its newline),
+// and reads away the rest. The process is killed when the test ends.
+func startPrinting(t *testing.T, o posdproc.Options, last func(line string) bool) (*posdproc.Process, []string) {
+	t.Helper()
 	stdout, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, err := posdproc.Start(posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr), Addr: addr, Stdout: w, Poll: 20 * time.Millisecond})
+	o.Stdout = w
+	proc, err := posdproc.Start(o)
 	w.Close()
 	if err != nil {
+		stdout.Close()
 		t.Fatal(err)
 	}
 	// The pipe is closed only once posd is gone: it must not die writing.
 	t.Cleanup(func() { proc.Kill(); stdout.Close() })
-	s := &server{proc: proc, addr: addr}
-	tokRE := regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
 	r := bufio.NewReader(stdout)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var lines []string
+	for {
 		line, err := r.ReadString('\n')
-		s.lines = append(s.lines, line)
-		if m := tokRE.FindString(line); m != "" {
-			s.token = m
-		}
-		if strings.HasPrefix(line, "Till: http://") {
+		lines = append(lines, strings.TrimSpace(line))
+		if last(lines[len(lines)-1]) {
 			break
 		}
 		if err != nil {
-			t.Fatalf("serve output ended: %q\n%s", s.lines, proc.Stderr())
+			t.Fatalf("posd's output ended early: %q\n%s", lines, proc.Stderr())
 		}
 	}
-	if err := proc.WaitHealthy(time.Until(deadline)); err != nil {
-		t.Fatalf("serve did not answer: %v", err)
-	}
-	return s
+	go io.Copy(io.Discard, r)
+	return proc, lines
 }
 
 // stop stops posd with SIGTERM and fails the test unless it exits cleanly

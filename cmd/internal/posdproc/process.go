@@ -1,6 +1,7 @@
 package posdproc
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +21,11 @@ type Options struct {
 	// Addr is where the process serves HTTP: WaitHealthy asks
 	// http://Addr/api/health.
 	Addr string
-	Env  []string // added to this process's environment
+	// Health is the URL WaitHealthy asks instead, when set. An https URL
+	// is asked without checking the certificate: the question is whether
+	// posd answers, not whether to trust it.
+	Health string
+	Env    []string // added to this process's environment
 	// Stdout and Stderr receive the process's output; nil discards it. An
 	// *os.File (a log file, a pipe) is handed to the process as it is.
 	Stdout, Stderr io.Writer
@@ -55,7 +60,8 @@ var ErrExited = errors.New("exited before it answered /api/health")
 // healthClient asks /api/health. A fresh connection each time: a process
 // that starts again behind the same address should not be asked over the
 // last one's connection.
-var healthClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+var healthClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // Start starts the process and returns at once; WaitHealthy waits until it
 // serves.
@@ -92,7 +98,10 @@ func (p *Process) name() string { return filepath.Base(p.opt.Bin) }
 // first, and another error when limit passes; the process is then left
 // running.
 func (p *Process) WaitHealthy(limit time.Duration) error {
-	url := "http://" + p.opt.Addr + "/api/health"
+	url := p.opt.Health
+	if url == "" {
+		url = "http://" + p.opt.Addr + "/api/health"
+	}
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(p.opt.Poll) {
 		select {
 		case <-p.exited:
