@@ -36,8 +36,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"posd/cmd/internal/posdproc"
 )
 
 func main() {
@@ -78,7 +76,7 @@ func main() {
 		b := *bin
 		if b == "" {
 			var err error
-			if b, err = Binary(p.Tags); err != nil {
+			if b, err = Binary(Build{Tags: p.Tags}); err != nil {
 				fatal(err)
 			}
 		}
@@ -170,12 +168,12 @@ var (
 	binCache = map[string]string{}
 )
 
-// Binary builds posd with the given tags once per process.
-func Binary(tags string) (string, error) {
+// Binary builds posd the way b says, once per process.
+func Binary(b Build) (string, error) {
 	binMu.Lock()
 	defer binMu.Unlock()
-	if b, ok := binCache[tags]; ok {
-		return b, nil
+	if bin, ok := binCache[b.fileName()]; ok {
+		return bin, nil
 	}
 	if binDir == "" {
 		var err error
@@ -183,17 +181,12 @@ func Binary(tags string) (string, error) {
 			return "", err
 		}
 	}
-	name, flags := "posd", []string(nil)
-	if tags != "" {
-		name += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
-		flags = []string{"-tags", tags}
-	}
-	b := filepath.Join(binDir, name)
-	if err := posdproc.Build(b, flags...); err != nil {
+	bin := filepath.Join(binDir, b.fileName())
+	if err := b.compile(bin, binDir); err != nil {
 		return "", err
 	}
-	binCache[tags] = b
-	return b, nil
+	binCache[b.fileName()] = bin
+	return bin, nil
 }
 
 // CleanBinaries removes the built binaries.

@@ -1,9 +1,12 @@
 package posdproc
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -17,6 +20,20 @@ func Build(out string, goFlags ...string) error {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(cmd.Args[1:], " "), err, b)
 	}
 	return nil
+}
+
+// ModuleRoot finds the directory of the posd module's go.mod above the
+// working directory.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside the posd module")
+	}
+	return filepath.Dir(gomod), nil
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
