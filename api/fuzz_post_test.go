@@ -15,6 +15,7 @@ import (
 	"posd/api"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // fuzzShop is a business for the POST fuzz targets: in request bodies and
@@ -36,40 +37,29 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	}
 	f.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Fuzz", Timezone: "UTC"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: secret, ids: map[string]string{"LOC": loc.ID}}
+	shop := storetest.NewShop(f, svc, "UTC")
+	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: shop.OwnerToken,
+		ids: map[string]string{"LOC": shop.Location, "LOC2": shop.Location2, "APPLE": shop.Apple.ID, "CHEESE": shop.Cheese.ID}}
+	ctx, owner := context.Background(), shop.Owner
 	must := func(err error) {
 		if err != nil {
 			f.Fatal(err)
 		}
 	}
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	loc2, err := svc.CreateLocation(ctx, owner, "f-loc2", engine.LocationInput{Name: "Back"})
-	must(err)
-	s.ids["LOC2"] = loc2.Doc.ID
-	for _, p := range []struct{ sku, price string }{{"APPLE", "150"}, {"CHEESE", "1999"}} {
-		out, err := svc.CreateProduct(ctx, owner, engine.IdempotencyKey("f-"+p.sku), engine.ProductInput{SKU: p.sku, Name: p.sku, Price: raw(p.price)})
-		must(err)
-		s.ids[p.sku] = out.Doc.ID
-	}
-	_, err = svc.AdjustStock(ctx, owner, "f-stock", engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
+	_, err = svc.AdjustStock(ctx, owner, shop.Key(), engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1000000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("1000000")}}})
 	must(err)
-	sale, err := svc.CreateSale(ctx, owner, "f-sale", engine.SaleInput{LocationID: s.ids["LOC"],
+	sale, err := svc.CreateSale(ctx, owner, shop.Key(), engine.SaleInput{LocationID: s.ids["LOC"],
 		Items:    []engine.SaleItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("100000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("100000")}},
 		Payments: []engine.PaymentInput{{Method: "cash", Amount: raw("999999999999")}}})
 	must(err)
 	s.ids["SALE"] = sale.Doc.ID
-	receipt, err := svc.CreateReceipt(ctx, owner, "f-receipt", engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
+	receipt, err := svc.CreateReceipt(ctx, owner, shop.Key(), engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
 		Items: []engine.ReceiptItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1"), UnitCost: raw("1")}}})
 	must(err)
 	s.ids["RECEIPT"] = receipt.Doc.ID
-	transfer, err := svc.CreateTransfer(ctx, owner, "f-transfer", engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
+	transfer, err := svc.CreateTransfer(ctx, owner, shop.Key(), engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}})
 	must(err)
 	s.ids["TRANSFER"] = transfer.Doc.ID

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"posd/cmd/internal/posdproc"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // TestMeasureBackup measures backup and verify on a large database and the
@@ -187,18 +187,8 @@ func buildLarge(t *testing.T, dir string, n int) string {
 		}
 		t.Fatalf("%s holds another database; remove it or use another POSD_MEASURE_DIR", dir)
 	}
-	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Measure", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	out, err := svc.CreateProduct(ctx, owner, "product", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.Doc
-	in := engine.SaleInput{LocationID: loc.ID, Items: []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
-		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}
+	shop := storetest.NewShop(t, svc, "UTC")
+	biz, owner, secret, in := shop.Business, shop.Owner, shop.OwnerToken, shop.OneApple()
 	// One instant for all: one numbering series, 1..n, whatever the date.
 	now := time.Now()
 	svc.Now = func() time.Time { return now }
