@@ -3,18 +3,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 	"posd/engine/pgstore/pgtest"
 )
@@ -86,7 +91,7 @@ type Run struct {
 // shopFixture is one business as the harness set it up.
 type shopFixture struct {
 	index    int
-	shop     *Shop
+	shop     *posdproc.Shop
 	owner    *client.Client // straight to posd, for setup and read-back
 	locs     []string
 	products []*engine.Product
@@ -141,7 +146,7 @@ func NewRun(cfg Config) (*Run, error) {
 	r := &Run{cfg: cfg, History: &History{}, stop: make(chan struct{}), abort: make(chan struct{}), Faults: map[string]int{}}
 	var addrs []string
 	for n := 0; n < cfg.Nodes; n++ {
-		addr, err := freeAddr()
+		addr, err := posdproc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -150,14 +155,14 @@ func NewRun(cfg Config) (*Run, error) {
 			// Each process has a data dir of its own (certificates,
 			// backups); the database is the one they share.
 			p.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("node-%d", n))
-			p.Args, p.ServeArgs = []string{"--database", cfg.Database}, []string{"--backup-every", "0"}
+			p.Args = []string{"--database", cfg.Database, "--backup-every", "0"}
 		}
 		r.Posds = append(r.Posds, p)
 		addrs = append(addrs, addr)
 	}
 	r.Posd = r.Posds[0]
 	for i := 0; i < cfg.Shops; i++ {
-		s, err := r.Posd.Init(fmt.Sprintf("Shop %d", i))
+		s, err := initShop(cfg, r.Posd.Dir, fmt.Sprintf("Shop %d", i))
 		if err != nil {
 			return nil, err
 		}
@@ -494,6 +499,28 @@ func (r *Run) closePosds() {
 	for _, p := range r.Posds {
 		p.Close()
 	}
+}
+
+// initShop makes a business with posd init --json: in the data dir, or in
+// the PostgreSQL database.
+func initShop(cfg Config, dir, name string) (*posdproc.Shop, error) {
+	if cfg.Database == "" {
+		return posdproc.Init(context.Background(), cfg.Bin, dir, name)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.Bin, "init", "--data-dir", dir, "--database", cfg.Database, "--business", name, "--timezone", "UTC", "--json")
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("posd init --database: %v: %s", err, bytes.TrimSpace(se.Bytes()))
+	}
+	var s posdproc.Shop
+	if err := json.Unmarshal(so.Bytes(), &s); err != nil || s.OwnerToken == "" {
+		return nil, fmt.Errorf("posd init --json printed %q (%v)", so.String(), err)
+	}
+	return &s, nil
 }
 
 // location is where the database is, for the checks at rest: the data

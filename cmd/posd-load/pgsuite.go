@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"posd/api"
+	"posd/cmd/internal/posdproc"
 	"posd/engine/pgstore/pgtest"
 )
 
@@ -218,22 +219,19 @@ func posdOnPG(ctx context.Context, pg *pgtest.Cluster, bin, dir, db string, node
 		}
 	}()
 	for i := 0; i < nodes; i++ {
-		addr, err := freeAddr()
+		addr, err := posdproc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
 		nd := filepath.Join(dir, fmt.Sprintf("node-%d", i))
 		os.MkdirAll(nd, 0o700)
-		s, err := startProcess(filepath.Join(nd, "serve.log"), bin, "serve", "--data-dir", nd, "--database", url, "--listen", addr,
-			"--log-level", "warn", "--backup-every", "0")
+		s, err := startServer(filepath.Join(nd, "serve.log"), bin, addr, 60*time.Second,
+			posdproc.ServeArgs(nd, addr, "--database", url, "--log-level", "warn", "--backup-every", "0")...)
 		if err != nil {
 			return nil, err
 		}
-		s.url, s.token = "http://"+addr, v.OwnerToken
+		s.token = v.OwnerToken
 		servers = append(servers, s)
-		if err := s.waitHealthy(60 * time.Second); err != nil {
-			return nil, err
-		}
 	}
 	pg.Exec(ctx, db, "CHECKPOINT")
 	time.Sleep(time.Second)

@@ -30,7 +30,7 @@ import (
 // and is simply run again. The source must be at rest (no posd serving
 // it): sales written after the copy began would stay behind.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := newFlags("migrate", "--data-dir DIR --to postgres://… | --from postgres://… --data-dir DIR", stderr)
+	flags := newFlags("migrate", "--data-dir DIR --to postgres://… | --from postgres://… --data-dir DIR", stdout)
 	dir := flags.String("data-dir", defaultDataDir(), "the data directory: the source with --to, the (empty) target with --from")
 	to := flags.String("to", "", "copy the data dir's embedded database into this empty PostgreSQL database")
 	from := flags.String("from", "", "copy this PostgreSQL database into the data dir, which must hold no database")

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+	"time"
 
 	"posd/api"
 	"posd/api/client"
@@ -116,8 +116,7 @@ func TestPostgresCommands(t *testing.T) {
 		t.Errorf("migrate --from while serving: %d %s %s", code, out, errOut)
 	}
 	for _, s := range []*server{a, b} {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		if err := s.cmd.Wait(); err != nil {
+		if err := s.proc.Stop(10 * time.Second); err != nil {
 			t.Errorf("SIGTERM: %v", err)
 		}
 	}

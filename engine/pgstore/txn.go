@@ -298,9 +298,7 @@ func (t *txn) send(r *read, commit bool) error {
 // reads every write transaction of a business needs.
 func (t *txn) queueLock(b *pgx.Batch, biz string) {
 	st := t.bizs[biz]
-	if !brokenNoAdvisoryLock {
-		b.Queue("SELECT pg_advisory_xact_lock($1)", lockKey(biz))
-	}
+	b.Queue("SELECT pg_advisory_xact_lock($1)", lockKey(biz))
 	b.Queue("SELECT doc, catalogue_version FROM businesses WHERE id = $1", biz).Query(func(rows pgx.Rows) error {
 		st.version, st.biz = -1, nil
 		if !rows.Next() {

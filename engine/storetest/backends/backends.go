@@ -107,3 +107,27 @@ func Raw(tb testing.TB, st engine.Store) []byte {
 	tb.Fatalf("backends.Raw: unknown store %T", st)
 	return nil
 }
+
+// Size returns the store's size function (both stores have one).
+func Size(st engine.Store) func() (int64, error) {
+	return st.(interface{ Size() (int64, error) }).Size
+}
+
+// Counts are a store's commit counters.
+type Counts struct {
+	Commits, Operations, Failed uint64
+	MaxBatch                    int
+}
+
+// Commits returns the store's commit counters.
+func Commits(st engine.Store) Counts {
+	switch s := st.(type) {
+	case *boltstore.Store:
+		x := s.Stats()
+		return Counts{x.Commits, x.Operations, x.Failed, x.MaxBatch}
+	case *pgstore.Store:
+		x := s.Stats()
+		return Counts{x.Commits, x.Operations, x.Failed, 1}
+	}
+	return Counts{}
+}
