@@ -80,6 +80,14 @@ func (s *Sale) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if s.Hash != "" {
+		b = append(b, `,"hash":`...)
+		b = appendJSONString(b, s.Hash)
+	}
+	if s.PreviousHash != "" {
+		b = append(b, `,"previousHash":`...)
+		b = appendJSONString(b, s.PreviousHash)
+	}
 	return append(b, '}')
 }
 

@@ -47,6 +47,12 @@ func randomSale(r *rand.Rand) *Sale {
 			s.Payments = append(s.Payments, Payment{Method: randomText(r), Amount: Money(r.Int64N(1e8))})
 		}
 	}
+	if r.IntN(3) > 0 {
+		s.Hash = randomText(r)
+	}
+	if r.IntN(3) > 0 {
+		s.PreviousHash = randomText(r)
+	}
 	if r.IntN(5) > 0 {
 		s.Returns = []string{}
 		for range r.IntN(3) {

@@ -29,7 +29,9 @@ type Receipt struct {
 	Total      Money      `json:"total"`
 	CreatedAt  time.Time  `json:"createdAt"`
 	ApprovedAt *time.Time `json:"approvedAt"`
-	BusinessID string     `json:"-"`
+	// ChainLink is set when the receipt is approved and numbered.
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // ReceiptLine is one received product.

@@ -8,20 +8,28 @@ import (
 
 // Return is a refund against a sale.
 type Return struct {
-	ID           string       `json:"id"`
-	ReturnNumber string       `json:"returnNumber"`
-	SaleID       string       `json:"saleId"`
-	LocationID   string       `json:"locationId"`
-	Items        []ReturnLine `json:"items"`
+	ID           string `json:"id"`
+	ReturnNumber string `json:"returnNumber"`
+	SaleID       string `json:"saleId"`
+	// SaleNumber and SaleHash are the refunded sale's number and hash at
+	// the time of the refund; the refund's own hash covers them.
+	SaleNumber string       `json:"saleNumber,omitempty"`
+	SaleHash   string       `json:"saleHash,omitempty"`
+	LocationID string       `json:"locationId"`
+	Items      []ReturnLine `json:"items"`
 	// Total is what is paid back to the customer.
-	Total    Money  `json:"total"`
+	Total Money `json:"total"`
+	// TaxTotal is the tax contained in Total.
+	TaxTotal Money  `json:"taxTotal,omitempty"`
 	Currency string `json:"currency"`
 	// Restock is true when the goods went back into stock at the sale's
 	// location (false for damaged goods).
-	Restock    bool      `json:"restock"`
-	CreatedAt  time.Time `json:"createdAt"`
-	TokenID    string    `json:"tokenId"`
-	BusinessID string    `json:"-"`
+	Restock   bool      `json:"restock"`
+	CreatedAt time.Time `json:"createdAt"`
+	TokenID   string    `json:"tokenId"`
+	// ChainLink is the refund's link in its series' hash chain (chain.go).
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // ReturnLine is one refunded line.
@@ -32,6 +40,11 @@ type ReturnLine struct {
 	Quantity  Quantity `json:"quantity"`
 	UnitPrice Money    `json:"unitPrice"`
 	LineTotal Money    `json:"lineTotal"`
+	// TaxRate is the sale line's rate; TaxAmount is the part of the sale
+	// line's tax this refund pays back (all of it, once the whole line is
+	// refunded, in however many steps).
+	TaxRate   TaxRate `json:"taxRate,omitempty"`
+	TaxAmount Money   `json:"taxAmount,omitempty"`
 }
 
 // RefundInput is the body of POST /sales/{id}/refund.

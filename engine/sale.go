@@ -30,8 +30,10 @@ type Sale struct {
 	// TokenID is the token that rang the sale up.
 	TokenID string `json:"tokenId"`
 	// Returns lists the IDs of the refunds made against this sale.
-	Returns    []string `json:"returns"`
-	BusinessID string   `json:"-"`
+	Returns []string `json:"returns"`
+	// ChainLink is the sale's link in its series' hash chain (chain.go).
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // SaleLine is one line of a sale.

@@ -18,7 +18,9 @@ type Transfer struct {
 	CreatedAt      time.Time        `json:"createdAt"`
 	SentAt         *time.Time       `json:"sentAt"`
 	ReceivedAt     *time.Time       `json:"receivedAt"`
-	BusinessID     string           `json:"-"`
+	// ChainLink is set when the transfer is sent and numbered.
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // TransferInput is the body of POST /transfers.
