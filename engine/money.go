@@ -88,3 +88,47 @@ func addMoney(a, b Money) (Money, bool) {
 	}
 	return s, true
 }
+
+// MinorDigits returns how many decimals a currency's minor unit has (ISO
+// 4217): 2 for most (EUR, USD, GBP, CHF), 0 for currencies without a minor
+// unit in use (JPY, KRW, ISK, …), 3 for the dinars of Bahrain, Iraq,
+// Jordan, Kuwait, Libya, Tunisia and Oman's rial.
+func MinorDigits(currency string) int {
+	switch currency {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	case "CLF", "UYW":
+		return 4
+	}
+	return 2
+}
+
+// FormatMoney writes m as a decimal with a dot and exactly digits decimals
+// (1250, 2 → "12.50"; -5, 2 → "-0.05"), for people and spreadsheets.
+func FormatMoney(m Money, digits int) string {
+	return string(appendMoneyDecimal(nil, m, digits))
+}
+
+func appendMoneyDecimal(b []byte, m Money, digits int) []byte {
+	v := uint64(m)
+	if m < 0 {
+		b = append(b, '-')
+		v = uint64(-m)
+	}
+	if digits == 0 {
+		return strconv.AppendUint(b, v, 10)
+	}
+	scale := uint64(1)
+	for range digits {
+		scale *= 10
+	}
+	b = strconv.AppendUint(b, v/scale, 10)
+	b = append(b, '.')
+	frac := strconv.AppendUint(nil, v%scale, 10)
+	for range digits - len(frac) {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
+}
