@@ -447,7 +447,7 @@ func (x *exporter) write(ctx context.Context, create ExportCreate) (*ExportManif
 	b := x.biz
 	x.m = &ExportManifest{Format: ExportFormat, FormatVersion: ExportFormatVersion, PosdVersion: x.req.Version, ChainVersion: ChainVersion,
 		Business: ExportBusiness{ID: b.ID, Name: b.Name, Timezone: b.Timezone, Currency: b.Currency},
-		From: x.req.From, To: x.req.To, Start: localTime(x.start, x.zone), End: localTime(x.end, x.zone),
+		From:     x.req.From, To: x.req.To, Start: localTime(x.start, x.zone), End: localTime(x.end, x.zone),
 		Files: []ExportFile{}, Series: []ExportSeries{}, Totals: []ExportTaxTotal{}}
 	for _, es := range x.series {
 		x.m.Series = append(x.m.Series, ExportSeries{Series: es.series, First: es.numbers[0], Last: es.numbers[len(es.numbers)-1],

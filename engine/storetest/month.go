@@ -70,7 +70,9 @@ func NewMonth(t testing.TB, svc *engine.Service) *Month {
 			Items: []engine.ItemInput{{ProductID: m.Apple, Quantity: json.RawMessage("100")}}})
 	})
 	berlin, _ := time.LoadLocation(Berlin)
-	at := func(month time.Month, day, hour, min int) { c.Set(time.Date(2026, month, day, hour, min, 0, 0, berlin)) }
+	at := func(month time.Month, day, hour, min int) {
+		c.Set(time.Date(2026, month, day, hour, min, 0, 0, berlin))
+	}
 
 	at(10, 31, 23, 30) // October's last sale
 	m.Sell(t, cash(500), line(m.Apple, "3"))
@@ -90,7 +92,9 @@ func NewMonth(t testing.TB, svc *engine.Service) *Month {
 				{ProductID: m.Cheese, Quantity: json.RawMessage("12.5"), UnitCost: json.RawMessage("1100")}}})
 	})
 	c.Add(time.Hour)
-	m.do(t, &rc, func(k engine.IdempotencyKey) (*engine.Outcome, error) { return svc.ApproveReceipt(ctx, owner, k, rc.ID) })
+	m.do(t, &rc, func(k engine.IdempotencyKey) (*engine.Outcome, error) {
+		return svc.ApproveReceipt(ctx, owner, k, rc.ID)
+	})
 	m.Receipts = append(m.Receipts, &rc)
 	at(11, 6, 18, 0)
 	var tr engine.Transfer
@@ -100,7 +104,9 @@ func NewMonth(t testing.TB, svc *engine.Service) *Month {
 	})
 	m.do(t, &tr, func(k engine.IdempotencyKey) (*engine.Outcome, error) { return svc.SendTransfer(ctx, owner, k, tr.ID) })
 	at(11, 7, 9, 0)
-	m.do(t, &tr, func(k engine.IdempotencyKey) (*engine.Outcome, error) { return svc.ReceiveTransfer(ctx, owner, k, tr.ID) })
+	m.do(t, &tr, func(k engine.IdempotencyKey) (*engine.Outcome, error) {
+		return svc.ReceiveTransfer(ctx, owner, k, tr.ID)
+	})
 	m.Transfers = append(m.Transfers, &tr)
 	at(11, 8, 9, 0) // a draft that is never approved: not numbered, not exported
 	m.do(t, nil, func(k engine.IdempotencyKey) (*engine.Outcome, error) {
