@@ -23,6 +23,7 @@ var minRole = map[string]string{
 	"receipts.create": "manager", "receipts.get": "manager", "receipts.approve": "manager",
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
 	"health.details": "manager", "metrics": "manager",
+	"integrity.get": "manager", "export.zip": "manager", "export.file": "manager",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
@@ -108,6 +109,12 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/health/details", ""
 	case "metrics":
 		return "GET", "/metrics", ""
+	case "integrity.get":
+		return "GET", "/api/integrity", ""
+	case "export.zip":
+		return "GET", "/api/export?from=2026-11-01&to=2026-11-30", ""
+	case "export.file":
+		return "GET", "/api/export/documents.csv?from=2026-11-01&to=2026-11-30", ""
 	}
 	return "", "", ""
 }

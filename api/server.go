@@ -21,6 +21,7 @@ type Server struct {
 	metrics *metrics
 	routes  []Route
 	ops     Ops
+	version string
 	promState
 	// Now is the clock for rate limiting and the health view.
 	Now func() time.Time
@@ -33,6 +34,8 @@ type Options struct {
 	Till http.Handler
 	// Ops feeds the health view and /metrics (see ops.go).
 	Ops Ops
+	// Version is posd's version, recorded in export manifests.
+	Version string
 }
 
 // Route describes one API route: what it needs and who may call it. The
@@ -55,7 +58,10 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, Now: time.Now}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, version: o.Version, Now: time.Now}
+	if s.version == "" {
+		s.version = "unknown"
+	}
 	s.router.StrictSlash(false)
 	s.routes = routes()
 	api := s.router.PathPrefix("/api").Subrouter()

@@ -79,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
 	}
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api(), Version: versionString()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)

@@ -24,6 +24,8 @@ type Month struct {
 	Clock *Clock
 	Biz   *engine.Business
 	Owner *engine.Actor
+	// OwnerToken is the owner's secret, for tests over HTTP.
+	OwnerToken string
 	// Main and Storeroom are the two locations.
 	Main, Storeroom string
 	// Apple (1.50, 20 %), Cheese (19.99 per kg, 7 %), Book (12.50, 0 %).
@@ -56,7 +58,7 @@ func NewMonth(t testing.TB, svc *engine.Service) *Month {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Month{Svc: svc, Clock: c, Biz: biz, Owner: owner, Main: loc.ID}
+	m := &Month{Svc: svc, Clock: c, Biz: biz, Owner: owner, OwnerToken: secret, Main: loc.ID}
 	m.Apple = m.product(t, "4006381333931", "Apple", 150, "20")
 	m.Cheese = m.product(t, "CHEESE", "Käse, \"Bergkäse\" (kg)", 1999, "7")
 	m.Book = m.product(t, "978-3-16-148410-0", "Book", 1250, "0")
