@@ -125,7 +125,7 @@ func (s *Service) VerifyChains(ctx context.Context, business string, anchors []A
 	var rep *ChainReport
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		rep, err = verifyChains(ctx, tx, business, anchors)
+		rep, err = verifyChains(ctx, tx, business, VerifyOptions{Anchors: anchors})
 		return err
 	})
 	return rep, err
@@ -140,7 +140,7 @@ func (s *Service) Integrity(ctx context.Context, a *Actor, anchors []Anchor) (*C
 	return s.VerifyChains(ctx, a.BusinessID, anchors)
 }
 
-func verifyChains(ctx context.Context, tx Tx, business string, anchors []Anchor) (*ChainReport, error) {
+func verifyChains(ctx context.Context, tx Tx, business string, o VerifyOptions) (*ChainReport, error) {
 	v := &chainVerifier{tx: tx, biz: business, rep: &ChainReport{BusinessID: business, Series: []SeriesReport{}, Anchors: []AnchorResult{}, Findings: []string{}},
 		hashes: map[string]string{}, saleNumbers: map[string]string{}}
 	counters, err := tx.Series(business)
@@ -156,6 +156,7 @@ func verifyChains(ctx context.Context, tx Tx, business string, anchors []Anchor)
 	prevOfKind := map[string]string{}
 	var refunds []*Return
 	for _, s := range names {
+		unhashed, noHashAt := 0, -1
 		prefix := seriesPrefix(s)
 		v.rep.Series = append(v.rep.Series, SeriesReport{Series: s, Last: counters[s]})
 		v.cur = &v.rep.Series[len(v.rep.Series)-1]
@@ -197,7 +198,11 @@ func verifyChains(ctx context.Context, tx Tx, business string, anchors []Anchor)
 				refunds = append(refunds, r)
 			}
 			if link.Hash == "" {
-				v.find(number, "has no hash: it was made before the database had chains and posd has not upgraded it yet (start posd serve once)")
+				if !o.Unchained && unhashed == 0 {
+					v.find(number, "has no hash: a database with chains has no document without one (was it stripped?)")
+					noHashAt = len(v.rep.Findings) - 1
+				}
+				unhashed++
 				prev, prevNumber = "", number
 				continue
 			}
@@ -208,6 +213,9 @@ func verifyChains(ctx context.Context, tx Tx, business string, anchors []Anchor)
 				v.find(number, "does not chain to %s: it names %s as the previous hash, but that document's hash is %s (a document before it was removed, replaced or reordered)", prevNumber, short(link.PreviousHash), short(prev))
 			}
 			prev, prevNumber = link.Hash, number
+		}
+		if unhashed > 1 && noHashAt >= 0 {
+			v.rep.Findings[noHashAt] += fmt.Sprintf("; %d documents of %s have none", unhashed, s)
 		}
 		v.cur.HeadHash = prev
 		prevOfKind[prefix] = prev
@@ -240,7 +248,7 @@ func verifyChains(ctx context.Context, tx Tx, business string, anchors []Anchor)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range append(slices.Clone(anchors), stored...) {
+	for _, a := range append(slices.Clone(o.Anchors), stored...) {
 		if a.BusinessID != business {
 			continue
 		}

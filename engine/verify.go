@@ -95,12 +95,22 @@ func (c *Check) add(format string, args ...any) {
 // Findings are reported, not returned as errors; the error is for a store
 // that could not be read at all.
 func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
-	return s.VerifyWith(ctx, nil)
+	return s.VerifyWith(ctx, VerifyOptions{})
 }
 
-// VerifyWith is Verify that also checks the chains against anchors kept
-// outside the database (export manifests, printed Z reports).
-func (s *Service) VerifyWith(ctx context.Context, anchors []Anchor) (*VerifyReport, error) {
+// VerifyOptions add to what Verify checks.
+type VerifyOptions struct {
+	// Anchors are series heads kept outside the database (export
+	// manifests, printed Z reports) that the chains must still match.
+	Anchors []Anchor
+	// Unchained says the database predates hash chains (an old backup):
+	// documents without a hash are then expected, not findings.
+	Unchained bool
+}
+
+// VerifyWith is Verify with options.
+func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
+	anchors := o.Anchors
 	rep := &VerifyReport{}
 	dup := &Check{Name: "no duplicate document numbers"}
 	gaps := &Check{Name: "no gaps in any series"}
@@ -125,7 +135,7 @@ func (s *Service) VerifyWith(ctx context.Context, anchors []Anchor) (*VerifyRepo
 			if err := v.run(); err != nil {
 				return fmt.Errorf("business %s: %w", b.ID, err)
 			}
-			cr, err := verifyChains(ctx, tx, b.ID, anchors)
+			cr, err := verifyChains(ctx, tx, b.ID, o)
 			if err != nil {
 				return fmt.Errorf("business %s: %w", b.ID, err)
 			}
@@ -160,6 +170,9 @@ func (s *Service) VerifyWith(ctx context.Context, anchors []Anchor) (*VerifyRepo
 		}
 		stock.Detail = fmt.Sprintf("%d stock levels, %d movements", levels, moves)
 		chains.Detail = fmt.Sprintf("%d documents recomputed in %d series", chained, chainSeries)
+		if o.Unchained {
+			chains.Detail = "the file predates hash chains: posd adds them when it next opens it for writing"
+		}
 		if len(anchors) > 0 {
 			chains.Detail += fmt.Sprintf("; %d of %d anchors match", anchorsOK, len(anchors))
 		}
