@@ -24,6 +24,7 @@ var minRole = map[string]string{
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
 	"health.details": "manager", "metrics": "manager",
 	"integrity.get": "manager", "export.zip": "manager", "export.file": "manager",
+	"setup": "", "ca": "",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
@@ -115,6 +116,10 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/export?from=2026-11-01&to=2026-11-30", ""
 	case "export.file":
 		return "GET", "/api/export/documents.csv?from=2026-11-01&to=2026-11-30", ""
+	case "setup":
+		return "GET", "/api/setup", ""
+	case "ca":
+		return "GET", "/ca.crt", ""
 	}
 	return "", "", ""
 }
