@@ -238,13 +238,13 @@ func appendCanonLine(b []byte, lineTotal Money, name, productID string, q Quanti
 	b = append(b, `,"productId":`...)
 	b = appendCanonString(b, productID)
 	b = append(b, `,"quantity":"`...)
-	b = q.appendJSON(b)
+	b = q.Append(b)
 	b = append(b, `","sku":`...)
 	b = appendCanonString(b, sku)
 	b = append(b, `,"taxAmount":`...)
 	b = strconv.AppendInt(b, int64(tax), 10)
 	b = append(b, `,"taxRate":"`...)
-	b = rate.appendJSON(b)
+	b = rate.Append(b)
 	b = append(b, `","unitPrice":`...)
 	b = strconv.AppendInt(b, int64(unitPrice), 10)
 	return append(b, '}')
@@ -313,7 +313,7 @@ func (r *Receipt) appendCanonical(b []byte, _ int) []byte {
 		b = append(b, `,"productId":`...)
 		b = appendCanonString(b, l.ProductID)
 		b = append(b, `,"quantity":"`...)
-		b = l.Quantity.appendJSON(b)
+		b = l.Quantity.Append(b)
 		b = append(b, `","unitCost":`...)
 		b = strconv.AppendInt(b, int64(l.UnitCost), 10)
 		b = append(b, '}')
@@ -348,7 +348,7 @@ func (t *Transfer) appendCanonical(b []byte, _ int) []byte {
 		b = append(b, `{"productId":`...)
 		b = appendCanonString(b, l.ProductID)
 		b = append(b, `,"quantity":"`...)
-		b = l.Quantity.appendJSON(b)
+		b = l.Quantity.Append(b)
 		b = append(b, `"}`...)
 	}
 	b = append(b, `],"number":`...)
@@ -420,3 +420,5 @@ func appendCanonString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+const hexDigits = "0123456789abcdef"

@@ -54,7 +54,7 @@ const maxChainFindings = 200
 
 // chainVerifier recomputes one business's chains inside a read transaction.
 type chainVerifier struct {
-	tx      Tx
+	tx      ScanTx
 	biz     string
 	rep     *ChainReport
 	omitted int
@@ -123,7 +123,7 @@ func monthly(prefix string) bool {
 // each refund whose sale's hash changed, and the first break of each series.
 func (s *Service) VerifyChains(ctx context.Context, business string, anchors []Anchor) (*ChainReport, error) {
 	var rep *ChainReport
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := Scan(ctx, s.store, func(tx ScanTx) error {
 		var err error
 		rep, err = verifyChains(ctx, tx, business, VerifyOptions{Anchors: anchors})
 		return err
@@ -140,7 +140,7 @@ func (s *Service) Integrity(ctx context.Context, a *Actor, anchors []Anchor) (*C
 	return s.VerifyChains(ctx, a.BusinessID, anchors)
 }
 
-func verifyChains(ctx context.Context, tx Tx, business string, o VerifyOptions) (*ChainReport, error) {
+func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptions) (*ChainReport, error) {
 	v := &chainVerifier{tx: tx, biz: business, rep: &ChainReport{BusinessID: business, Series: []SeriesReport{}, Anchors: []AnchorResult{}, Findings: []string{}},
 		hashes: map[string]string{}, saleNumbers: map[string]string{}}
 	counters, err := tx.Series(business)
@@ -310,7 +310,7 @@ func (v *chainVerifier) anchor(a Anchor, counters map[Series]uint64) {
 // are printed or mailed: each is an Anchor{Series, Number, Hash, Source:
 // "Z-0012 of <location>"} here, so that a tail rewritten without rewriting
 // the Z reports shows, and the printed Z catches the rest.
-func storedAnchors(Tx, string) ([]Anchor, error) { return nil, nil }
+func storedAnchors(ScanTx, string) ([]Anchor, error) { return nil, nil }
 
 // short abbreviates a hash for a finding meant for people; the full value
 // is in the data.

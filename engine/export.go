@@ -180,7 +180,7 @@ const maxExportDays = 3700
 // the range has no document: such a database needs posd verify first.
 func (s *Service) Export(ctx context.Context, req ExportRequest, create ExportCreate) (*ExportManifest, error) {
 	var m *ExportManifest
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := Scan(ctx, s.store, func(tx ScanTx) error {
 		biz, err := tx.Business(req.BusinessID)
 		if IsNotFound(err) {
 			return notFound("business", "")
@@ -206,7 +206,8 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, create ExportCr
 
 // exporter builds one export inside a read transaction.
 type exporter struct {
-	tx         Tx
+	tx         ScanTx
+	counters   map[Series]uint64
 	biz        *Business
 	zone       *time.Location
 	digits     int
@@ -237,7 +238,7 @@ type taxSums struct{ salesGross, salesTax, refundsGross, refundsTax Money }
 
 var exportPrefixes = []string{PrefixSale, PrefixReturn, PrefixReceipt, PrefixTransfer}
 
-func newExporter(tx Tx, biz *Business, req ExportRequest) (*exporter, error) {
+func newExporter(tx ScanTx, biz *Business, req ExportRequest) (*exporter, error) {
 	zone := biz.Location()
 	from, err := time.ParseInLocation(time.DateOnly, req.From, zone)
 	if err != nil {
@@ -258,6 +259,9 @@ func newExporter(tx Tx, biz *Business, req ExportRequest) (*exporter, error) {
 		locations: map[string]string{}, taxes: map[taxKey]*taxSums{}}
 	locs, err := tx.Locations(biz.ID)
 	if err != nil {
+		return nil, err
+	}
+	if x.counters, err = tx.Series(biz.ID); err != nil {
 		return nil, err
 	}
 	for _, l := range locs {
@@ -287,7 +291,7 @@ func numberedAt(d chained) time.Time {
 }
 
 // document loads the document a number is claimed for.
-func loadNumbered(tx Tx, business, number string) (chained, error) {
+func loadNumbered(tx ScanTx, business, number string) (chained, error) {
 	ref, err := tx.NumberOwner(business, number)
 	if err != nil {
 		return nil, err
@@ -325,10 +329,7 @@ func (x *exporter) collect(ctx context.Context) error {
 	for _, prefix := range exportPrefixes {
 		for _, month := range months {
 			s := SeriesOf(prefix, month, x.zone)
-			last, err := x.tx.LastNumber(x.biz.ID, s)
-			if err != nil {
-				return err
-			}
+			last := x.counters[s]
 			es := &exportSeries{series: s, prefix: prefix}
 			for n := uint64(1); n <= last; n++ {
 				if n%1024 == 0 {
@@ -569,7 +570,7 @@ func (x *exporter) lineRows(d chained, row func(...string) error) error {
 	return nil
 }
 
-func rateText(r TaxRate) string { return string(r.appendJSON(nil)) }
+func rateText(r TaxRate) string { return string(r.Append(nil)) }
 
 // paymentRows writes a sale's payments, the change taken from its cash
 // payments in order, so that the amounts add up to the total; and one row

@@ -121,7 +121,7 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 	var docs, series, claims, records, revoked, levels, moves int
 	var chained, chainSeries, anchorsOK int
 	known := map[string]bool{}
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := Scan(ctx, s.store, func(tx ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 
 // verifier checks one business.
 type verifier struct {
-	tx                     Tx
+	tx                     ScanTx
 	biz                    *Business
 	dup, gaps, idem, stock *Check
 	fig                    BusinessFigures
