@@ -75,7 +75,7 @@ func TestSaleJSONMatchesEncodingJSON(t *testing.T) {
 		if got := appendSaleJSON(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("sale %d:\n got %s\nwant %s", i, got, want)
 		}
-		if got, err := renderAnswer(s, 1); err != nil || !bytes.Equal(got, want) {
+		if got, err := renderAnswer(s, engine.AnswerVersion); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("renderAnswer, sale %d:\n got %s (%v)\nwant %s", i, got, err, want)
 		}
 	}

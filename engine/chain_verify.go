@@ -219,7 +219,7 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 		}
 		v.cur.HeadHash = prev
 		prevOfKind[prefix] = prev
-		if err := v.head(s, counters[s]); err != nil && err != errNoHeads {
+		if err := v.head(s, counters[s]); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +274,7 @@ func (v *chainVerifier) findIn(number, format string, args ...any) {
 
 // head checks the series head the store keeps against the last document.
 func (v *chainVerifier) head(s Series, last uint64) error {
-	h, err := chainHeadOf(v.tx, v.biz, s)
+	h, err := v.tx.ChainHead(v.biz, s)
 	if err != nil {
 		return err
 	}
@@ -323,9 +323,3 @@ func short(h string) string {
 	}
 	return h
 }
-
-// chainHeadOf is a placeholder until the Store keeps series heads.
-// TODO(issue9): Tx.ChainHead.
-func chainHeadOf(Tx, string, Series) (ChainHead, error) { return ChainHead{}, errNoHeads }
-
-var errNoHeads = Errorf(EINTERNAL, "no heads yet")

@@ -54,4 +54,3 @@ func randomSale(r *rand.Rand) *Sale {
 	}
 	return s
 }
-

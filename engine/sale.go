@@ -201,7 +201,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
 		}
 		ref := DocRef{Kind: KindSale, ID: sale.ID}
-		if sale.InvoiceNumber, err = nextNumber(tx, biz, PrefixSale, now, ref); err != nil {
+		if err := numberAndLink(tx, biz, PrefixSale, now, ref, sale, func(n string) { sale.InvoiceNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		for _, l := range sale.Items {

@@ -137,7 +137,7 @@ func TestTamperDeleteFromTheMiddle(t *testing.T) {
 	tamper(t, path, func(tx *bolt.Tx) error {
 		last := u64(tx.Bucket([]byte(bCounters)).Get(key(biz, "INV-202611")))
 		victim := rawSale(t, tx, biz, "INV-202611-0005")
-		if err := tx.Bucket([]byte(bSales)).Delete(key(biz, victim.ID)); err != nil {
+		if err := removeSale(tx, biz, victim.ID); err != nil {
 			return err
 		}
 		for n := uint64(6); n <= last; n++ {
@@ -309,7 +309,40 @@ func mustJSON(v any) []byte {
 
 // putRawChainHead writes a series head the way the store keeps it.
 func putRawChainHead(tx *bolt.Tx, biz string, s engine.Series, h engine.ChainHead) error {
-	_ = tx
-	_, _, _ = biz, s, h
-	return nil // TODO(issue9): the chain bucket
+	return tx.Bucket([]byte(bChains)).Put(key(biz, string(s)), encodeChainHead(h))
+}
+
+// removeSale deletes a sale and everything that points at it but its stock
+// movements: the record, its idempotency record and answer, and its places
+// in the sale lists, as a careful hand would.
+func removeSale(tx *bolt.Tx, biz, id string) error {
+	if err := tx.Bucket([]byte(bSales)).Delete(key(biz, id)); err != nil {
+		return err
+	}
+	var dels [][2]string
+	p := prefix(biz)
+	c := tx.Bucket([]byte(bIdem)).Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		r, _, err := decodeIdempotency(v)
+		if err != nil {
+			return err
+		}
+		if r.Doc.ID == id {
+			dels = append(dels, [2]string{bIdem, string(k)}, [2]string{bIdemExp, string(expKey(r.ExpiresAt, biz, r.Key))})
+		}
+	}
+	for _, b := range []string{bSaleSeq, bSaleLoc} {
+		c := tx.Bucket([]byte(b)).Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if string(v) == id {
+				dels = append(dels, [2]string{b, string(k)})
+			}
+		}
+	}
+	for _, d := range dels {
+		if err := tx.Bucket([]byte(d[0])).Delete([]byte(d[1])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
