@@ -219,6 +219,9 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 		}
 		v.cur.HeadHash = prev
 		prevOfKind[prefix] = prev
+		if o.Unchained {
+			continue // no heads before chains
+		}
 		if err := v.head(s, counters[s]); err != nil {
 			return nil, err
 		}
