@@ -68,6 +68,9 @@ var cases = append([]testCase{
 	{"SaleListingCursor", testSaleListing},
 	{"DocumentIterators", testDocumentIterators},
 	{"VerifyClean", testVerifyClean},
+	{"ChainLinksEveryDocument", testChainLinks},
+	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
+	{"ExportMonth", testExportMonth},
 }, serialisationCases...)
 
 // Clock is a settable test clock for Service.Now. Every read moves it
