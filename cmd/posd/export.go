@@ -83,8 +83,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "  %-20s %6d rows  sha256 %s\n", f.Name, f.Rows, f.SHA256)
 	}
 	for _, s := range m.Series {
-		fmt.Fprintf(stdout, "  %s: %s to %s (%d documents), head hash %s\n", s.Series,
-			engine.FormatNumber(s.Series, s.First), engine.FormatNumber(s.Series, s.Last), s.Count, s.HeadHash)
+		docs := "documents"
+		if s.Count == 1 {
+			docs = "document"
+		}
+		fmt.Fprintf(stdout, "  %s: %s to %s (%d %s), head hash %s\n", s.Series,
+			engine.FormatNumber(s.Series, s.First), engine.FormatNumber(s.Series, s.Last), s.Count, docs, s.HeadHash)
 	}
 	for _, t := range m.Totals {
 		fmt.Fprintf(stdout, "  tax rate %s%%: gross %s, tax %s, net %s %s\n", t.TaxRate, t.Gross, t.Tax, t.Net, biz.Currency)
