@@ -131,10 +131,27 @@ type chained interface {
 }
 
 // chainHash returns the hash of d's canonical form, over d's PreviousHash.
+// The calls are made on the concrete types so that the form is built in a
+// buffer on the stack: a sale is hashed on the single writer.
 func chainHash(d chained) string {
-	var buf [1024]byte
-	sum := sha256.Sum256(d.appendCanonical(buf[:0], ChainVersion))
-	return hex.EncodeToString(sum[:])
+	var buf [1536]byte
+	var form []byte
+	switch d := d.(type) {
+	case *Sale:
+		form = d.appendCanonical(buf[:0], ChainVersion)
+	case *Return:
+		form = d.appendCanonical(buf[:0], ChainVersion)
+	case *Receipt:
+		form = d.appendCanonical(buf[:0], ChainVersion)
+	case *Transfer:
+		form = d.appendCanonical(buf[:0], ChainVersion)
+	default:
+		form = d.appendCanonical(nil, ChainVersion)
+	}
+	sum := sha256.Sum256(form)
+	var h [64]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // CanonicalForm returns the bytes a numbered document's hash is taken over:

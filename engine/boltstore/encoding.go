@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"posd/engine"
@@ -399,12 +398,10 @@ func (e *encoder) hash(h string) {
 		e.b = append(e.b, 0)
 		return
 	}
-	if len(h) == 64 && strings.ToLower(h) == h {
-		if raw, err := hex.DecodeString(h); err == nil {
-			e.b = append(e.b, 1)
-			e.b = append(e.b, raw...)
-			return
-		}
+	if raw, ok := hexHash(h); ok {
+		e.b = append(e.b, 1)
+		e.b = append(e.b, raw[:]...)
+		return
 	}
 	e.b = append(e.b, 2)
 	e.str(h)
@@ -457,4 +454,26 @@ func decodeChainHead(b []byte) (engine.ChainHead, error) {
 		d.err = errors.New("trailing bytes")
 	}
 	return h, d.err
+}
+
+// hexHash decodes a lowercase hex SHA-256 without allocating.
+func hexHash(h string) ([32]byte, bool) {
+	var raw [32]byte
+	if len(h) != 64 {
+		return raw, false
+	}
+	for i := range 64 {
+		c := h[i]
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		default:
+			return raw, false
+		}
+		raw[i/2] |= v << (4 * (1 - uint(i)%2))
+	}
+	return raw, true
 }
