@@ -58,12 +58,7 @@ type chainVerifier struct {
 	biz     string
 	rep     *ChainReport
 	omitted int
-	// hashes holds the stored hash of every document seen, by number, for
-	// refunds naming their sale and for anchors.
-	hashes map[string]string
-	// sales maps a sale ID to its number, for refunds.
-	saleNumbers map[string]string
-	cur         *SeriesReport
+	cur     *SeriesReport
 }
 
 func (v *chainVerifier) find(number, format string, args ...any) {
@@ -141,8 +136,7 @@ func (s *Service) Integrity(ctx context.Context, a *Actor, anchors []Anchor) (*C
 }
 
 func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptions) (*ChainReport, error) {
-	v := &chainVerifier{tx: tx, biz: business, rep: &ChainReport{BusinessID: business, Series: []SeriesReport{}, Anchors: []AnchorResult{}, Findings: []string{}},
-		hashes: map[string]string{}, saleNumbers: map[string]string{}}
+	v := &chainVerifier{tx: tx, biz: business, rep: &ChainReport{BusinessID: business, Series: []SeriesReport{}, Anchors: []AnchorResult{}, Findings: []string{}}}
 	counters, err := tx.Series(business)
 	if err != nil {
 		return nil, err
@@ -154,7 +148,10 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 	slices.SortFunc(names, seriesOrder)
 	// prevOfKind is the hash the next series of a kind starts from.
 	prevOfKind := map[string]string{}
-	var refunds []*Return
+	// refunds are what the refunds' check needs of each, kept small: a
+	// database holds millions of documents, and the walk keeps none.
+	type refundOf struct{ number, saleID, saleNumber, saleHash string }
+	var refunds []refundOf
 	for _, s := range names {
 		unhashed, noHashAt := 0, -1
 		prefix := seriesPrefix(s)
@@ -168,7 +165,9 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 		if prev != GenesisHash {
 			prevNumber = "the last document of the kind's previous series"
 		}
+		lastFound := false
 		for n := uint64(1); n <= counters[s]; n++ {
+			lastFound = false
 			if n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, err
@@ -189,13 +188,10 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 			}
 			v.rep.Documents++
 			v.cur.Documents++
+			lastFound = true
 			link := d.chainLink()
-			v.hashes[number] = link.Hash
-			if sale, ok := d.(*Sale); ok {
-				v.saleNumbers[sale.ID] = sale.InvoiceNumber
-			}
-			if r, ok := d.(*Return); ok {
-				refunds = append(refunds, r)
+			if r, ok := d.(*Return); ok && r.SaleHash != "" && r.Hash != "" {
+				refunds = append(refunds, refundOf{r.ReturnNumber, r.SaleID, r.SaleNumber, r.SaleHash})
 			}
 			if link.Hash == "" {
 				if !o.Unchained && unhashed == 0 {
@@ -222,7 +218,11 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 		if o.Unchained {
 			continue // no heads before chains
 		}
-		if err := v.head(s, counters[s]); err != nil {
+		last := ""
+		if lastFound {
+			last = prev
+		}
+		if err := v.head(s, counters[s], last); err != nil {
 			return nil, err
 		}
 	}
@@ -230,21 +230,16 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 	// A refund names its sale's hash: a sale changed and hashed again
 	// (with its whole tail) still shows in the refunds made against it.
 	for _, r := range refunds {
-		if r.SaleHash == "" || r.Hash == "" {
-			continue
-		}
-		num := v.saleNumbers[r.SaleID]
-		if num == "" {
-			num = r.SaleNumber
-		}
-		got, ok := v.hashes[num]
+		sale, err := tx.Sale(business, r.saleID)
 		switch {
-		case !ok:
-			v.findIn(r.ReturnNumber, "refunds sale %s, which was not found", r.SaleNumber)
-		case num != r.SaleNumber:
-			v.findIn(r.ReturnNumber, "refunds sale %s, which now carries the number %s", r.SaleNumber, num)
-		case got != r.SaleHash:
-			v.findIn(r.ReturnNumber, "was made against %s with hash %s, but that sale's hash is now %s: the sale was changed and its chain hashed again", num, short(r.SaleHash), short(got))
+		case IsNotFound(err):
+			v.findIn(r.number, "refunds sale %s, which was not found", r.saleNumber)
+		case err != nil:
+			return nil, err
+		case sale.InvoiceNumber != r.saleNumber:
+			v.findIn(r.number, "refunds sale %s, which now carries the number %s", r.saleNumber, sale.InvoiceNumber)
+		case sale.Hash != r.saleHash:
+			v.findIn(r.number, "was made against %s with hash %s, but that sale's hash is now %s: the sale was changed and its chain hashed again", r.saleNumber, short(r.saleHash), short(sale.Hash))
 		}
 	}
 	stored, err := storedAnchors(tx, business)
@@ -275,14 +270,15 @@ func (v *chainVerifier) findIn(number, format string, args ...any) {
 	v.cur = nil
 }
 
-// head checks the series head the store keeps against the last document.
-func (v *chainVerifier) head(s Series, last uint64) error {
+// head checks the series head the store keeps against the last document,
+// whose hash is want ("" if it is missing).
+func (v *chainVerifier) head(s Series, last uint64, want string) error {
 	h, err := v.tx.ChainHead(v.biz, s)
 	if err != nil {
 		return err
 	}
 	number := FormatNumber(s, last)
-	if want := v.hashes[number]; h.Number != last || (want != "" && h.Hash != want) {
+	if h.Number != last || (want != "" && h.Hash != want) {
 		v.find(number, "the series' head says number %d with hash %s, but its last document is %s with hash %s", h.Number, short(h.Hash), number, short(want))
 	}
 	return nil
@@ -293,7 +289,12 @@ func (v *chainVerifier) head(s Series, last uint64) error {
 func (v *chainVerifier) anchor(a Anchor, counters map[Series]uint64) {
 	number := FormatNumber(a.Series, a.Number)
 	res := AnchorResult{Anchor: a}
-	got, ok := v.hashes[number]
+	d, err := loadNumbered(v.tx, v.biz, number)
+	ok := err == nil
+	var got string
+	if ok {
+		got = d.chainLink().Hash
+	}
 	res.Found = got
 	switch {
 	case counters[a.Series] < a.Number:
