@@ -20,7 +20,7 @@ import (
 // works while serve runs: it then exports from a snapshot taken through the
 // running posd.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "--data-dir DIR --from YYYY-MM-DD --to YYYY-MM-DD --out OUTDIR [--business ID]", stderr)
+	fs := newFlags("export", "--data-dir DIR --from YYYY-MM-DD --to YYYY-MM-DD --out OUTDIR [--business ID]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
 	from := fs.String("from", "", "first day to export (YYYY-MM-DD, in the business's time zone)")
 	to := fs.String("to", "", "last day to export, included")

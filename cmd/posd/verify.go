@@ -21,7 +21,7 @@ import (
 // runVerify checks a backup file or the database of a data directory and
 // prints every check and every finding; any finding is a failure.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "FILE | --data-dir DIR [--anchor MANIFEST]...", stderr)
+	fs := newFlags("verify", "FILE | --data-dir DIR [--anchor MANIFEST]...", stdout)
 	dir := fs.String("data-dir", "", "verify the database of this data directory (through the running posd if it holds it)")
 	var anchorFiles []string
 	fs.Func("anchor", "an export's manifest.json (or a folder holding some) whose series heads the chains must still match; repeatable", func(v string) error {
