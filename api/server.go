@@ -31,6 +31,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Till serves the till page under /till/; nil leaves it out.
 	Till http.Handler
+	// Office serves the back office under /office/; nil leaves it out.
+	Office http.Handler
 	// Ops feeds the health view and /metrics (see ops.go).
 	Ops Ops
 }
@@ -77,6 +79,10 @@ func NewServer(svc *engine.Service, o Options) *Server {
 		s.router.PathPrefix("/till/").Handler(o.Till)
 		s.router.Handle("/till", http.RedirectHandler("/till/", http.StatusMovedPermanently))
 		s.router.Handle("/", http.RedirectHandler("/till/", http.StatusFound))
+	}
+	if o.Office != nil {
+		s.router.PathPrefix("/office/").Handler(o.Office)
+		s.router.Handle("/office", http.RedirectHandler("/office/", http.StatusMovedPermanently))
 	}
 	return s
 }

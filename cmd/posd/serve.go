@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"posd/api"
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var firstSecret string
 	if len(bizs) == 0 {
 		biz, _, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "My Shop", Timezone: machineTimezone(), Currency: "EUR"})
 		if err != nil {
@@ -69,17 +71,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.Path(), biz.Name, biz.Timezone, biz.Currency)
 		printOwnerToken(stdout, secret)
+		firstSecret = secret
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
 	if ln, err = tlsOpt.wrap(ln, *dir, stdout); err != nil {
 		return err
 	}
-	for _, u := range tillURLs(ln.Addr()) {
+	urls := tillURLs(ln.Addr())
+	for _, u := range officeURLs(urls, firstSecret) {
+		fmt.Fprintf(stdout, "Back office: %s\n", tlsOpt.url(u))
+	}
+	for _, u := range urls {
 		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
 	}
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Office: officeHandler(), Ops: ops.api()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
@@ -134,6 +141,23 @@ func sweep(ctx context.Context, svc *engine.Service, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// officeURLs lists the back office's addresses beside the till's. On the
+// first start, when the owner token has just been printed, the localhost
+// address carries it in its fragment (#token=…, never sent to the server):
+// opening it signs the owner in, so the tour needs no copy and paste. The
+// page removes the token from the address bar at once.
+func officeURLs(tillURLs []string, secret string) []string {
+	var out []string
+	for _, u := range tillURLs {
+		o := strings.TrimSuffix(u, "/till/") + "/office/"
+		if secret != "" && strings.Contains(o, "://localhost:") {
+			o += "#token=" + secret
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // tillURLs lists the addresses a till on the LAN can open.
