@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/gorilla/mux"
+
 	"posd/engine"
 )
 
@@ -66,6 +68,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			route := ""
+			if cr := mux.CurrentRoute(r); cr != nil {
+				route = cr.GetName()
+			}
+			s.metrics.writeFailed(Failure{Cause: engine.StorageCause(err), Route: route, Message: engine.ErrorMessage(err)})
+		}
 	}
 	s.metrics.refused(code)
 	if ra, ok := retryAfter[code]; ok {

@@ -81,6 +81,9 @@ func idempotent[T any](allowEmpty bool, call writeCall[T]) func(*Server, http.Re
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
 		s.metrics.write(mux.CurrentRoute(r).GetName(), out.Replayed)
+		if !out.Replayed {
+			s.metrics.writeOK()
+		}
 		writeRaw(w, out.Status, out.Body)
 	}
 }
