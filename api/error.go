@@ -105,3 +105,12 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// mustMarshal encodes one of the API's own answer types, which cannot fail.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("api: encoding " + err.Error())
+	}
+	return b
+}

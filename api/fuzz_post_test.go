@@ -82,6 +82,19 @@ func (s *fuzzShop) expand(b []byte) []byte {
 // success is the route's status and applied exactly one write; a refusal
 // is in the contract's shape and wrote nothing at all.
 func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
+	s.postWant(t, path, want{status: okStatus, key: "id", writes: 1}, body)
+}
+
+// want is what a route's success looks like: its status, a member its
+// answer must have, and how many store operations it applies.
+type want struct {
+	status int
+	key    string
+	writes uint64
+}
+
+func (s *fuzzShop) postWant(t *testing.T, path string, w want, body []byte) {
+	okStatus := w.status
 	body = s.expand(body)
 	before := s.st.Stats().Operations
 	req := httptest.NewRequest("POST", string(s.expand([]byte(path))), bytes.NewReader(body))
@@ -94,10 +107,10 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 	switch {
 	case rec.Code == okStatus:
 		var v map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v["id"] == nil {
-			t.Fatalf("%d without a document: %s", rec.Code, rec.Body.Bytes())
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v[w.key] == nil {
+			t.Fatalf("%d without %q: %s", rec.Code, w.key, rec.Body.Bytes())
 		}
-		if after != before+1 {
+		if after != before+w.writes {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
 		}
 	case rec.Code >= 400 && rec.Code < 500:
@@ -117,6 +130,31 @@ func fuzzPost(f *testing.F, path string, okStatus int, seeds ...string) {
 	}
 	s := newFuzzShop(f)
 	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, body) })
+}
+
+// fuzzPostWant is fuzzPost for a route whose success looks otherwise.
+func fuzzPostWant(f *testing.F, path string, w want, seeds ...string) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	s := newFuzzShop(f)
+	f.Fuzz(func(t *testing.T, body []byte) { s.postWant(t, path, w, body) })
+}
+
+func FuzzCreatePairingCode(f *testing.F) {
+	fuzzPostWant(f, "/api/pairing-codes", want{status: 201, key: "code", writes: 1}, `{"name":"Till 2","locationId":"LOC"}`)
+}
+
+// FuzzPair: without a valid code every body is refused (and guesses are
+// soon answered 429), writing nothing.
+func FuzzPair(f *testing.F) {
+	fuzzPostWant(f, "/api/pair", want{status: 201, key: "token", writes: 1}, `{"code":"ABCDEF"}`)
+}
+
+// FuzzBackupNow: the fuzz shop has no backups, so the route refuses every
+// body; a backup, when there is one, writes nothing to the store.
+func FuzzBackupNow(f *testing.F) {
+	fuzzPostWant(f, "/api/backups", want{status: 202, key: "id", writes: 0}, `{}`)
 }
 
 func FuzzCreateToken(f *testing.F) {
@@ -167,6 +205,7 @@ func TestFuzzTargetsCoverEveryPost(t *testing.T) {
 		"stock.adjust": "FuzzAdjustStock", "sales.create": "FuzzCreateSale", "sales.refund": "FuzzRefundSale",
 		"receipts.create": "FuzzCreateReceipt", "receipts.approve": "FuzzApproveReceipt", "transfers.create": "FuzzCreateTransfer",
 		"transfers.send": "FuzzSendTransfer", "transfers.receive": "FuzzReceiveTransfer",
+		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow",
 	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
 		if rt.Method != "POST" {

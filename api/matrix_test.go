@@ -22,14 +22,15 @@ var minRole = map[string]string{
 	"sales.create": "till", "sales.list": "till", "sales.get": "till", "sales.refund": "till", "returns.get": "till",
 	"receipts.create": "manager", "receipts.get": "manager", "receipts.approve": "manager",
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
-	"health.details": "manager", "metrics": "manager",
+	"health.details": "manager", "metrics": "manager", "qr": "manager", "backups.create": "owner",
+	"pairing.create": "manager", "pair": "", "tills.status": "till", "tills.list": "manager", "tills.update": "manager", "tills.revoke": "manager",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
 
 // objects are documents of shop A that routes with an {id} act on.
 type objects struct {
-	sale, ret, receipt, transfer, token string
+	sale, ret, receipt, transfer, token, till string
 }
 
 func makeObjects(t *testing.T, e *env) objects {
@@ -47,7 +48,9 @@ func makeObjects(t *testing.T, e *env) objects {
 	must(t, err)
 	tk, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "spare"})
 	must(t, err)
-	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID}
+	tl, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "paired"})
+	must(t, err)
+	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, till: tl.ID}
 }
 
 // request builds a call of route name on shop A's objects.
@@ -108,6 +111,22 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/health/details", ""
 	case "metrics":
 		return "GET", "/metrics", ""
+	case "qr":
+		return "GET", "/api/qr?text=http%3A%2F%2Fshop%3A8080%2Ftill%2F%23pair%3DABCDEF", ""
+	case "backups.create":
+		return "POST", "/api/backups", `{}`
+	case "pairing.create":
+		return "POST", "/api/pairing-codes", `{"name":"Till %KEY%","locationId":"` + f.loc + `"}`
+	case "pair":
+		return "POST", "/api/pair", `{"code":"ABCDEF"}`
+	case "tills.status":
+		return "PUT", "/api/tills/current/status", `{"queued":0,"parked":0,"oldestQueuedAt":null,"version":"t","clock":"2026-11-20T10:00:00Z","counters":{"sent":1,"retried":0,"queuedAfterRetries":0}}`
+	case "tills.list":
+		return "GET", "/api/tills", ""
+	case "tills.update":
+		return "PATCH", "/api/tills/" + o.till, `{"name":"Renamed"}`
+	case "tills.revoke":
+		return "DELETE", "/api/tills/" + o.till, ""
 	}
 	return "", "", ""
 }
@@ -160,7 +179,7 @@ func TestRoleMatrix(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
-	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token}
+	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token, o.till}
 	for _, rt := range e.api.Routes() {
 		method, path, body := request(e, o, rt.Name)
 		if method == "" {
@@ -171,7 +190,7 @@ func TestTenantIsolation(t *testing.T) {
 		res, b := e.raw(method, path, e.shopB.owner.Token, key, "application/json", strings.ReplaceAll(body, "%KEY%", key))
 		refersToA := strings.Contains(path+body, e.shop.loc) || strings.Contains(path+body, e.shop.loc2) ||
 			strings.Contains(path, o.sale) || strings.Contains(path, o.token) || strings.Contains(path, e.shop.apple.ID) ||
-			strings.Contains(path, o.ret) || strings.Contains(path, o.receipt) || strings.Contains(path, o.transfer)
+			strings.Contains(path, o.ret) || strings.Contains(path, o.receipt) || strings.Contains(path, o.transfer) || strings.Contains(path, o.till)
 		if refersToA {
 			if res.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s with another business's token: got %d, want 404 (%s)", method, path, res.StatusCode, b)

@@ -29,6 +29,9 @@ type Ops struct {
 	Backup func() BackupStatus
 	// Commits returns the store's group-commit counters.
 	Commits func() CommitStats
+	// BackupNow asks for a backup at once; false when one is already
+	// running. Nil when automatic backups are off.
+	BackupNow func() bool
 }
 
 // BackupStatus is the health view of automatic backups.
@@ -54,6 +57,9 @@ type BackupStatus struct {
 	CheckedAt  *time.Time `json:"checkedAt"`
 	Findings   int        `json:"findings"`
 	Duplicates int        `json:"duplicates"`
+	// Running is true while a backup is being taken.
+	Running      bool       `json:"running"`
+	RunningSince *time.Time `json:"runningSince,omitempty"`
 }
 
 // CommitStats are the store's writer counters.
@@ -72,6 +78,8 @@ func opsRoutes() []Route {
 	return []Route{
 		{Name: "health.details", Method: "GET", Path: "/health/details", Perm: engine.PermManage, handle: getHealthDetails},
 		{Name: "metrics", Method: "GET", Path: "/metrics", Root: true, Perm: engine.PermManage, handle: getMetrics},
+		{Name: "qr", Method: "GET", Path: "/qr", Perm: engine.PermManage, handle: getQR},
+		{Name: "backups.create", Method: "POST", Path: "/backups", Perm: engine.PermOwner, handle: createBackup},
 	}
 }
 
@@ -267,5 +275,25 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 // tillTotals sums the tills' reports of a's business for the indicators.
 func (s *Server) tillTotals(ctx context.Context, a *engine.Actor) TillTotals {
-	return TillTotals{}
+	var t TillTotals
+	tills, err := s.svc.Tills(ctx, a)
+	if err != nil {
+		return t
+	}
+	t.Tills = len(tills)
+	for _, x := range tills {
+		if x.LastSeenAt == nil {
+			continue
+		}
+		t.Reported++
+		if x.Counters != nil {
+			t.Sent += x.Counters.Sent
+			t.Retried += x.Counters.Retried
+			t.QueuedAfterRetries += x.Counters.QueuedAfterRetries
+		}
+		if x.Queued > t.MaxQueued || t.MaxQueuedTill == "" {
+			t.MaxQueued, t.MaxQueuedTill = x.Queued, x.Name
+		}
+	}
+	return t
 }

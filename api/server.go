@@ -21,6 +21,7 @@ type Server struct {
 	metrics *metrics
 	routes  []Route
 	ops     Ops
+	backups backupKeys
 	promState
 	// Now is the clock for rate limiting and the health view.
 	Now func() time.Time

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type Service struct {
 	Now func() time.Time
 	// IdempotencyTTL is how long full answers are replayed byte for byte.
 	IdempotencyTTL time.Duration
+
+	// tillState holds the tills' last reports (till.go), made once.
+	tillsOnce sync.Once
+	tillState *tills
 }
 
 // NewService returns a Service on store with the real clock.

@@ -152,7 +152,7 @@ func (s *Store) init(readOnly bool) error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, b := range allBuckets {
+		for _, b := range append(allBuckets, optionalBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
