@@ -14,7 +14,7 @@ FUZZTIME  ?= 5000x
 # Every fuzz target of the API, one per POST body; each runs FUZZTIME.
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
 	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer \
-	FuzzCreatePairingCode FuzzPair FuzzBackupNow
+	FuzzCreatePairingCode FuzzPair FuzzBackupNow FuzzImportProducts
 
 .PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go
 

@@ -91,6 +91,9 @@ type want struct {
 	status int
 	key    string
 	writes uint64
+	// writesIf names a member of the answer: only when it is true did the
+	// request write (a product import: not a dry run, nor a bad file).
+	writesIf string
 }
 
 func (s *fuzzShop) postWant(t *testing.T, path string, w want, body []byte) {
@@ -109,6 +112,9 @@ func (s *fuzzShop) postWant(t *testing.T, path string, w want, body []byte) {
 		var v map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v[w.key] == nil {
 			t.Fatalf("%d without %q: %s", rec.Code, w.key, rec.Body.Bytes())
+		}
+		if w.writesIf != "" && v[w.writesIf] != true {
+			w.writes = 0
 		}
 		if after != before+w.writes {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
@@ -155,6 +161,14 @@ func FuzzPair(f *testing.F) {
 // body; a backup, when there is one, writes nothing to the store.
 func FuzzBackupNow(f *testing.F) {
 	fuzzPostWant(f, "/api/backups", want{status: 202, key: "id", writes: 0}, `{}`)
+}
+
+// FuzzImportProducts throws arbitrary bodies, and so arbitrary CSV files,
+// at the product import: a report or a refusal, never a 5xx; only a clean
+// file, not a dry run, writes (one operation).
+func FuzzImportProducts(f *testing.F) {
+	fuzzPostWant(f, "/api/products/import", want{status: 200, key: "rows", writes: 1, writesIf: "imported"},
+		`{"csv":"sku,name,price,taxRate\nA1,Apple,1.50,20\n"}`)
 }
 
 func FuzzCreateToken(f *testing.F) {
@@ -205,7 +219,7 @@ func TestFuzzTargetsCoverEveryPost(t *testing.T) {
 		"stock.adjust": "FuzzAdjustStock", "sales.create": "FuzzCreateSale", "sales.refund": "FuzzRefundSale",
 		"receipts.create": "FuzzCreateReceipt", "receipts.approve": "FuzzApproveReceipt", "transfers.create": "FuzzCreateTransfer",
 		"transfers.send": "FuzzSendTransfer", "transfers.receive": "FuzzReceiveTransfer",
-		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow",
+		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow", "products.import": "FuzzImportProducts",
 	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
 		if rt.Method != "POST" {

@@ -45,7 +45,7 @@ func routes() []Route {
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
 		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(true, sendTransfer)},
 		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(true, receiveTransfer)},
-	}, append(tillRoutes(), opsRoutes()...)...)
+	}, append(append(tillRoutes(), officeRoutes()...), opsRoutes()...)...)
 }
 
 // writeCall is an idempotent engine call.
@@ -234,26 +234,15 @@ type SaleList struct {
 	NextCursor *string        `json:"nextCursor"`
 }
 
+// listSales pages the sales, and also filters them by day (YYYY-MM-DD in
+// the shop's time zone) and by the till that made them.
 func listSales(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
-	q := r.URL.Query()
-	f := engine.SaleFilter{Cursor: q.Get("cursor"), LocationID: q.Get("locationId")}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 500 {
-			s.writeError(w, r, engine.FieldError("limit", "must be a whole number from 1 to 500"))
-			return
-		}
-		f.Limit = n
-	}
-	switch q.Get("order") {
-	case "", "oldest":
-	case "newest":
-		f.Newest = true
-	default:
-		s.writeError(w, r, engine.FieldError("order", "must be oldest or newest"))
+	f, err := listFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	sales, next, err := s.svc.Sales(r.Context(), a, f)
+	sales, next, err := s.svc.SalesFiltered(r.Context(), a, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,7 +6,7 @@ import (
 	"posd/engine"
 )
 
-// Buckets of the back office's till pairing and reports. They are made
+// Buckets of the back office: till pairing, till reports, product imports. They are made
 // when a database is opened for writing and may be missing from a file of
 // an older posd, which verify and backup must still accept: they are not
 // in allBuckets, and every read below treats a missing bucket as empty.
@@ -114,4 +114,30 @@ func (t *txn) TillStatuses(biz string) ([]*engine.TillStatus, error) {
 // DeleteTillStatus implements engine.TillStatusTx.
 func (t *txn) DeleteTillStatus(biz, till string) error {
 	return t.del(bTillStatus, key(biz, till))
+}
+
+const bImports = "imports" // biz\0idempotency key → an import's request hash and answer
+
+func init() { optionalBuckets = append(optionalBuckets, bImports) }
+
+type storedImport struct {
+	Hash   []byte `json:"hash"`
+	Answer []byte `json:"answer"`
+}
+
+// ProductImport implements engine.ImportTx.
+func (t *txn) ProductImport(biz, k string) ([]byte, []byte, error) {
+	if !t.has(bImports) {
+		return nil, nil, notFound("import")
+	}
+	var si storedImport
+	if err := t.getJSON(bImports, key(biz, k), "import", &si); err != nil {
+		return nil, nil, err
+	}
+	return si.Hash, si.Answer, nil
+}
+
+// PutProductImport implements engine.ImportTx.
+func (t *txn) PutProductImport(biz, k string, hash, answer []byte) error {
+	return t.putJSON(bImports, key(biz, k), storedImport{Hash: hash, Answer: answer})
 }
