@@ -36,7 +36,7 @@ var productColumns = []string{"sku", "name", "price", "taxRate", "archived"}
 var columnOf = map[string]string{
 	"sku": "sku", "barcode": "sku", "ean": "sku",
 	"name": "name", "product": "name",
-	"price": "price",
+	"price":   "price",
 	"taxrate": "taxRate", "tax": "taxRate", "vat": "taxRate", "vatrate": "taxRate", "taxrate%": "taxRate",
 	"archived": "archived",
 }

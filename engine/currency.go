@@ -58,7 +58,7 @@ func ParseDecimal(text, currency string, decimalComma bool) (Money, bool) {
 	if whole == "" || !allDigits(whole) || (hasDot && (frac == "" || !allDigits(frac) || len(frac) > d)) || len(whole) > 13 {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(whole+(frac+strings.Repeat("0", d))[:d], 10, 64)
+	v, err := strconv.ParseInt(whole+(frac + strings.Repeat("0", d))[:d], 10, 64)
 	if err != nil || Money(v) > MaxMoney {
 		return 0, false
 	}
