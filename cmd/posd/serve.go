@@ -152,7 +152,7 @@ func officeURLs(tillURLs []string, secret string) []string {
 	var out []string
 	for _, u := range tillURLs {
 		o := strings.TrimSuffix(u, "/till/") + "/office/"
-		if secret != "" && strings.Contains(o, "://localhost:") {
+		if secret != "" && (strings.Contains(o, "://localhost:") || strings.Contains(o, "://127.0.0.1:") || strings.Contains(o, "://[::1]:")) {
 			o += "#token=" + secret
 		}
 		out = append(out, o)

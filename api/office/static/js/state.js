@@ -52,6 +52,23 @@ export const dayName = (ymd) => {
   }
 };
 
+/** weekday names a day's weekday: "Friday". */
+export const weekday = (ymd) => {
+  try {
+    return new Intl.DateTimeFormat(undefined, { weekday: 'long', timeZone: 'UTC' }).format(new Date(`${ymd}T12:00:00Z`));
+  } catch {
+    return ymd;
+  }
+};
+
+/** every says a Go duration ("24h0m0s") in words: "every 24 h". */
+export function every(d) {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d || '');
+  if (!m) return d || '';
+  const [h, mi] = [Number(m[1] || 0), Number(m[2] || 0)];
+  return h && !mi ? `every ${h} h` : `every ${h ? `${h} h ` : ''}${mi} min`;
+}
+
 /** today is the shop's current day as YYYY-MM-DD. */
 export function today() {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone(), year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date());

@@ -9,7 +9,7 @@ const PROPS = new Set(['value', 'checked', 'disabled', 'hidden', 'selected', 'mi
 
 /** el builds an element: el('td', {class: 'num', onclick: f}, 'text', child…). */
 export function el(tag, attrs = {}, ...kids) {
-  const e = tag === 'svg' || tag === 'path' ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
+  const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === false || v === null || v === undefined) continue;
     if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
@@ -150,7 +150,7 @@ export function table({ columns, rows = [], pageSize = 25, filter, placeholder =
     emptyRow.hidden = v.length > 0;
     if (data.length > 0 && v.length === 0) emptyRow.textContent = 'Nothing matches the filter.';
     else emptyRow.textContent = empty;
-    info.textContent = v.length ? `${page * pageSize + 1}–${page * pageSize + slice.length} of ${v.length}` : '';
+    info.textContent = v.length > pageSize ? `${page * pageSize + 1}–${page * pageSize + slice.length} of ${v.length}` : '';
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
     prev.hidden = next.hidden = pages <= 1;

@@ -3,7 +3,7 @@
 // whether writes are failing right now and why; the health indicators with
 // their thresholds; replays and refusals of the last 24 hours. It also
 // holds the words of the alert strip that Today shows.
-import { S, when, clock, ago, pct, isOwner, locationName } from '../state.js';
+import { S, when, clock, ago, pct, isOwner, locationName, every } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, table, busy, toast, message } from '../views.js';
 
@@ -102,7 +102,7 @@ export async function render({ root }) {
               ['Last good backup', b.lastSuccess ? `${when(b.lastSuccess)} (${ago(b.lastSuccess)})` : 'none yet'],
               b.lastFile && ['File', el('code', {}, b.lastFile)],
               ['Next', b.running ? 'running now' : b.next ? when(b.next) : '—'],
-              ['Every', b.every],
+              ['How often', every(b.every)],
               ['Folder', el('code', {}, b.dir)],
               ['Failures', b.failures ? el('span', { class: 'negative' }, `${b.failures} since the last success: ${b.lastError} (${when(b.lastErrorAt)})`) : 'none'],
               ['Verified', b.checkedAt ? `${when(b.checkedAt)}: ${b.findings ? `${b.findings} finding(s)` : 'no findings'}` : 'not yet (every backup verifies the data)'],

@@ -4,7 +4,7 @@
 // alert strip of what needs the owner now (tills offline or with sales
 // waiting, negative stock, backups, verification, writes failing); and the
 // health indicators with their thresholds. It refreshes itself.
-import { S, money, clock, dayName } from '../state.js';
+import { S, money, clock, dayName, weekday } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, stat, table, message } from '../views.js';
 import { alertsFrom, indicatorTable } from './health.js';
@@ -46,14 +46,14 @@ export async function render({ root, params, go }) {
     const vs = (k) => (lw ? compare(rep.sales[k], lw[k]) : null);
     fill(
       figures,
-      stat('Sales', String(rep.sales.count), lw ? `${lw.count} last ${dayName(lw.day).split(' ')[0]} by ${clock(rep.to)}` : null, { data: { figure: 'count' } }),
+      stat('Sales', String(rep.sales.count), lw ? `${lw.count} last ${weekday(lw.day)} by ${clock(rep.to)}` : null, { data: { figure: 'count' } }),
       stat('Gross', money(rep.sales.gross), vs('gross'), { data: { figure: 'gross' } }),
       stat('Refunds', money(rep.sales.refunds), `${rep.sales.refundCount} refund${rep.sales.refundCount === 1 ? '' : 's'}`, { data: { figure: 'refunds' } }),
       stat('Net', money(rep.sales.net), vs('net'), { data: { figure: 'net' } }),
       stat('Tax included', money(rep.sales.tax), null, { data: { figure: 'tax' } }),
     );
     if (lw && rep.lastWeekWholeDay) {
-      figures.append(stat(`Last ${dayName(lw.day).split(' ')[0]}, whole day`, money(rep.lastWeekWholeDay.net), `${rep.lastWeekWholeDay.count} sales`));
+      figures.append(stat(`Last ${weekday(lw.day)}, whole day`, money(rep.lastWeekWholeDay.net), `${rep.lastWeekWholeDay.count} sales`));
     }
     fill(
       byMethod,
