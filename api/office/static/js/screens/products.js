@@ -8,7 +8,7 @@ import { explain, newKey, Waiting } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, message, download } from '../views.js';
 
 /** PART is how many rows one import request applies: each part is its own intent. */
-const PART = 1000;
+const PART = 2000;
 /** MAX_FILE is the largest file the page sends: posd takes bodies up to 1 MiB. */
 const MAX_FILE = 900 * 1024;
 

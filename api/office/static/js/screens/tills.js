@@ -220,6 +220,12 @@ export async function render({ root, refreshShared }) {
 
   await reload();
   drawSetup();
-  const timer = setInterval(() => reload().catch(() => {}), 5000);
+  // Every 5 s; every second while a new till is being paired, so the
+  // office says "paired" as soon as the till has its token.
+  let ticks = 0;
+  const timer = setInterval(() => {
+    ticks++;
+    if (waitingFor || ticks % 5 === 0) reload().catch(() => {});
+  }, 1000);
   return () => clearInterval(timer);
 }

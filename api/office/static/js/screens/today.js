@@ -88,6 +88,6 @@ export async function render({ root, params, go }) {
   } catch (e) {
     fill(alerts, message('bad', explain(e)));
   }
-  const timer = setInterval(() => load().catch((e) => fill(alerts, message('bad', explain(e)))), 10000);
+  const timer = setInterval(() => load().catch((e) => fill(alerts, message('bad', explain(e)))), 5000);
   return () => clearInterval(timer);
 }
