@@ -215,13 +215,21 @@ var (
 	descDups     = prometheus.NewDesc("posd_duplicate_documents", "Documents carrying a number another also carries, at the last verification. Must be 0.", nil, nil)
 	descWriteKO  = prometheus.NewDesc("posd_write_failures_total", "Writes the store could not make durable (answered 5xx), by cause: disk_full, read_only, io_error, shutting_down, other.", []string{"cause"}, nil)
 	descFailing  = prometheus.NewDesc("posd_writes_failing", "1 while writes are failing: the last one failed in the last 5 minutes and none succeeded since.", nil, nil)
+	tillLabels   = []string{"business", "till"}
+	descTillQ    = prometheus.NewDesc("posd_till_queued", "Writes waiting in a till's offline queue, as it last reported (target < 10).", tillLabels, nil)
+	descTillP    = prometheus.NewDesc("posd_till_parked", "Writes posd refused that a till keeps for a person, as it last reported.", tillLabels, nil)
+	descTillSeen = prometheus.NewDesc("posd_till_last_seen_timestamp_seconds", "Unix time of a till's last report (offline when older than 30 s).", tillLabels, nil)
+	descTillSent = prometheus.NewDesc("posd_till_writes_sent_total", "Writes a till sent, by its own count.", tillLabels, nil)
+	descTillRetr = prometheus.NewDesc("posd_till_writes_retried_total", "Of a till's writes, those that needed a retry (retry success target > 95 %).", tillLabels, nil)
+	descTillFail = prometheus.NewDesc("posd_till_writes_queued_after_retries_total", "Of a till's writes, those queued after every retry (target < 0.1 % of sent).", tillLabels, nil)
 )
 
 // collector exposes the server's counters and Ops to Prometheus.
 type collector struct{ s *Server }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups, descWriteKO, descFailing} {
+	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups, descWriteKO, descFailing,
+		descTillQ, descTillP, descTillSeen, descTillSent, descTillRetr, descTillFail} {
 		ch <- d
 	}
 }
@@ -249,6 +257,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		failing = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, failing)
+	for _, t := range s.svc.TillReports() {
+		l := []string{t.BusinessID, t.TillID}
+		ch <- prometheus.MustNewConstMetric(descTillQ, prometheus.GaugeValue, float64(t.Queued), l...)
+		ch <- prometheus.MustNewConstMetric(descTillP, prometheus.GaugeValue, float64(t.Parked), l...)
+		ch <- prometheus.MustNewConstMetric(descTillSeen, prometheus.GaugeValue, float64(t.LastSeenAt.Unix()), l...)
+		if c := t.Counters; c != nil {
+			ch <- prometheus.MustNewConstMetric(descTillSent, prometheus.CounterValue, float64(c.Sent), l...)
+			ch <- prometheus.MustNewConstMetric(descTillRetr, prometheus.CounterValue, float64(c.Retried), l...)
+			ch <- prometheus.MustNewConstMetric(descTillFail, prometheus.CounterValue, float64(c.QueuedAfterRetries), l...)
+		}
+	}
 	if o.DatabaseSize != nil {
 		if n, err := o.DatabaseSize(); err == nil {
 			ch <- prometheus.MustNewConstMetric(descDBSize, prometheus.GaugeValue, float64(n))

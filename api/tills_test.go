@@ -285,6 +285,32 @@ func TestTillStatus(t *testing.T) {
 	if x := find(); x.Queued != 0 || *x.ClockSkewSeconds > 0.1 || *x.ClockSkewSeconds < -0.1 {
 		t.Errorf("after the change: queued %d skew %v", x.Queued, *x.ClockSkewSeconds)
 	}
+	// The till's figures are in /metrics, and its business's indicators in
+	// the health view.
+	_, mb := e.raw("GET", "/metrics", f.manager.Token, "", "", "")
+	for _, want := range []string{`posd_till_queued{business="`, `till="` + me.Token.ID + `"} 0`, `posd_till_writes_retried_total{`, `} 40`, `posd_till_writes_queued_after_retries_total{`} {
+		if !strings.Contains(string(mb), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	hd, err := f.manager.HealthDetails(ctx)
+	must(t, err)
+	ind := map[string]client.Indicator{}
+	for _, i := range hd.Indicators {
+		ind[i.ID] = i
+	}
+	if r := ind[api.IndRetrySuccess]; r.Value == nil || *r.Value != 39.0/40 || r.OK == nil || !*r.OK {
+		t.Errorf("retry success indicator: %+v", r)
+	}
+	if r := ind[api.IndFailedAfterRetries]; r.Value == nil || *r.Value != 0.001 || r.OK == nil || *r.OK {
+		t.Errorf("failed-after-retries indicator (0.1 %% is not under 0.1 %%): %+v", r)
+	}
+	if r := ind[api.IndOfflineQueue]; r.Value == nil || *r.Value != 0 || !*r.OK {
+		t.Errorf("offline queue indicator: %+v", r)
+	}
+	if len(hd.Indicators) != 6 {
+		t.Errorf("%d indicators, want 6", len(hd.Indicators))
+	}
 	// A till that stops reporting is offline within 30 s.
 	e.clock.Add(29 * time.Second)
 	if !find().Online {

@@ -401,3 +401,23 @@ func tillToken(tx Tx, business, id string) (*Token, error) {
 	}
 	return t, nil
 }
+
+// TillReports returns the last report of every till that reported since
+// posd started, of every business (for /metrics, which describes the whole
+// instance).
+func (s *Service) TillReports() []TillStatus {
+	r := s.tillRegistry()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]TillStatus, 0, len(r.last))
+	for _, st := range r.last {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].BusinessID != out[j].BusinessID {
+			return out[i].BusinessID < out[j].BusinessID
+		}
+		return out[i].TillID < out[j].TillID
+	})
+	return out
+}
