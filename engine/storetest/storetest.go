@@ -53,6 +53,9 @@ func Run(t *testing.T, open Opener) {
 		{"DocumentIterators", testDocumentIterators},
 		{"VerifyClean", testVerifyClean},
 		{"VerifyFindings", testVerifyFindings},
+		{"PairingOnceAndReplay", testPairing},
+		{"TillReportsPersist", testTillReports},
+		{"ProductImportRecorded", testProductImport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
