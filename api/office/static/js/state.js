@@ -43,6 +43,8 @@ function fmt(iso, opts) {
 export const when = (iso) => fmt(iso, { dateStyle: 'medium', timeStyle: 'short' });
 /** clock shows only the time of day: "10:42". */
 export const clock = (iso) => fmt(iso, { timeStyle: 'short' });
+/** since shows a time briefly: the time of day if it is today, else the date and time. */
+export const since = (iso) => (iso && fmt(iso, { dateStyle: 'short' }) === fmt(new Date().toISOString(), { dateStyle: 'short' }) ? clock(iso) : when(iso));
 /** dayName shows a day: "Friday 27 November". */
 export const dayName = (ymd) => {
   try {

@@ -123,7 +123,7 @@ test('a new owner: sign in from the printed address, import products (bad rows, 
 
   // A till, paired by its code.
   const { till } = await pairTill(env, office, 'Counter', t);
-  await shot(office, 'tills-paired');
+  await shot(office, 'tills-paired', { readme: true });
   await ring(till, APPLE);
   await ring(till, BREAD);
   await complete(till);

@@ -3,7 +3,7 @@
 // whether writes are failing right now and why; the health indicators with
 // their thresholds; replays and refusals of the last 24 hours. It also
 // holds the words of the alert strip that Today shows.
-import { S, when, clock, ago, pct, isOwner, locationName, every } from '../state.js';
+import { S, when, clock, ago, pct, isOwner, locationName, every, since } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, table, busy, toast, message } from '../views.js';
 
@@ -40,7 +40,7 @@ export function alertsFrom({ tills = [], health = {}, negativeStock = [], locati
     if (locationFilter && t.locationId && t.locationId !== locationFilter) continue;
     if (t.lastSeenAt && !t.online) {
       const q = t.queued ? `, with ${t.queued} sale${t.queued === 1 ? '' : 's'} not yet sent` : '';
-      a(t.queued ? 'bad' : 'warn', `${t.name} is offline since ${when(t.lastSeenAt)}${q}.`, '#/tills', 'Tills');
+      a(t.queued ? 'bad' : 'warn', `${t.name} is offline since ${since(t.lastSeenAt)}${q}. A till out of the network sells on; its sales arrive when it is back.`, '#/tills', 'Tills');
     } else if (t.online && t.queued) a('warn', `${t.name} has ${t.queued} sale${t.queued === 1 ? '' : 's'} waiting to be sent.`, '#/tills', 'Tills');
     if (t.parked) a('bad', `${t.name} holds ${t.parked} sale${t.parked === 1 ? '' : 's'} posd refused: open the till’s queue to see why.`, '#/tills', 'Tills');
   }

@@ -4,7 +4,7 @@
 // (valid 5 minutes, shown once), renaming and revoking. posd sees every
 // till's queue here, centrally: a till that stops reporting shows offline
 // within 30 s.
-import { S, when, ago, duration, locationName, pct } from '../state.js';
+import { S, when, ago, duration, locationName, pct, since } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, select, confirmDialog, message } from '../views.js';
 
@@ -18,11 +18,11 @@ export async function render({ root, refreshShared }) {
       { title: 'Last seen', get: (x) => (x.lastSeenAt ? el('span', { title: when(x.lastSeenAt) }, ago(x.lastSeenAt)) : 'never') },
       { title: 'Queued', num: true, get: (x) => el('span', { class: x.queued > 0 ? 'negative' : '' }, x.lastSeenAt ? String(x.queued) : '—') },
       { title: 'Refused', num: true, get: (x) => el('span', { class: x.parked > 0 ? 'negative' : '' }, x.lastSeenAt ? String(x.parked) : '—') },
-      { title: 'Oldest queued', get: (x) => (x.oldestQueuedAt ? ago(x.oldestQueuedAt).replace(' ago', '') : '') },
+      { title: 'Oldest', get: (x) => (x.oldestQueuedAt ? ago(x.oldestQueuedAt).replace(' ago', '') : '') },
       { title: 'Version', get: (x) => x.version || '' },
       { title: 'Clock', get: skew },
-      { title: 'Retries OK', num: true, get: (x) => (x.indicators && x.indicators.retrySuccessRate !== null ? pct(x.indicators.retrySuccessRate) : '—') },
-      { title: '', get: (x) => el('span', {}, el('button', { type: 'button', class: 'small', onclick: () => rename(x) }, 'Rename'), ' ', el('button', { type: 'button', class: 'small', onclick: () => revoke(x) }, 'Revoke')) },
+      { title: 'Retries OK', num: true, get: (x) => (x.indicators && x.indicators.retrySuccessRate !== null ? pct(x.indicators.retrySuccessRate) : x.counters ? 'no retries' : '—') },
+      { title: '', class: 'actions-cell', get: (x) => el('span', {}, el('button', { type: 'button', class: 'small', onclick: () => rename(x) }, 'Rename'), ' ', el('button', { type: 'button', class: 'small', onclick: () => revoke(x) }, 'Revoke')) },
     ],
     filter: (x, q) => x.name.toLowerCase().includes(q),
     placeholder: 'Filter tills',
@@ -41,7 +41,7 @@ export async function render({ root, refreshShared }) {
   function status(x) {
     if (x.online) return el('span', { class: 'badge ok' }, 'Online');
     if (!x.lastSeenAt) return el('span', { class: 'badge' }, 'Never reported');
-    return el('span', { class: 'badge bad', title: when(x.lastSeenAt) }, `Offline since ${when(x.lastSeenAt)}`);
+    return el('span', { class: 'badge bad', title: when(x.lastSeenAt) }, `Offline since ${since(x.lastSeenAt)}`);
   }
   function skew(x) {
     if (x.clockSkewSeconds === null || x.clockSkewSeconds === undefined) return '';
@@ -99,6 +99,7 @@ export async function render({ root, refreshShared }) {
             return h.say('bad', explain(e));
           }
           b.hidden = true;
+          h.actions.querySelector('button').textContent = 'Close';
           showCode(h, box, req.name, code);
         });
       },
