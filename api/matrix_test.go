@@ -26,6 +26,7 @@ var minRole = map[string]string{
 	"returns.list": "till", "receipts.list": "manager", "transfers.list": "manager", "documents.get": "manager", "stock.movements": "manager",
 	"reports.today": "manager", "products.import": "manager", "products.export": "manager",
 	"pairing.create": "manager", "pair": "", "tills.status": "till", "tills.list": "manager", "tills.update": "manager", "tills.revoke": "manager",
+	"setup": "", "ca": "",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
@@ -146,6 +147,10 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "PATCH", "/api/tills/" + o.till, `{"name":"Renamed"}`
 	case "tills.revoke":
 		return "DELETE", "/api/tills/" + o.till, ""
+	case "setup":
+		return "GET", "/api/setup", ""
+	case "ca":
+		return "GET", "/ca.crt", ""
 	}
 	return "", "", ""
 }

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"posd/api"
+	"posd/cmd/internal/shopca"
 	"posd/engine"
 )
 
@@ -59,6 +60,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v (is another program using the port? try --listen :8081)", *listen, err)
 	}
+	defer ln.Close() // on the way out before serving; Shutdown closes it otherwise
+	plain, secure := ln, net.Listener(nil)
+	if tlsOpt.onListen() {
+		plain, secure = nil, ln
+		tlsOpt.deprecations(stderr)
+	} else if tlsOpt.listen != "" {
+		if secure, err = net.Listen("tcp", tlsOpt.listen); err != nil {
+			return fmt.Errorf("cannot listen on %s for HTTPS: %v (is another program using the port? try --tls-listen :8444)", tlsOpt.listen, err)
+		}
+		defer secure.Close()
+	}
 	bizs, err := svc.Businesses(ctx)
 	if err != nil {
 		return err
@@ -75,29 +87,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
-	if ln, err = tlsOpt.wrap(ln, *dir, stdout); err != nil {
+	https, err := tlsOpt.start(*dir, plain, secure)
+	if err != nil {
 		return err
 	}
-	urls := tillURLs(ln.Addr())
-	for _, u := range officeURLs(urls, firstSecret) {
-		fmt.Fprintf(stdout, "Back office: %s\n", tlsOpt.url(u))
+	for _, u := range officeURLs(https.officeBases(), firstSecret) {
+		fmt.Fprintf(stdout, "Back office: %s\n", u)
 	}
-	for _, u := range urls {
-		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
-	}
+	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Office: officeHandler(), Ops: ops.api()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Office: officeHandler(), Ops: ops.api(), HTTPS: https})
 	hs := api.HTTPServer(*listen, srv)
-	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	hs.ErrorLog = serverLog(log)
+	// One server on both listeners: the same routes, tokens and pairing
+	// over HTTP and HTTPS, and one Shutdown for both.
+	if secure != nil {
+		cfg := shopca.TLSConfig(https.src)
+		// Naming h2 here makes Serve and ServeTLS, whichever of the two
+		// goroutines below starts first, set HTTP/2 up; otherwise a
+		// Serve first leaves it out while ServeTLS still offers h2, and
+		// browsers' connections are dropped after the handshake.
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		hs.TLSConfig = cfg
+	}
+	errc := make(chan error, 2)
+	if plain != nil {
+		go func() { errc <- hs.Serve(plain) }()
+	}
+	if secure != nil {
+		go func() { errc <- hs.ServeTLS(secure, "", "") }()
+	}
 	sweepDone := make(chan struct{})
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	go func() {
 		defer close(sweepDone)
 		sweep(sweepCtx, svc, log)
 	}()
-	log.Info("posd serving", "listen", ln.Addr().String(), "data", st.Path(), "version", version)
+	go https.run(sweepCtx, log)
+	logArgs := []any{"data", st.Path(), "version", version}
+	if plain != nil {
+		logArgs = append(logArgs, "listen", plain.Addr().String())
+	}
+	if secure != nil {
+		logArgs = append(logArgs, "tls-listen", secure.Addr().String())
+	}
+	log.Info("posd serving", logArgs...)
 
 	select {
 	case err := <-errc:
@@ -148,10 +182,10 @@ func sweep(ctx context.Context, svc *engine.Service, log *slog.Logger) {
 // address carries it in its fragment (#token=…, never sent to the server):
 // opening it signs the owner in, so the tour needs no copy and paste. The
 // page removes the token from the address bar at once.
-func officeURLs(tillURLs []string, secret string) []string {
+func officeURLs(bases []string, secret string) []string {
 	var out []string
-	for _, u := range tillURLs {
-		o := strings.TrimSuffix(u, "/till/") + "/office/"
+	for _, b := range bases {
+		o := b + "/office/"
 		if secret != "" && (strings.Contains(o, "://localhost:") || strings.Contains(o, "://127.0.0.1:") || strings.Contains(o, "://[::1]:")) {
 			o += "#token=" + secret
 		}
@@ -160,23 +194,33 @@ func officeURLs(tillURLs []string, secret string) []string {
 	return out
 }
 
-// tillURLs lists the addresses a till on the LAN can open.
-func tillURLs(addr net.Addr) []string {
-	ta, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return nil
+// officeBases are the addresses the back office is printed with: the
+// plain listener's (an owner's browser does not trust the shop CA before
+// it is installed), else the HTTPS one's.
+func (h *httpsSide) officeBases() []string {
+	if h.plain != nil {
+		return h.bases("http", h.plain, false, true)
 	}
-	port := strconv.Itoa(ta.Port)
-	if !ta.IP.IsUnspecified() {
-		return []string{"http://" + net.JoinHostPort(ta.IP.String(), port) + "/till/"}
+	if h.secure != nil {
+		return h.bases("https", h.secure, true, true)
 	}
-	var out []string
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
-				out = append(out, "http://"+net.JoinHostPort(ipn.IP.String(), port)+"/till/")
-			}
-		}
-	}
-	return append(out, "http://localhost:"+port+"/till/")
+	return nil
 }
+
+// serverLog is the http.Server's own log: warnings, except failed TLS
+// handshakes, which are what every device not yet trusting the shop CA
+// causes (the setup page's check among them) and go to debug.
+func serverLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(logWriter(func(p []byte) {
+		msg := strings.TrimSpace(string(p))
+		level := slog.LevelWarn
+		if strings.HasPrefix(msg, "http: TLS handshake error") {
+			level = slog.LevelDebug
+		}
+		log.Log(context.Background(), level, msg)
+	}), "", 0)
+}
+
+type logWriter func([]byte)
+
+func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }

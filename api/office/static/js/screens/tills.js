@@ -199,7 +199,11 @@ export async function render({ root, refreshShared }) {
       setup.hidden = true; // not offered by this posd
       return;
     }
-    const url = `${location.origin}/till/setup.html`;
+    if (!s.https) {
+      setup.hidden = true; // this posd serves no HTTPS: nothing to set up
+      return;
+    }
+    const url = (s.setupUrls && s.setupUrls[0]) || `${location.origin}/till/setup.html`;
     const img = el('img', { class: 'qr', alt: `QR code of ${url}` });
     fill(
       setup,
