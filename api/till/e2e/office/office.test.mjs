@@ -237,7 +237,7 @@ test('revoking a till: its next sale is refused with a clear message on the till
   await ring(till, APPLE);
   await till.click('#complete');
   await till.waitForFunction(() => window.__said.some((x) => /no longer accepts this till/.test(x)), null, { timeout: 30000 });
-  await till.screenshot({ path: 'test-output/office/till-revoked.png' }).catch(() => {});
+  await shot(till, 'till-revoked');
   const sales = await env.posd.sales();
   assert.equal(sales.length, 2, 'the two sales it sent are there, nothing more');
   assert.deepEqual(env.errors, []);
