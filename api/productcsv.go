@@ -165,35 +165,27 @@ type ImportInput struct {
 
 // importProducts checks (dryRun) or imports a product CSV file. The answer
 // is a report, 200 either way; a file with any bad row is not imported
-// ("imported": false, every problem in "errors").
+// ("imported": false, every problem in "errors"). An import that wrote is
+// recorded with its key and replayed byte for byte; a dry run or a refused
+// file wrote nothing and is answered afresh each time.
 func importProducts(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
-	var in ImportInput
-	key, err := readInput(r, &in)
+	key, in, err := readWrite[ImportInput](r, reports)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	rows, problems, sep := parseProductCSV(in.CSV)
-	rep, answer, replayed, err := s.svc.ImportProducts(r.Context(), a, key, engine.ImportRequest{Rows: rows, Errors: problems,
+	out, err := s.svc.ImportProducts(r.Context(), a, key, engine.ImportRequest{Rows: rows, Errors: problems,
 		DecimalComma: sep == ";", DryRun: in.DryRun, Part: in.Part, Separator: sep})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if answer == nil {
-		if len(rep.Errors) > maxImportErrors {
-			rep.Errors = rep.Errors[:maxImportErrors]
-		}
-		writeJSON(w, http.StatusOK, rep)
-		return
+	wrote := out.Replayed || out.Doc.Imported
+	if !wrote && len(out.Doc.Errors) > maxImportErrors {
+		out.Doc.Errors = out.Doc.Errors[:maxImportErrors]
 	}
-	s.metrics.write("products.import", replayed)
-	if replayed {
-		replayHeaders(w)
-	} else {
-		s.metrics.writeOK()
-	}
-	writeRaw(w, http.StatusOK, answer)
+	s.answerWrite(w, r, reports, out.Doc, out.Replayed, out.Current, out.Version, wrote)
 }
 
 // exportProducts writes every product, archived ones too, in the columns

@@ -37,6 +37,12 @@ type shopFixture struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, api.Options{})
+}
+
+// newEnvWith is newEnv with a server made with o.
+func newEnvWith(t *testing.T, o api.Options) *env {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
-	a := api.NewServer(svc, api.Options{})
+	a := api.NewServer(svc, o)
 	srv := httptest.NewServer(a)
 	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
 	t.Cleanup(func() {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -40,81 +41,50 @@ func tillURL(r *http.Request) string {
 	return scheme + "://" + r.Host + "/till/"
 }
 
-func replayHeaders(w http.ResponseWriter) {
-	w.Header().Set("X-Idempotent-Replay", "true")
-	w.Header().Set("Idempotent-Replayed", "true")
-}
-
-// readInput reads a POST's key and strict JSON body into v.
-func readInput(r *http.Request, v any) (engine.IdempotencyKey, error) {
-	key, err := idempotencyKey(r)
-	if err != nil {
-		return "", err
-	}
-	body, err := readBody(r, false)
-	if err != nil {
-		return "", err
-	}
-	return key, decodeStrict(body, v)
-}
-
+// createPairingCode is an idempotent write whose answer adds the till
+// page's address to the engine's code. Its replay is no byte-for-byte
+// copy: a code is stored only as a hash, so a replay within the answer
+// TTL carries a new code for the same pairing (the first one, never seen,
+// stops working), and one after the code was used carries none
+// ("code": null, "url": null).
 func createPairingCode(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
-	var in engine.PairingInput
-	key, err := readInput(r, &in)
+	key, in, err := readWrite[engine.PairingInput](r, creates)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	pc, replayed, err := s.svc.CreatePairingCode(r.Context(), a, key, in)
+	out, err := s.svc.CreatePairingCode(r.Context(), a, key, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := PairingCodeAnswer{Code: pc.Code, ExpiresAt: pc.ExpiresAt}
-	if pc.Code != nil {
-		u := tillURL(r) + "#pair=" + *pc.Code
-		out.URL = &u
+	ans := PairingCodeAnswer{Code: out.Doc.Code, ExpiresAt: out.Doc.ExpiresAt}
+	if out.Doc.Code != nil {
+		u := tillURL(r) + "#pair=" + *out.Doc.Code
+		ans.URL = &u
 	}
-	s.metrics.write("pairing.create", replayed)
-	s.metrics.writeOK()
-	if replayed {
-		replayHeaders(w)
-	}
-	writeJSON(w, http.StatusCreated, out)
+	s.answerWrite(w, r, creates, ans, out.Replayed, out.Current, out.Version, true)
 }
 
 // pair needs no token: the code is the credential, so a wrong one counts as
 // a wrong token does, and an address that guesses is answered 429 like a
-// token guesser (the same limiter, the same budget).
-func pair(s *Server, w http.ResponseWriter, r *http.Request, _ *engine.Actor) {
+// token guesser (the same limiter, the same budget). Its replay within the
+// answer TTL carries the same till and a new working token, the earlier
+// one revoked (contract §5); after the TTL, "token": null.
+func pair(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
 	ip := clientIP(r)
 	if wait := s.limiter.blocked(ip, s.Now()); wait > 0 {
-		w.Header().Set("Retry-After", seconds(wait))
-		writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: ErrorDetail{Code: engine.ERATELIMITED,
-			Message: "too many wrong pairing codes or tokens from this address; wait a minute and retry"}})
-		s.metrics.refused(engine.ERATELIMITED)
+		s.writeError(w, r, &waitError{err: &engine.Error{Code: ERATELIMITED,
+			Message: "too many wrong pairing codes or tokens from this address; wait a minute and retry"}, wait: wait})
 		return
 	}
-	var in engine.PairInput
-	key, err := readInput(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, replayed, err := s.svc.Pair(r.Context(), key, in)
-	if err != nil {
+	idempotent(creates, func(ctx context.Context, svc *engine.Service, _ *engine.Actor, key engine.IdempotencyKey, _ string, in engine.PairInput) (*engine.Outcome[*engine.Paired], error) {
+		out, err := svc.Pair(ctx, key, in)
 		if engine.ErrorCode(err) == engine.ENOTFOUND {
 			s.limiter.fail(ip, s.Now())
 		}
-		s.writeError(w, r, err)
-		return
-	}
-	s.metrics.write("pair", replayed)
-	s.metrics.writeOK()
-	if replayed {
-		replayHeaders(w)
-	}
-	writeJSON(w, http.StatusCreated, p)
+		return out, err
+	})(s, w, r, a)
 }
 
 // reportTillStatus takes a till's report: a PUT replaces, so it needs no

@@ -127,7 +127,7 @@ func TestPairingGuessesAreRateLimited(t *testing.T) {
 			}
 		case 429:
 			limited++
-			if res.Header.Get("Retry-After") == "" || errorShape(t, b) != engine.ERATELIMITED {
+			if res.Header.Get("Retry-After") == "" || errorShape(t, b) != api.ERATELIMITED {
 				t.Errorf("429 without Retry-After or code: %s", b)
 			}
 		default:
@@ -172,7 +172,7 @@ func TestPairingWithLostAnswerEndsWithOneTill(t *testing.T) {
 	must(t, err)
 	res1, b1 := e.pairOf("hand-1", *pc2.Code)
 	res2, b2 := e.pairOf("hand-1", *pc2.Code)
-	var p1, p2 engine.Paired
+	var p1, p2 struct{ Token, TillID string }
 	json.Unmarshal(b1, &p1)
 	json.Unmarshal(b2, &p2)
 	if res1.StatusCode != 201 || res2.StatusCode != 201 || res1.Header.Get("X-Idempotent-Replay") != "" || res2.Header.Get("X-Idempotent-Replay") != "true" || res2.Header.Get("Idempotent-Replayed") != "true" {

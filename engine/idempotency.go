@@ -1,11 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"strings"
+	"errors"
 	"time"
 )
 
@@ -13,71 +12,77 @@ import (
 // Idempotency-Key header.
 type IdempotencyKey string
 
-// ParseIdempotencyKey validates a header value: 1 to 255 visible ASCII
-// characters, or the same inside a structured-header string ("..." with \"
-// and \\ escapes), which is unwrapped so both spellings name the same key.
+// ParseIdempotencyKey checks the domain rule of a key: 1 to 255 visible
+// ASCII characters. Unwrapping the header's spellings of it (a quoted
+// structured-header string) is the API's business.
 func ParseIdempotencyKey(v string) (IdempotencyKey, error) {
 	if v == "" {
 		return "", ErrIdempotencyMissing
 	}
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		var b strings.Builder
-		in := v[1 : len(v)-1]
-		for i := 0; i < len(in); i++ {
-			c := in[i]
-			if c == '\\' {
-				if i+1 >= len(in) || (in[i+1] != '"' && in[i+1] != '\\') {
-					return "", invalidKey()
-				}
-				i++
-				c = in[i]
-			} else if c == '"' {
-				return "", invalidKey()
-			}
-			b.WriteByte(c)
-		}
-		v = b.String()
-	}
-	if len(v) < 1 || len(v) > 255 {
-		return "", invalidKey()
+	if len(v) > 255 {
+		return "", ErrIdempotencyInvalid
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] < 0x21 || v[i] > 0x7e {
-			return "", invalidKey()
+			return "", ErrIdempotencyInvalid
 		}
 	}
 	return IdempotencyKey(v), nil
 }
 
-func invalidKey() error { return ErrIdempotencyInvalid }
+// AnswerVersion is the version of the answers posd gives today: which
+// documents exist and which of their fields a client sees. Every answer is
+// recorded with its version, and the API renders a replay in the version
+// of the first answer, so that a replay stays byte for byte the first
+// answer across an upgrade (see doc.go). Raise it when a document gains,
+// loses or changes a field that clients see, and keep the API rendering
+// every older version exactly as it did.
+const AnswerVersion = 1
 
 // IdempotencyRecord is what the engine keeps of a successful idempotent
 // request, committed in the same transaction as the document it made.
-// Body is the full first answer, kept for the answer TTL; the rest (the
-// request fingerprint and the document link) is kept as long as the document,
-// so that a retry days later still finds the original.
+// Answer is kept for the answer TTL; the rest (the request fingerprint and
+// the document link) is kept as long as the document, so that a retry days
+// later still finds the original.
 type IdempotencyRecord struct {
-	BusinessID string `json:"-"`
-	Key        string `json:"key"`
+	BusinessID string
+	Key        string
 	// Op and Target name the route: the same key on another route is refused.
-	Op     string `json:"op"`
-	Target string `json:"target,omitempty"`
+	Op     string
+	Target string
 	// Hash is the SHA-256 of the request after parsing, so that key order
 	// and white space do not make two requests different.
-	Hash      []byte    `json:"hash"`
-	Status    int       `json:"status"`
-	Body      []byte    `json:"body,omitempty"`
-	Doc       DocRef    `json:"doc"`
-	CreatedAt time.Time `json:"createdAt"`
-	ExpiresAt time.Time `json:"expiresAt"`
+	Hash []byte
+	Doc  DocRef
+	// Answer is the document as it was answered: a snapshot of the *Sale,
+	// *Return, *Receipt, *Transfer, *Adjustment, *Location, *Product or
+	// *ImportReport, or the *CreatedToken, *Paired (KindTill) or
+	// *PairingCode without its secret, as Doc.Kind says. It is nil once the
+	// answer has expired and been swept.
+	Answer any
+	// Version is the AnswerVersion the answer was given in.
+	Version   int
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
-// Outcome is the answer to an idempotent request: the status and the exact
-// body to send. Replayed is true when the answer is a stored one.
-type Outcome struct {
-	Status   int
-	Body     []byte
+// Outcome is the answer to an idempotent write: the document, and how it
+// came to be the answer. The engine says what happened; the API picks the
+// status and renders Doc in Version after the commit.
+type Outcome[D any] struct {
+	// Doc is the document the request made or changed.
+	Doc D
+	// Replayed is true when the key had been answered before: nothing was
+	// written now, and Doc is the first answer (or, if Current, the
+	// document as it is now).
 	Replayed bool
+	// Current is true for a replay after the first answer expired
+	// (IdempotencyTTL): Doc is the document as it is now, not the snapshot
+	// the first answer was rendered from.
+	Current bool
+	// Version is the AnswerVersion to render Doc in: today's for a first
+	// answer and a current document, the first answer's for a replay.
+	Version int
 }
 
 // Operation names, stored in records to tell routes apart.
@@ -93,19 +98,15 @@ const (
 	opCreateTransfer = "transfer.create"
 	opSendTransfer   = "transfer.send"
 	opReceiveXfer    = "transfer.receive"
+	opCreatePairing  = "pairing.create"
+	opPair           = "pair"
+	opImportProducts = "product.import"
 )
 
-// result is what an operation returns inside its transaction.
-type result struct {
-	status int
-	body   []byte // the first answer
-	stored []byte // what a replay answers; body when nil
-	kind   DocKind
-	docID  string
-}
-
 // requestHash fingerprints a parsed request. Hashing the decoded value, not
-// the bytes, makes key order and white space irrelevant.
+// the bytes, makes key order and white space irrelevant. Records keep the
+// fingerprint for as long as their document, so its input must not change:
+// a retry after an upgrade must hash as the first request did.
 func requestHash(op, target string, in any) []byte {
 	h := sha256.New()
 	h.Write([]byte(op))
@@ -116,116 +117,232 @@ func requestHash(op, target string, in any) []byte {
 	return h.Sum(nil)
 }
 
-// write runs an idempotent operation: within one transaction it looks the
-// key up, replays or refuses a known key, or runs op and records its answer
-// beside the document op wrote. Nothing is returned before the commit.
-func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, target string, in any, fn func(tx Tx, now time.Time) (*result, error)) (*Outcome, error) {
+// opFunc is the body of an idempotent write, run inside its transaction
+// with the commit time: it returns the document it made or changed and a
+// reference to it. It may run more than once (see Store.Update), so it
+// works only through tx.
+type opFunc func(tx Tx, now time.Time) (any, DocRef, error)
+
+// reissueFunc answers a replay whose first answer carried a secret that is
+// never kept (a pairing code, a paired till's token): inside the write
+// transaction, it makes a new secret for the document the record points
+// at, revoking the one nobody heard, and returns the answer carrying it.
+// Like an opFunc it may run more than once and works only through tx.
+type reissueFunc func(tx Tx, rec *IdempotencyRecord, now time.Time) (any, error)
+
+// request is one idempotent write as Service.commit runs it.
+type request struct {
+	// business and key are the record's scope: the actor's business and
+	// the client's key, except for POST /pair, which has no actor (Pair).
+	business, key string
+	op, target    string
+	hash          []byte
+	fn            opFunc
+	// reissue, if set, answers a replay while its answer is live (before
+	// the answer TTL) instead of the recorded snapshot; such a replay
+	// writes, so it is never answered from a View.
+	reissue reissueFunc
+}
+
+// outcome is Outcome before its document is given its type.
+type outcome struct {
+	doc               any
+	replayed, current bool
+	version           int
+}
+
+// typed gives an outcome's document its type D.
+func typed[D any](o *outcome, op string) (*Outcome[D], error) {
+	d, ok := o.doc.(D)
+	if !ok {
+		return nil, Errorf(EINTERNAL, "the answer recorded for %s is a %T", op, o.doc)
+	}
+	return &Outcome[D]{Doc: d, Replayed: o.replayed, Current: o.current, Version: o.version}, nil
+}
+
+// write runs an idempotent operation whose answer is a D.
+func write[D any](s *Service, ctx context.Context, a *Actor, key IdempotencyKey, op, target string, in any, fn func(tx Tx, now time.Time) (D, DocRef, error)) (*Outcome[D], error) {
+	o, err := s.write(ctx, a, key, op, target, in, func(tx Tx, now time.Time) (any, DocRef, error) {
+		d, ref, err := fn(tx, now)
+		return d, ref, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return typed[D](o, op)
+}
+
+// write runs an idempotent operation of an actor: its key is scoped to the
+// actor's business.
+func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, target string, in any, fn opFunc) (*outcome, error) {
 	if key == "" {
 		return nil, ErrIdempotencyMissing
 	}
-	hash := requestHash(op, target, in)
-	// A retry of a finished request is answered from a snapshot, without
-	// queueing behind writers.
-	var out *Outcome
-	err := s.store.View(ctx, func(tx Tx) error {
-		rec, err := tx.Idempotency(a.BusinessID, string(key))
-		if err != nil {
-			return err
+	return s.commit(ctx, request{business: a.BusinessID, key: string(key), op: op, target: target,
+		hash: requestHash(op, target, in), fn: s.numberFirst(ctx, a, op, fn)})
+}
+
+// commit runs an idempotent request: within one transaction it looks the
+// key up, replays or refuses a known key, or runs fn and records its answer
+// beside the document fn wrote. Nothing is returned before the commit.
+func (s *Service) commit(ctx context.Context, req request) (*outcome, error) {
+	if s.replayFromView && req.reissue == nil {
+		// A retry of a finished request is answered from a snapshot,
+		// without queueing behind writers.
+		out, err := s.lookup(ctx, req)
+		if err == nil || !IsNotFound(err) {
+			return out, err
 		}
-		out, err = s.replay(tx, rec, op, target, hash)
-		return err
-	})
-	if err == nil || !IsNotFound(err) {
-		return out, err
 	}
-	fn = s.numberFirst(ctx, a, op, fn)
-	err = s.store.Update(ctx, func(tx Tx) error {
-		rec, err := tx.Idempotency(a.BusinessID, string(key))
+	var out *outcome
+	run := func(tx Tx) error {
+		// Every variable this fn sets is assigned, never added to: a store
+		// may run it again, and only its last run counts.
+		rec, err := tx.Idempotency(req.business, req.key)
 		if err == nil {
-			out, err = s.replay(tx, rec, op, target, hash)
+			out, err = s.replay(tx, rec, req)
 			return err
 		} else if !IsNotFound(err) {
 			return err
 		}
 		now := s.now()
-		res, err := fn(tx, now)
+		doc, ref, err := req.fn(tx, now)
 		if err != nil {
 			return err
 		}
-		stored := res.stored
-		if stored == nil {
-			stored = res.body
-		}
 		rec = &IdempotencyRecord{
-			BusinessID: a.BusinessID, Key: string(key), Op: op, Target: target, Hash: hash,
-			Status: res.status, Body: stored, Doc: DocRef{Kind: res.kind, ID: res.docID},
-			CreatedAt: now, ExpiresAt: now.Add(s.IdempotencyTTL),
+			BusinessID: req.business, Key: req.key, Op: req.op, Target: req.target, Hash: req.hash, Doc: ref,
+			Answer: snapshot(doc), Version: AnswerVersion, CreatedAt: now, ExpiresAt: now.Add(s.IdempotencyTTL),
 		}
 		if err := tx.PutIdempotency(rec); err != nil {
 			return err
 		}
-		out = &Outcome{Status: res.status, Body: res.body}
+		out = &outcome{doc: doc, version: AnswerVersion}
 		return nil
-	})
+	}
+	err := s.store.Update(ctx, run)
+	if errors.Is(err, ErrDuplicateKey) {
+		// A request with the same key committed between our lookup and our
+		// commit (a store that checks keys at commit): its answer is ours.
+		// A replay that writes is run again, and finds the record now.
+		if req.reissue != nil {
+			err = s.store.Update(ctx, run)
+		} else if o, lerr := s.lookup(ctx, req); lerr == nil || !IsNotFound(lerr) {
+			return o, lerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// replay answers a request whose key is already recorded.
-func (s *Service) replay(tx Tx, rec *IdempotencyRecord, op, target string, hash []byte) (*Outcome, error) {
-	if rec.Op != op || rec.Target != target || !bytes.Equal(rec.Hash, hash) {
-		return nil, ErrIdempotencyReused
-	}
-	if len(rec.Body) > 0 && s.now().Before(rec.ExpiresAt) {
-		return &Outcome{Status: rec.Status, Body: rec.Body, Replayed: true}, nil
-	}
-	// The full answer has expired; the document it made is still the answer.
-	body, err := s.render(tx, rec.BusinessID, rec.Doc)
-	if err != nil {
-		return nil, err
-	}
-	return &Outcome{Status: 200, Body: body, Replayed: true}, nil
+// lookup answers a request whose key is recorded, from a snapshot; it
+// fails with ENOTFOUND when the key is new.
+func (s *Service) lookup(ctx context.Context, req request) (*outcome, error) {
+	var out *outcome
+	err := s.store.View(ctx, func(tx Tx) error {
+		rec, err := tx.Idempotency(req.business, req.key)
+		if err != nil {
+			return err
+		}
+		out, err = s.replay(tx, rec, req)
+		return err
+	})
+	return out, err
 }
 
-// render returns the current JSON form of a document.
-func (s *Service) render(tx Tx, business string, ref DocRef) ([]byte, error) {
-	var v any
-	var err error
-	switch ref.Kind {
-	case KindSale:
-		v, err = tx.Sale(business, ref.ID)
-	case KindReturn:
-		v, err = tx.Return(business, ref.ID)
-	case KindReceipt:
-		v, err = tx.Receipt(business, ref.ID)
-	case KindTransfer:
-		v, err = tx.Transfer(business, ref.ID)
-	case KindAdjustment:
-		v, err = tx.Adjustment(business, ref.ID)
-	case KindLocation:
-		v, err = tx.Location(business, ref.ID)
-	case KindProduct:
-		v, err = tx.Product(business, ref.ID)
-	case KindToken:
-		var ts []*Token
-		ts, err = tx.Tokens(business)
-		for _, t := range ts {
-			if t.ID == ref.ID {
-				v = tokenCreated{ID: t.ID, Role: t.Role, Name: t.Name, LocationID: t.LocationID, CreatedAt: t.CreatedAt}
-			}
-		}
-		if err == nil && v == nil {
-			err = Errorf(ENOTFOUND, "the token this key created was revoked")
-		}
-	default:
-		err = Errorf(EINTERNAL, "unknown document kind %q", ref.Kind)
+// secretBearer is an answer that carries a secret shown once: a created
+// token, a pairing code, a paired till's token. A record keeps it without
+// (withoutSecret), since posd never keeps a secret in clear.
+type secretBearer interface {
+	withoutSecret() any
+}
+
+// snapshot is what a record keeps of an answer: the document itself, less
+// any secret it carries.
+func snapshot(doc any) any {
+	if b, ok := doc.(secretBearer); ok {
+		return b.withoutSecret()
 	}
+	return doc
+}
+
+// replay answers a request whose key is already recorded.
+func (s *Service) replay(tx Tx, rec *IdempotencyRecord, req request) (*outcome, error) {
+	if rec.Op != req.op || rec.Target != req.target || string(rec.Hash) != string(req.hash) {
+		return nil, ErrIdempotencyReused
+	}
+	if now := s.now(); rec.Answer != nil && now.Before(rec.ExpiresAt) {
+		if req.reissue != nil {
+			doc, err := req.reissue(tx, rec, now)
+			if err != nil {
+				return nil, err
+			}
+			return &outcome{doc: doc, replayed: true, version: rec.Version}, nil
+		}
+		return &outcome{doc: rec.Answer, replayed: true, version: rec.Version}, nil
+	}
+	// The full answer has expired; the document it made is still the answer.
+	doc, err := current(tx, rec.BusinessID, rec.Doc)
 	if err != nil {
 		return nil, err
 	}
-	return mustJSON(v), nil
+	return &outcome{doc: doc, replayed: true, current: true, version: AnswerVersion}, nil
+}
+
+// current returns a document as it is now, as the answer a replay after the
+// answer TTL gives.
+func current(tx Tx, business string, ref DocRef) (any, error) {
+	switch ref.Kind {
+	case KindSale:
+		return tx.Sale(business, ref.ID)
+	case KindReturn:
+		return tx.Return(business, ref.ID)
+	case KindReceipt:
+		return tx.Receipt(business, ref.ID)
+	case KindTransfer:
+		return tx.Transfer(business, ref.ID)
+	case KindAdjustment:
+		return tx.Adjustment(business, ref.ID)
+	case KindLocation:
+		return tx.Location(business, ref.ID)
+	case KindProduct:
+		return tx.Product(business, ref.ID)
+	case KindToken:
+		t, err := tokenByID(tx, business, ref.ID)
+		if IsNotFound(err) {
+			return nil, Errorf(ENOTFOUND, "the token this key created was revoked")
+		} else if err != nil {
+			return nil, err
+		}
+		return createdToken(t, nil), nil
+	case KindTill:
+		t, err := tokenByID(tx, business, ref.ID)
+		if IsNotFound(err) {
+			return nil, ErrPairingCode // the till was revoked since
+		} else if err != nil {
+			return nil, err
+		}
+		return paired(t, nil), nil
+	case KindPairing:
+		ptx, err := pairingTx(tx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := ptx.Pairing(business, ref.ID)
+		if err != nil {
+			return nil, err
+		}
+		return p.answer(nil), nil
+	case KindImport:
+		itx, err := importTx(tx)
+		if err != nil {
+			return nil, err
+		}
+		return itx.ProductImport(business, ref.ID)
+	}
+	return nil, Errorf(EINTERNAL, "unknown document kind %q", ref.Kind)
 }
 
 // SweepIdempotency drops expired full answers in chunks of at most batch
@@ -243,19 +360,6 @@ func (s *Service) SweepIdempotency(ctx context.Context, batch int) (int, error) 
 			return total, err
 		}
 	}
-}
-
-// mustJSON encodes v; the engine only encodes its own types, which cannot
-// fail to encode.
-func mustJSON(v any) []byte {
-	if s, ok := v.(*Sale); ok {
-		return s.AppendJSON(make([]byte, 0, 1024))
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("engine: encoding " + err.Error())
-	}
-	return b
 }
 
 // IsNotFound reports whether err is a not-found error.

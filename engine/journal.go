@@ -56,9 +56,7 @@ type ReturnEntry struct {
 	SaleNumber string `json:"saleNumber"`
 }
 
-// SalesFiltered lists sales like Sales, and also by day and till. The
-// cursor is the store's cursor with how many of its page were already
-// given ("C:n"), so any store's cursor works.
+// SalesFiltered lists sales like Sales, and also by day and till.
 func (s *Service) SalesFiltered(ctx context.Context, a *Actor, f ListFilter) ([]*Sale, string, error) {
 	if f.Day == "" && f.TillID == "" {
 		return s.Sales(ctx, a, SaleFilter{LocationID: f.LocationID, Cursor: f.Cursor, Limit: f.Limit, Newest: f.Newest})
@@ -66,63 +64,77 @@ func (s *Service) SalesFiltered(ctx context.Context, a *Actor, f ListFilter) ([]
 	if err := f.check(); err != nil {
 		return nil, "", err
 	}
-	out := []*Sale{}
+	var out []*Sale
 	next := ""
 	err := s.view(ctx, a, PermRead, func(tx Tx) error {
-		if f.LocationID != "" {
-			if _, err := getLocation(tx, a.BusinessID, f.LocationID, "locationId"); err != nil {
-				return err
-			}
+		from, to, err := s.listPrep(tx, a, &f)
+		if err != nil {
+			return err
 		}
-		var from, to time.Time
-		if f.Day != "" {
-			biz, err := tx.Business(a.BusinessID)
-			if err != nil {
-				return err
-			}
-			if from, to, err = dayRange(biz, f.Day); err != nil {
-				return err
-			}
-		}
-		cur, skip := f.Cursor, 0
-		if c, n, ok := strings.Cut(f.Cursor, ":"); ok {
-			cur = c
-			if skip, _ = strconv.Atoi(n); skip < 0 {
-				skip = 0
-			}
-		}
-		const page = 200
-		for {
-			sales, nextStore, err := tx.Sales(a.BusinessID, SaleFilter{LocationID: f.LocationID, Cursor: cur, Limit: page, Newest: f.Newest})
-			if err != nil {
-				return err
-			}
-			for i := skip; i < len(sales); i++ {
-				sl := sales[i]
-				// Sales are listed in commit order, which is time order: past
-				// the day's edge, nothing further can match.
-				if f.Day != "" && ((f.Newest && sl.CreatedAt.Before(from)) || (!f.Newest && !sl.CreatedAt.Before(to))) {
-					return nil
-				}
-				if f.Day != "" && (sl.CreatedAt.Before(from) || !sl.CreatedAt.Before(to)) {
-					continue
-				}
-				if f.TillID != "" && sl.TokenID != f.TillID {
-					continue
-				}
-				if len(out) == f.Limit {
-					next = cur + ":" + strconv.Itoa(i)
-					return nil
-				}
-				out = append(out, sl)
-			}
-			if nextStore == "" {
-				return nil
-			}
-			cur, skip = nextStore, 0
-		}
+		out, next, err = pageThrough(f, func(cursor string, limit int) ([]*Sale, string, error) {
+			return tx.Sales(a.BusinessID, SaleFilter{LocationID: f.LocationID, Cursor: cursor, Limit: limit, Newest: f.Newest})
+		}, func(sl *Sale) bool {
+			return (f.TillID == "" || sl.TokenID == f.TillID) && inDay(&sl.CreatedAt, from, to)
+		}, func(sl *Sale) bool { return beyond(sl.CreatedAt, from, to, f.Newest) })
+		return err
 	})
+	if out == nil {
+		out = []*Sale{}
+	}
 	return out, next, err
+}
+
+// pageThrough fills a page of f.Limit documents that keep accepts, reading
+// the store's pages (list) in the store's order from f.Cursor, and stops
+// at the first document past (beyond a day's edge: nothing after it can
+// match). Its cursor is the store's with how many documents of that
+// store page were already looked at ("C:n"), so any store's cursor works.
+func pageThrough[T any](f ListFilter, list func(cursor string, limit int) ([]T, string, error), keep, past func(T) bool) ([]T, string, error) {
+	cur, skip := f.Cursor, 0
+	if c, n, ok := strings.Cut(f.Cursor, ":"); ok {
+		cur = c
+		var err error
+		if skip, err = strconv.Atoi(n); err != nil || skip < 0 {
+			return nil, "", fieldErr("cursor", "is not a cursor this server gave out")
+		}
+	}
+	const storePage = 200
+	var out []T
+	for {
+		docs, nextStore, err := list(cur, storePage)
+		if err != nil {
+			return nil, "", err
+		}
+		for i := skip; i < len(docs); i++ {
+			if past(docs[i]) {
+				return out, "", nil
+			}
+			if !keep(docs[i]) {
+				continue
+			}
+			if len(out) == f.Limit {
+				return out, cur + ":" + strconv.Itoa(i), nil
+			}
+			out = append(out, docs[i])
+		}
+		if nextStore == "" {
+			return out, "", nil
+		}
+		cur, skip = nextStore, 0
+	}
+}
+
+// beyond reports whether a document made at t, in a listing in time order
+// (newest first if newest), lies past the day [from, to): everything after
+// it does too. Zero bounds have no edge.
+func beyond(t, from, to time.Time, newest bool) bool {
+	if from.IsZero() {
+		return false
+	}
+	if newest {
+		return t.Before(from)
+	}
+	return !t.Before(to)
 }
 
 // page sorts docs by their time and ID (newest first if asked), and cuts
@@ -177,43 +189,52 @@ func (s *Service) listPrep(tx Tx, a *Actor, f *ListFilter) (time.Time, time.Time
 	return dayRange(biz, f.Day)
 }
 
-// Returns lists refunds (any token may read them, as it reads sales).
+// Returns lists refunds (any token may read them, as it reads sales),
+// through the store's listing in the order they were made, so a page of
+// recent refunds, or of one day's, reads about that many.
 func (s *Service) Returns(ctx context.Context, a *Actor, f ListFilter) ([]*ReturnEntry, string, error) {
 	if err := f.check(); err != nil {
 		return nil, "", err
 	}
-	var out []*ReturnEntry
+	out := []*ReturnEntry{}
 	next := ""
 	err := s.view(ctx, a, PermRead, func(tx Tx) error {
 		from, to, err := s.listPrep(tx, a, &f)
 		if err != nil {
 			return err
 		}
-		var all []*Return
-		err = tx.Returns(a.BusinessID, func(r *Return) error {
-			if (f.LocationID == "" || r.LocationID == f.LocationID) && (f.TillID == "" || r.TokenID == f.TillID) && inDay(&r.CreatedAt, from, to) {
-				all = append(all, r)
-			}
-			return nil
-		})
+		var pg []*Return
+		pg, next, err = pageThrough(f, func(cursor string, limit int) ([]*Return, string, error) {
+			return tx.ListReturns(a.BusinessID, ReturnFilter{Cursor: cursor, Limit: limit, Newest: f.Newest})
+		}, func(r *Return) bool {
+			return (f.LocationID == "" || r.LocationID == f.LocationID) && (f.TillID == "" || r.TokenID == f.TillID) && inDay(&r.CreatedAt, from, to)
+		}, func(r *Return) bool { return beyond(r.CreatedAt, from, to, f.Newest) })
 		if err != nil {
 			return err
 		}
-		var pg []*Return
-		pg, next = page(all, f, func(r *Return) time.Time { return r.CreatedAt }, func(r *Return) string { return r.ID })
 		for _, r := range pg {
-			e := &ReturnEntry{Return: r}
-			if sl, err := tx.Sale(a.BusinessID, r.SaleID); err == nil {
-				e.SaleNumber = sl.InvoiceNumber
-			}
-			out = append(out, e)
+			out = append(out, returnEntry(tx, r))
 		}
 		return nil
 	})
-	if out == nil {
-		out = []*ReturnEntry{}
-	}
 	return out, next, err
+}
+
+// returnEntry is r with the number of its sale.
+func returnEntry(tx Tx, r *Return) *ReturnEntry {
+	e := &ReturnEntry{Return: r}
+	if sl, err := tx.Sale(r.BusinessID, r.SaleID); err == nil {
+		e.SaleNumber = sl.InvoiceNumber
+	}
+	return e
+}
+
+// scan runs fn on a snapshot with the Scanner reads, for actors with p.
+func (s *Service) scan(ctx context.Context, a *Actor, p Permission, fn func(tx ScanTx) error) error {
+	if err := a.Can(p); err != nil {
+		return err
+	}
+	return Scan(ctx, s.store, fn)
 }
 
 // Receipts lists purchase receipts (owner or manager).
@@ -223,7 +244,8 @@ func (s *Service) Receipts(ctx context.Context, a *Actor, f ListFilter) ([]*Rece
 	}
 	var out []*Receipt
 	next := ""
-	err := s.view(ctx, a, PermManage, func(tx Tx) error {
+	// Receipts are made by hand, a few a week: the list reads them all.
+	err := s.scan(ctx, a, PermManage, func(tx ScanTx) error {
 		from, to, err := s.listPrep(tx, a, &f)
 		if err != nil {
 			return err
@@ -261,7 +283,8 @@ func (s *Service) Transfers(ctx context.Context, a *Actor, f ListFilter) ([]*Tra
 	}
 	var out []*Transfer
 	next := ""
-	err := s.view(ctx, a, PermManage, func(tx Tx) error {
+	// Transfers are made by hand, a few a week: the list reads them all.
+	err := s.scan(ctx, a, PermManage, func(tx ScanTx) error {
 		from, to, err := s.listPrep(tx, a, &f)
 		if err != nil {
 			return err
@@ -306,7 +329,7 @@ func (s *Service) DocumentByNumber(ctx context.Context, a *Actor, number string)
 		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("no document is numbered %q; numbers look like INV-202611-0042", number)}
 	}
 	var out *NumberedDocument
-	err := s.view(ctx, a, PermManage, func(tx Tx) error {
+	err := s.scan(ctx, a, PermManage, func(tx ScanTx) error {
 		ref, err := tx.NumberOwner(a.BusinessID, number)
 		if IsNotFound(err) {
 			return &Error{Code: ENOTFOUND, Message: fmt.Sprintf("no document is numbered %s", number)}
@@ -320,11 +343,7 @@ func (s *Service) DocumentByNumber(ctx context.Context, a *Actor, number string)
 		case KindReturn:
 			var r *Return
 			if r, err = tx.Return(a.BusinessID, ref.ID); err == nil {
-				e := &ReturnEntry{Return: r}
-				if sl, err := tx.Sale(a.BusinessID, r.SaleID); err == nil {
-					e.SaleNumber = sl.InvoiceNumber
-				}
-				doc = e
+				doc = returnEntry(tx, r)
 			}
 		case KindReceipt:
 			doc, err = tx.Receipt(a.BusinessID, ref.ID)
@@ -354,14 +373,16 @@ type MovementEntry struct {
 
 // ProductMovements lists a product's stock movements at a location, with
 // the running stock (owner or manager). It walks the business's ledger,
-// which is in order, once.
+// which is in order, once per call (Scanner.Movements): a look at one
+// product's history, never on the sales' path, and an index per product
+// would cost every sale line a second write.
 func (s *Service) ProductMovements(ctx context.Context, a *Actor, productID, locationID string, f ListFilter) ([]*MovementEntry, string, error) {
 	if err := f.check(); err != nil {
 		return nil, "", err
 	}
 	var out []*MovementEntry
 	next := ""
-	err := s.view(ctx, a, PermManage, func(tx Tx) error {
+	err := s.scan(ctx, a, PermManage, func(tx ScanTx) error {
 		if _, err := getProduct(tx, a.BusinessID, productID, "productId", true); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -12,18 +13,22 @@ import (
 // makes it in the back office, the till types it (or reads it from a QR
 // code) and gets a till token back, so nobody copies a secret by hand.
 // Only the code's hash is stored. A code is valid PairingTTL and can be
-// used once.
+// used once; the pairing is kept after that (it is how a till's retry of
+// POST /pair finds its business).
 //
-// Both routes of pairing are idempotent through the pairing itself rather
-// than through an idempotency record, because neither answer can be kept:
-// a code, like a token, exists in clear only in its first answer. The
-// record keeps the Idempotency-Key that made it and the one that used it,
-// and a retry with the same key is answered as a replay with a fresh
-// secret for the same pairing: a new code for an unused pairing, a new
-// token for the same till (the earlier secret revoked). A request whose
-// answer was lost thus still ends with one working code, one till.
+// Both routes are idempotent writes like every other (Service.commit): one
+// record per key, committed with the pairing or the till token. Their
+// answers carry a secret that is never kept, not even in the record, so a
+// replay within the answer TTL makes a new one for the same pairing or
+// till and revokes the one nobody heard (contract §5): a new code for a
+// pairing not used yet, a new token for the same till. A request whose
+// answer was lost thus still ends with one working code, or one till with
+// a working token. After the answer TTL a replay is the pairing or the
+// till as it is now, without a secret, as for a created token.
 type Pairing struct {
-	// Hash is the SHA-256 of the code, upper case.
+	ID string `json:"id"`
+	// Hash is the SHA-256 of the code, upper case. A replay of the request
+	// that made the pairing gives it a new code, and so a new hash.
 	Hash       [32]byte `json:"-"`
 	BusinessID string   `json:"-"`
 	// Name and LocationID are the till's, once paired.
@@ -31,31 +36,26 @@ type Pairing struct {
 	LocationID *string   `json:"locationId"`
 	CreatedAt  time.Time `json:"createdAt"`
 	ExpiresAt  time.Time `json:"expiresAt"`
-	// CreatedKey and CreatedHash are the key and request fingerprint of
-	// the POST /pairing-codes that made it.
-	CreatedKey  string `json:"createdKey"`
-	CreatedHash []byte `json:"createdHash"`
-	// UsedAt, UsedKey and TillID are set when a till used the code.
-	UsedAt  *time.Time `json:"usedAt,omitempty"`
-	UsedKey string     `json:"usedKey,omitempty"`
-	TillID  string     `json:"tillId,omitempty"`
+	// UsedAt and TillID are set when a till used the code.
+	UsedAt *time.Time `json:"usedAt,omitempty"`
+	TillID string     `json:"tillId,omitempty"`
 }
 
 // PairingTx is what a Store's transactions offer to keep pairings. It is
 // an interface of its own, beside Tx, so that pairing adds nothing to the
 // write path of sales; with a store whose transactions lack it, pairing
-// fails with an internal error that says so.
+// fails with an internal error that says so. A pairing is small and a
+// shop makes one per till, so none is ever deleted.
 type PairingTx interface {
-	// PairingByHash returns the pairing of a code's hash, in any business.
+	// Pairing returns a pairing of a business by its ID.
+	Pairing(business, id string) (*Pairing, error)
+	// PairingByHash returns the pairing whose code has this hash, in any
+	// business: the till that types a code has no token yet.
 	PairingByHash(hash [32]byte) (*Pairing, error)
-	// PairingByKey returns the pairing made by a key of a business.
-	PairingByKey(business, key string) (*Pairing, error)
-	// PutPairing stores p under its hash and its CreatedKey.
+	// PutPairing stores p under its ID and keeps the index of code hashes
+	// in step with it: a pairing given a new code is no longer found by
+	// the old one. Hashes are unique: one pairing per code.
 	PutPairing(p *Pairing) error
-	// DeletePairing removes a pairing (and its key index).
-	DeletePairing(p *Pairing) error
-	// Pairings lists a business's pairings.
-	Pairings(business string) ([]*Pairing, error)
 }
 
 // PairingTTL is how long a pairing code is valid.
@@ -77,13 +77,26 @@ type PairingInput struct {
 // PairingCode is the answer to POST /pairing-codes. The API adds the till
 // page's address with the code in its fragment.
 type PairingCode struct {
-	// Code is nil only in the replay of a pairing already used.
+	// Code is the code in clear, in the answer that made it only: nil in a
+	// record, and in a replay once the code was used or the answer TTL has
+	// passed.
 	Code       *string   `json:"code"`
 	ExpiresAt  time.Time `json:"expiresAt"`
 	Name       string    `json:"name"`
 	LocationID *string   `json:"locationId"`
-	// TillID is the till that used the code, in a replay after it did.
+	// TillID is the till that used the code, once one did.
 	TillID string `json:"tillId,omitempty"`
+}
+
+func (c *PairingCode) withoutSecret() any {
+	x := *c
+	x.Code = nil
+	return &x
+}
+
+// answer is the PairingCode of p, with code (nil: none).
+func (p *Pairing) answer(code *string) *PairingCode {
+	return &PairingCode{Code: code, ExpiresAt: p.ExpiresAt, Name: p.Name, LocationID: p.LocationID, TillID: p.TillID}
 }
 
 // PairInput is the body of POST /pair.
@@ -92,12 +105,23 @@ type PairInput struct {
 }
 
 // Paired is the answer to POST /pair: the till's token, shown in this
-// answer only.
+// answer (and in a replay of it within the answer TTL, as a new secret)
+// only.
 type Paired struct {
-	Token      string  `json:"token"`
+	Token      *string `json:"token"`
 	TillID     string  `json:"tillId"`
 	BusinessID string  `json:"businessId"`
 	LocationID *string `json:"locationId"`
+}
+
+func (p *Paired) withoutSecret() any {
+	x := *p
+	x.Token = nil
+	return &x
+}
+
+func paired(t *Token, secret *string) *Paired {
+	return &Paired{Token: secret, TillID: t.ID, BusinessID: t.BusinessID, LocationID: t.LocationID}
 }
 
 // ErrPairingCode is the answer to a code that is unknown, used or expired:
@@ -115,20 +139,23 @@ func newPairingCode() string {
 	return string(b[:])
 }
 
-// pairingHash is the stored form of a code: typed in lower case, with
-// spaces or dashes, it is the same code.
-func pairingHash(code string) ([32]byte, bool) {
+// normalPairingCode is a code as it is stored and hashed: typed in lower
+// case, with spaces or dashes, it is the same code. ok is false for text
+// that cannot be a code.
+func normalPairingCode(code string) (string, bool) {
 	c := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(code)))
 	if len(c) != PairingCodeLength {
-		return [32]byte{}, false
+		return "", false
 	}
 	for i := 0; i < len(c); i++ {
 		if strings.IndexByte(PairingAlphabet, c[i]) < 0 {
-			return [32]byte{}, false
+			return "", false
 		}
 	}
-	return sha256.Sum256([]byte(c)), true
+	return c, true
 }
+
+func pairingHash(code string) [32]byte { return sha256.Sum256([]byte(code)) }
 
 func pairingTx(tx Tx) (PairingTx, error) {
 	p, ok := tx.(PairingTx)
@@ -138,178 +165,193 @@ func pairingTx(tx Tx) (PairingTx, error) {
 	return p, nil
 }
 
+// newCode gives p a fresh code that no other pairing has, and returns it.
+func newCode(ptx PairingTx) (string, [32]byte, error) {
+	// A code already taken (one chance in a billion per pairing ever
+	// made) is drawn again.
+	for tries := 0; tries < 10; tries++ {
+		code := newPairingCode()
+		h := pairingHash(code)
+		if _, err := ptx.PairingByHash(h); IsNotFound(err) {
+			return code, h, nil
+		} else if err != nil {
+			return "", h, err
+		}
+	}
+	return "", [32]byte{}, Errorf(EUNAVAILABLE, "no free pairing code could be drawn; retry")
+}
+
 // CreatePairingCode makes a one-time code for a new till (owner or
-// manager). A retry with the same key and request answers with a fresh
-// code for the same pairing (replayed true): the first code was never
-// seen, and is no longer valid.
-func (s *Service) CreatePairingCode(ctx context.Context, a *Actor, key IdempotencyKey, in PairingInput) (*PairingCode, bool, error) {
+// manager). A replay within the answer TTL gives the same pairing a new
+// code, valid PairingTTL from then, and the first code (never seen) no
+// longer works; once the code was used, the replay says which till used
+// it, without a code.
+func (s *Service) CreatePairingCode(ctx context.Context, a *Actor, key IdempotencyKey, in PairingInput) (*Outcome[*PairingCode], error) {
 	if err := a.Can(PermManage); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if key == "" {
-		return nil, false, ErrIdempotencyMissing
+		return nil, ErrIdempotencyMissing
 	}
 	name := strings.TrimSpace(in.Name)
 	if err := checkText(name, "name", 1, 100); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	hash := requestHash("pairing.create", "", in)
-	var out *PairingCode
-	replayed := false
-	err := s.store.Update(ctx, func(tx Tx) error {
-		ptx, err := pairingTx(tx)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		prev, err := ptx.PairingByKey(a.BusinessID, string(key))
-		if err != nil && !IsNotFound(err) {
-			return err
-		}
-		if prev != nil {
-			if string(prev.CreatedHash) != string(hash) {
-				return ErrIdempotencyReused
+	o, err := s.commit(ctx, request{business: a.BusinessID, key: string(key), op: opCreatePairing, hash: requestHash(opCreatePairing, "", in),
+		fn: func(tx Tx, now time.Time) (any, DocRef, error) {
+			ptx, err := pairingTx(tx)
+			if err != nil {
+				return nil, DocRef{}, err
 			}
-			replayed = true
-			if prev.UsedAt != nil {
-				out = &PairingCode{ExpiresAt: prev.ExpiresAt, Name: prev.Name, LocationID: prev.LocationID, TillID: prev.TillID}
-				return nil
+			if in.LocationID != nil {
+				if _, err := getLocation(tx, a.BusinessID, *in.LocationID, "locationId"); err != nil {
+					return nil, DocRef{}, err
+				}
 			}
-			if err := ptx.DeletePairing(prev); err != nil {
-				return err
+			code, h, err := newCode(ptx)
+			if err != nil {
+				return nil, DocRef{}, err
 			}
-		} else if in.LocationID != nil {
-			if _, err := getLocation(tx, a.BusinessID, *in.LocationID, "locationId"); err != nil {
-				return err
+			p := &Pairing{ID: NewID(now), Hash: h, BusinessID: a.BusinessID, Name: name, LocationID: in.LocationID, CreatedAt: now, ExpiresAt: now.Add(PairingTTL)}
+			if err := ptx.PutPairing(p); err != nil {
+				return nil, DocRef{}, err
 			}
-		}
-		if err := sweepPairings(ptx, a.BusinessID, now); err != nil {
-			return err
-		}
-		code := newPairingCode()
-		h, _ := pairingHash(code)
-		// A code already in use (one chance in a billion) is drawn again.
-		for tries := 0; ; tries++ {
-			if _, err := ptx.PairingByHash(h); IsNotFound(err) {
-				break
-			} else if err != nil {
-				return err
+			return p.answer(&code), DocRef{Kind: KindPairing, ID: p.ID}, nil
+		},
+		reissue: func(tx Tx, rec *IdempotencyRecord, now time.Time) (any, error) {
+			ptx, err := pairingTx(tx)
+			if err != nil {
+				return nil, err
 			}
-			if tries == 10 {
-				return Errorf(EUNAVAILABLE, "no free pairing code could be drawn; retry")
+			p, err := ptx.Pairing(rec.BusinessID, rec.Doc.ID)
+			if err != nil {
+				return nil, err
 			}
-			code = newPairingCode()
-			h, _ = pairingHash(code)
-		}
-		p := &Pairing{Hash: h, BusinessID: a.BusinessID, Name: name, LocationID: in.LocationID, CreatedAt: now, ExpiresAt: now.Add(PairingTTL),
-			CreatedKey: string(key), CreatedHash: hash}
-		if err := ptx.PutPairing(p); err != nil {
-			return err
-		}
-		out = &PairingCode{Code: &code, ExpiresAt: p.ExpiresAt, Name: p.Name, LocationID: p.LocationID}
-		return nil
+			if p.UsedAt != nil {
+				return p.answer(nil), nil
+			}
+			code, h, err := newCode(ptx)
+			if err != nil {
+				return nil, err
+			}
+			p.Hash, p.ExpiresAt = h, now.Add(PairingTTL)
+			if err := ptx.PutPairing(p); err != nil {
+				return nil, err
+			}
+			return p.answer(&code), nil
+		},
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return out, replayed, nil
+	return typed[*PairingCode](o, opCreatePairing)
 }
 
-// sweepPairings drops a business's codes that expired unused more than a
-// day ago. Used ones stay: they let a till's retry of POST /pair replay.
-func sweepPairings(ptx PairingTx, business string, now time.Time) error {
-	ps, err := ptx.Pairings(business)
-	if err != nil {
-		return err
-	}
-	for _, p := range ps {
-		if p.UsedAt == nil && now.Sub(p.ExpiresAt) > 24*time.Hour {
-			if err := ptx.DeletePairing(p); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// pairKey is the record key of a POST /pair: the request has no token, so
+// its key is scoped to the pairing the code belongs to (two tills that
+// happen to send one key with two codes are two requests), and it is kept
+// hashed, so that a stolen database, whose code hashes are easily undone
+// (a code has 30 bits), does not also give the key that would replay the
+// pairing into a new till token. The space cannot occur in a client's key,
+// so no other record's key can look like one.
+func pairKey(pairingID string, key IdempotencyKey) string {
+	h := sha256.Sum256([]byte(pairingID + "\x00" + string(key)))
+	return "pair " + hex.EncodeToString(h[:])
 }
 
 // Pair turns a pairing code into a till token. It needs no token: the code
 // is the credential. An unknown, used or expired code is ErrPairingCode
-// (the API rate-limits those like wrong tokens). A retry with the key that
-// used the code replays (replayed true): the same till, a new secret, the
-// earlier one revoked, so the shop still has one till.
-func (s *Service) Pair(ctx context.Context, key IdempotencyKey, in PairInput) (*Paired, bool, error) {
+// (the API rate-limits those like wrong tokens). A replay within the
+// answer TTL (a till that did not hear the first answer) gives the same
+// till a new secret and revokes the earlier one, so the shop still has one
+// till and the till a working token.
+func (s *Service) Pair(ctx context.Context, key IdempotencyKey, in PairInput) (*Outcome[*Paired], error) {
 	if key == "" {
-		return nil, false, ErrIdempotencyMissing
+		return nil, ErrIdempotencyMissing
 	}
 	if strings.TrimSpace(in.Code) == "" {
-		return nil, false, fieldErr("code", "is required: the 6 characters shown in the back office")
+		return nil, fieldErr("code", "is required: the 6 characters shown in the back office")
 	}
-	h, ok := pairingHash(in.Code)
+	code, ok := normalPairingCode(in.Code)
 	if !ok {
-		return nil, false, ErrPairingCode
+		return nil, ErrPairingCode
 	}
-	var out *Paired
-	replayed := false
-	err := s.store.Update(ctx, func(tx Tx) error {
+	h := pairingHash(code)
+	// The code names the business, and the pairing the key's scope. Both
+	// are fixed for the life of a pairing, so reading them before the
+	// write transaction is safe; the transaction checks the code again.
+	var p *Pairing
+	err := s.store.View(ctx, func(tx Tx) error {
 		ptx, err := pairingTx(tx)
 		if err != nil {
 			return err
 		}
-		p, err := ptx.PairingByHash(h)
-		if IsNotFound(err) {
-			return ErrPairingCode
-		} else if err != nil {
-			return err
-		}
-		now := s.now()
-		secret, th := newSecret()
-		if p.UsedAt != nil {
-			if p.UsedKey != string(key) {
-				return ErrPairingCode
+		p, err = ptx.PairingByHash(h)
+		return err
+	})
+	if IsNotFound(err) {
+		return nil, ErrPairingCode
+	} else if err != nil {
+		return nil, err
+	}
+	biz, pid := p.BusinessID, p.ID
+	o, err := s.commit(ctx, request{business: biz, key: pairKey(pid, key), op: opPair, hash: requestHash(opPair, "", PairInput{Code: code}),
+		fn: func(tx Tx, now time.Time) (any, DocRef, error) {
+			ptx, err := pairingTx(tx)
+			if err != nil {
+				return nil, DocRef{}, err
 			}
-			// The till did not hear the first answer: same till, new secret.
-			tok, err := tokenByID(tx, p.BusinessID, p.TillID)
+			p, err := ptx.Pairing(biz, pid)
+			if err != nil {
+				return nil, DocRef{}, err
+			}
+			// A code replaced since (a replay of its POST /pairing-codes),
+			// used by another till, or expired is no code.
+			if p.Hash != h || p.UsedAt != nil || !now.Before(p.ExpiresAt) {
+				return nil, DocRef{}, ErrPairingCode
+			}
+			if p.LocationID != nil {
+				if _, err := tx.Location(biz, *p.LocationID); IsNotFound(err) {
+					return nil, DocRef{}, ErrPairingCode // the location is gone
+				} else if err != nil {
+					return nil, DocRef{}, err
+				}
+			}
+			secret, th := newSecret()
+			tok := &Token{ID: NewID(now), Role: RoleTill, Name: p.Name, LocationID: p.LocationID, CreatedAt: now, BusinessID: biz, Hash: th}
+			if err := tx.PutToken(tok); err != nil {
+				return nil, DocRef{}, err
+			}
+			p.UsedAt, p.TillID = &now, tok.ID
+			if err := ptx.PutPairing(p); err != nil {
+				return nil, DocRef{}, err
+			}
+			return paired(tok, &secret), DocRef{Kind: KindTill, ID: tok.ID}, nil
+		},
+		reissue: func(tx Tx, rec *IdempotencyRecord, now time.Time) (any, error) {
+			tok, err := tokenByID(tx, biz, rec.Doc.ID)
 			if IsNotFound(err) {
-				return ErrPairingCode // revoked since
+				return nil, ErrPairingCode // the till was revoked since
 			} else if err != nil {
-				return err
+				return nil, err
 			}
-			if err := tx.DeleteToken(p.BusinessID, tok.ID); err != nil {
-				return err
+			// The till did not hear the first answer: same till, new
+			// secret; the old one stops working in this transaction.
+			if err := tx.DeleteToken(biz, tok.ID); err != nil {
+				return nil, err
 			}
+			secret, th := newSecret()
 			tok.Hash = th
 			if err := tx.PutToken(tok); err != nil {
-				return err
+				return nil, err
 			}
-			replayed = true
-			out = &Paired{Token: secret, TillID: tok.ID, BusinessID: tok.BusinessID, LocationID: tok.LocationID}
-			return nil
-		}
-		if !now.Before(p.ExpiresAt) {
-			return ErrPairingCode
-		}
-		if p.LocationID != nil {
-			if _, err := tx.Location(p.BusinessID, *p.LocationID); IsNotFound(err) {
-				return ErrPairingCode // the location is gone
-			} else if err != nil {
-				return err
-			}
-		}
-		tok := &Token{ID: NewID(now), Role: RoleTill, Name: p.Name, LocationID: p.LocationID, CreatedAt: now, BusinessID: p.BusinessID, Hash: th}
-		if err := tx.PutToken(tok); err != nil {
-			return err
-		}
-		p.UsedAt, p.UsedKey, p.TillID = &now, string(key), tok.ID
-		if err := ptx.PutPairing(p); err != nil {
-			return err
-		}
-		out = &Paired{Token: secret, TillID: tok.ID, BusinessID: tok.BusinessID, LocationID: tok.LocationID}
-		return nil
+			return paired(tok, &secret), nil
+		},
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return out, replayed, nil
+	return typed[*Paired](o, opPair)
 }
 
 // tokenByID finds a token of a business by its ID.

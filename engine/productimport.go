@@ -58,10 +58,13 @@ type ImportRequest struct {
 }
 
 // ImportReport is the answer to an import: what it did (or, for a dry
-// run, would do) and every bad row.
+// run, would do) and every bad row. The report of an import that wrote is
+// kept (ImportTx) as the import's document, so that a retry with its key
+// is answered with it, byte for byte, however late.
 type ImportReport struct {
-	ID     string `json:"id,omitempty"`
-	DryRun bool   `json:"dryRun"`
+	ID         string `json:"id,omitempty"`
+	BusinessID string `json:"-"`
+	DryRun     bool   `json:"dryRun"`
 	// Imported is true when the rows were written: not for a dry run, nor
 	// for a file with any error (then nothing is).
 	Imported  bool          `json:"imported"`
@@ -74,13 +77,25 @@ type ImportReport struct {
 	Separator string        `json:"separator"`
 }
 
-// ImportTx is what a Store's transactions offer to remember imports by
-// key: an import's answer is its report, which no document holds, so its
-// record is kept by itself (forever: a few bytes per import), and a retry
-// gets the first answer byte for byte.
+// ImportTx is what a Store's transactions offer to keep the reports of
+// imports that wrote. An import's answer is its report, which no other
+// document holds, so it is kept as a document of its own (a few hundred
+// bytes per import, forever, like other documents): the idempotency record
+// points at it (KindImport), and a replay after the answer TTL is that
+// report.
 type ImportTx interface {
-	ProductImport(business, key string) (hash, answer []byte, err error)
-	PutProductImport(business, key string, hash, answer []byte) error
+	// ProductImport returns the report of an import of a business by ID.
+	ProductImport(business, id string) (*ImportReport, error)
+	// PutProductImport stores a report under its business and ID.
+	PutProductImport(r *ImportReport) error
+}
+
+func importTx(tx Tx) (ImportTx, error) {
+	i, ok := tx.(ImportTx)
+	if !ok {
+		return nil, Errorf(EINTERNAL, "the store's transactions (%T) do not keep product imports", tx)
+	}
+	return i, nil
 }
 
 // importMaxRows bounds the rows of one file.
@@ -189,20 +204,22 @@ func validJSONNumber(s string) bool {
 
 // ImportProducts checks a file and, unless it is a dry run, upserts its
 // rows (or a part of them) by SKU in one transaction (owner or manager).
-// A file with any bad row writes nothing.
-func (s *Service) ImportProducts(ctx context.Context, a *Actor, key IdempotencyKey, in ImportRequest) (*ImportReport, []byte, bool, error) {
+// A file with any bad row writes nothing. An import that writes is an
+// idempotent write like any other, recorded with its key; a dry run and a
+// refused file write nothing, so they are answered (not replayed: there is
+// nothing to replay) without looking at the key.
+func (s *Service) ImportProducts(ctx context.Context, a *Actor, key IdempotencyKey, in ImportRequest) (*Outcome[*ImportReport], error) {
 	if err := a.Can(PermManage); err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	if key == "" {
-		return nil, nil, false, ErrIdempotencyMissing
+		return nil, ErrIdempotencyMissing
 	}
 	if len(in.Rows) > importMaxRows {
-		return nil, nil, false, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the file has %d rows; import at most %d at a time", len(in.Rows), importMaxRows)}
+		return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the file has %d rows; import at most %d at a time", len(in.Rows), importMaxRows)}
 	}
-	rep := &ImportReport{DryRun: in.DryRun, Rows: len(in.Rows), Errors: append([]ImportError{}, in.Errors...), Part: in.Part, Separator: in.Separator}
 	if in.Part != nil && (in.Part.From < 0 || in.Part.Count < 1 || in.Part.Count > 5000 || in.Part.From >= max(len(in.Rows), 1)) {
-		return nil, nil, false, fieldErr("part", "must have from (0 to %d) and count (1 to 5000)", max(len(in.Rows)-1, 0))
+		return nil, fieldErr("part", "must have from (0 to %d) and count (1 to 5000)", max(len(in.Rows)-1, 0))
 	}
 	var biz *Business
 	if err := s.store.View(ctx, func(tx Tx) error {
@@ -210,16 +227,17 @@ func (s *Service) ImportProducts(ctx context.Context, a *Actor, key IdempotencyK
 		biz, err = tx.Business(a.BusinessID)
 		return err
 	}); err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	rows, bad := checkRows(in.Rows, biz.Currency, in.DecimalComma)
-	rep.Errors = append(rep.Errors, bad...)
-	if len(in.Rows) == 0 && len(rep.Errors) == 0 {
-		rep.Errors = append(rep.Errors, ImportError{Line: 2, Reason: "the file has no product rows under its header"})
+	problems := append(append([]ImportError{}, in.Errors...), bad...)
+	if len(in.Rows) == 0 && len(problems) == 0 {
+		problems = append(problems, ImportError{Line: 2, Reason: "the file has no product rows under its header"})
 	}
-	// apply counts (and, writing, makes) what the rows change.
-	apply := func(tx Tx, now time.Time, write bool) error {
-		rep.Created, rep.Changed, rep.Unchanged = 0, 0, 0
+	// apply counts (and, if write, makes) what the rows change, in a new
+	// report: a store may run it twice, and each run starts from nothing.
+	apply := func(tx Tx, now time.Time, write bool) (*ImportReport, error) {
+		rep := &ImportReport{BusinessID: a.BusinessID, DryRun: in.DryRun, Rows: len(in.Rows), Errors: problems, Part: in.Part, Separator: in.Separator}
 		from, to := 0, len(rows)
 		if in.Part != nil {
 			from, to = in.Part.From, min(in.Part.From+in.Part.Count, len(rows))
@@ -237,12 +255,12 @@ func (s *Service) ImportProducts(ctx context.Context, a *Actor, key IdempotencyK
 						np.Archived = *r.archived
 					}
 					if err := tx.PutProduct(np); err != nil {
-						return err
+						return nil, err
 					}
 				}
 				continue
 			} else if err != nil {
-				return err
+				return nil, err
 			}
 			changed := p.Name != r.name || p.Price != r.price || (r.rate != nil && p.TaxRate != *r.rate) || (r.archived != nil && p.Archived != *r.archived)
 			if !changed {
@@ -259,50 +277,44 @@ func (s *Service) ImportProducts(ctx context.Context, a *Actor, key IdempotencyK
 					p.Archived = *r.archived
 				}
 				if err := tx.PutProduct(p); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
-		return nil
+		return rep, nil
 	}
-	if in.DryRun || len(rep.Errors) > 0 {
+	if in.DryRun || len(problems) > 0 {
 		// Nothing is written: a dry run says what would happen, a bad file
 		// is refused whole. Neither is recorded; both answer 200.
-		err := s.store.View(ctx, func(tx Tx) error { return apply(tx, s.now(), false) })
-		return rep, nil, false, err
+		var rep *ImportReport
+		err := s.store.View(ctx, func(tx Tx) error {
+			var err error
+			rep, err = apply(tx, s.now(), false)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &Outcome[*ImportReport]{Doc: rep, Version: AnswerVersion}, nil
 	}
-	hash := requestHash("product.import", "", struct {
+	hashed := struct {
 		Rows []ProductRow
 		Part *ImportPart
 		DC   bool
-	}{in.Rows, in.Part, in.DecimalComma})
-	var answer []byte
-	replayed := false
-	err := s.store.Update(ctx, func(tx Tx) error {
-		itx, ok := tx.(ImportTx)
-		if !ok {
-			return Errorf(EINTERNAL, "the store's transactions (%T) do not record imports", tx)
+	}{in.Rows, in.Part, in.DecimalComma}
+	return write(s, ctx, a, key, opImportProducts, "", hashed, func(tx Tx, now time.Time) (*ImportReport, DocRef, error) {
+		itx, err := importTx(tx)
+		if err != nil {
+			return nil, DocRef{}, err
 		}
-		h, b, err := itx.ProductImport(a.BusinessID, string(key))
-		if err == nil {
-			if string(h) != string(hash) {
-				return ErrIdempotencyReused
-			}
-			answer, replayed = b, true
-			return nil
-		} else if !IsNotFound(err) {
-			return err
-		}
-		now := s.now()
-		if err := apply(tx, now, true); err != nil {
-			return err
+		rep, err := apply(tx, now, true)
+		if err != nil {
+			return nil, DocRef{}, err
 		}
 		rep.ID, rep.Imported = NewID(now), true
-		answer = mustJSON(rep)
-		return itx.PutProductImport(a.BusinessID, string(key), hash, answer)
+		if err := itx.PutProductImport(rep); err != nil {
+			return nil, DocRef{}, err
+		}
+		return rep, DocRef{Kind: KindImport, ID: rep.ID}, nil
 	})
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return nil, answer, replayed, nil
 }

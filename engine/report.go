@@ -67,7 +67,8 @@ type NegativeStock struct {
 }
 
 // TodayReport works out today's figures (owner or manager). It reads the
-// sales of the last eight days, newest first, and the refunds.
+// sales and the refunds of the last eight days, newest first, and no
+// older ones: the office asks for it every few seconds.
 func (s *Service) TodayReport(ctx context.Context, a *Actor, locationID string) (*DayReport, error) {
 	var out *DayReport
 	err := s.view(ctx, a, PermManage, func(tx Tx) error {
@@ -152,28 +153,40 @@ func (s *Service) TodayReport(ctx context.Context, a *Actor, locationID string) 
 			}
 			cursor = next
 		}
-		err = tx.Returns(a.BusinessID, func(r *Return) error {
-			if locationID != "" && r.LocationID != locationID {
-				return nil
+		// Refunds newest first, back to the start of last week's day.
+		cursor = ""
+	refunds:
+		for {
+			rets, next, err := tx.ListReturns(a.BusinessID, ReturnFilter{Cursor: cursor, Limit: 500, Newest: true})
+			if err != nil {
+				return err
 			}
-			t := r.CreatedAt
-			switch {
-			case !t.Before(from):
-				out.Sales.Refunds += r.Total
-				out.Sales.RefundCount++
-				till(r.TokenID).Refunds += r.Total
-			case !t.Before(lwFrom) && t.Before(lwEnd):
-				out.LastWeekWholeDay.Refunds += r.Total
-				out.LastWeekWholeDay.RefundCount++
-				if !t.After(lwTo) {
-					out.LastWeek.Refunds += r.Total
-					out.LastWeek.RefundCount++
+			for _, r := range rets {
+				t := r.CreatedAt
+				if t.Before(lwFrom) {
+					break refunds
+				}
+				if locationID != "" && r.LocationID != locationID {
+					continue
+				}
+				switch {
+				case !t.Before(from):
+					out.Sales.Refunds += r.Total
+					out.Sales.RefundCount++
+					till(r.TokenID).Refunds += r.Total
+				case t.Before(lwEnd):
+					out.LastWeekWholeDay.Refunds += r.Total
+					out.LastWeekWholeDay.RefundCount++
+					if !t.After(lwTo) {
+						out.LastWeek.Refunds += r.Total
+						out.LastWeek.RefundCount++
+					}
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return err
+			if next == "" {
+				break
+			}
+			cursor = next
 		}
 		for _, f := range []*DayFigures{&out.Sales, out.LastWeek, out.LastWeekWholeDay} {
 			f.Net = f.Gross - f.Refunds

@@ -214,6 +214,9 @@ func (s *Service) ReportTillStatus(ctx context.Context, a *Actor, in TillReport)
 	if !write {
 		return nil
 	}
+	// st, with the time posd received the report, is made before the
+	// write and only read by it: a second run of fn writes the same
+	// report.
 	err = s.store.Update(ctx, func(tx Tx) error {
 		t, ok := tx.(TillStatusTx)
 		if !ok {

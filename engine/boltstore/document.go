@@ -1,6 +1,12 @@
 package boltstore
 
-import "posd/engine"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"posd/engine"
+)
 
 // Return implements engine.Tx.
 func (t *txn) Return(biz, id string) (*engine.Return, error) {
@@ -15,6 +21,41 @@ func (t *txn) Return(biz, id string) (*engine.Return, error) {
 // PutReturn implements engine.Tx.
 func (t *txn) PutReturn(r *engine.Return) error {
 	return t.putJSON(bReturns, key(r.BusinessID, r.ID), r)
+}
+
+// ListReturns implements engine.Tx. Refunds are keyed biz\0id and their
+// IDs begin with the creation millisecond, so the bucket is already in the
+// order they were made: a page is a range of it. The cursor is the ID of
+// the next refund.
+func (t *txn) ListReturns(biz string, f engine.ReturnFilter) ([]*engine.Return, string, error) {
+	p := prefix(biz)
+	var from []byte
+	if f.Cursor != "" {
+		if len(f.Cursor) > 64 || strings.IndexByte(f.Cursor, 0) >= 0 {
+			return nil, "", engine.FieldError("cursor", "is not a cursor this server gave out")
+		}
+		from = append(bytes.Clone(p), f.Cursor...)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []*engine.Return
+	next := ""
+	err := t.scan(bReturns, p, from, f.Newest, func(k, v []byte) error {
+		if len(out) == limit {
+			next = string(k[len(p):])
+			return errStop
+		}
+		r := &engine.Return{}
+		if err := json.Unmarshal(v, r); err != nil {
+			return corrupt(bReturns, err)
+		}
+		r.BusinessID = biz
+		out = append(out, r)
+		return nil
+	})
+	return out, next, err
 }
 
 // Receipt implements engine.Tx.
@@ -62,7 +103,7 @@ func (t *txn) PutAdjustment(a *engine.Adjustment) error {
 	return t.putJSON(bAdjustments, key(a.BusinessID, a.ID), a)
 }
 
-// AllSales implements engine.Tx.
+// AllSales implements engine.Scanner.
 func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
 	return t.scan(bSales, prefix(biz), nil, false, func(_, v []byte) error {
 		s := &engine.Sale{BusinessID: biz}
@@ -73,17 +114,17 @@ func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
 	})
 }
 
-// Returns implements engine.Tx.
+// Returns implements engine.Scanner.
 func (t *txn) Returns(biz string, fn func(*engine.Return) error) error {
 	return each(t, bReturns, biz, func(r *engine.Return) error { r.BusinessID = biz; return fn(r) })
 }
 
-// Receipts implements engine.Tx.
+// Receipts implements engine.Scanner.
 func (t *txn) Receipts(biz string, fn func(*engine.Receipt) error) error {
 	return each(t, bReceipts, biz, func(r *engine.Receipt) error { r.BusinessID = biz; return fn(r) })
 }
 
-// Transfers implements engine.Tx.
+// Transfers implements engine.Scanner.
 func (t *txn) Transfers(biz string, fn func(*engine.Transfer) error) error {
 	return each(t, bTransfers, biz, func(x *engine.Transfer) error { x.BusinessID = biz; return fn(x) })
 }

@@ -1,96 +1,83 @@
 package boltstore
 
 import (
-	"encoding/json"
+	"bytes"
 
 	"posd/engine"
 )
 
-// Buckets of the back office: till pairing, till reports, product imports. They are made
-// when a database is opened for writing and may be missing from a file of
-// an older posd, which verify and backup must still accept: they are not
-// in allBuckets, and every read below treats a missing bucket as empty.
+// Buckets of the back office: till pairing, till reports, product imports.
+// They are made when a database is opened for writing and may be missing
+// from a file of an older posd, which verify and backup must still accept:
+// they are not in allBuckets, and every read below treats a missing bucket
+// as empty.
 const (
-	bPairings    = "pairings"     // sha256 of the code → Pairing
-	bPairingKeys = "pairing_keys" // biz\0idempotency key → sha256 of the code
-	bTillStatus  = "till_status"  // biz\0till → TillStatus
+	bPairings     = "till_pairings"      // biz\0id → Pairing (JSON, with its code's hash)
+	bPairingCodes = "till_pairing_codes" // sha256 of the code → biz\0id
+	bTillStatus   = "till_status"        // biz\0till → TillStatus
+	bImports      = "product_imports"    // biz\0id → ImportReport
 )
 
-var optionalBuckets = []string{bPairings, bPairingKeys, bTillStatus}
+var optionalBuckets = []string{bPairings, bPairingCodes, bTillStatus, bImports}
 
 // has reports whether bucket exists in the file (or the overlay wrote it).
 func (t *txn) has(bucket string) bool { return t.tx.Bucket([]byte(bucket)) != nil }
 
 type storedPairing struct {
 	engine.Pairing
-	Hash     []byte `json:"hash"`
-	Business string `json:"businessId"`
+	Hash []byte `json:"hash"`
 }
 
-func (t *txn) pairingAt(h []byte) (*engine.Pairing, error) {
+// Pairing implements engine.PairingTx.
+func (t *txn) Pairing(biz, id string) (*engine.Pairing, error) {
 	if !t.has(bPairings) {
 		return nil, notFound("pairing")
 	}
-	b := t.get(bPairings, h)
-	if b == nil {
-		return nil, notFound("pairing")
-	}
 	var sp storedPairing
-	if err := json.Unmarshal(b, &sp); err != nil {
-		return nil, corrupt(bPairings, err)
+	if err := t.getJSON(bPairings, key(biz, id), "pairing", &sp); err != nil {
+		return nil, err
 	}
 	p := sp.Pairing
 	copy(p.Hash[:], sp.Hash)
-	p.BusinessID = sp.Business
+	p.BusinessID = biz
 	return &p, nil
 }
 
 // PairingByHash implements engine.PairingTx.
-func (t *txn) PairingByHash(hash [32]byte) (*engine.Pairing, error) { return t.pairingAt(hash[:]) }
-
-// PairingByKey implements engine.PairingTx.
-func (t *txn) PairingByKey(biz, k string) (*engine.Pairing, error) {
-	if !t.has(bPairingKeys) {
+func (t *txn) PairingByHash(hash [32]byte) (*engine.Pairing, error) {
+	if !t.has(bPairingCodes) {
 		return nil, notFound("pairing")
 	}
-	h := t.get(bPairingKeys, key(biz, k))
-	if h == nil {
+	k := t.get(bPairingCodes, hash[:])
+	if k == nil {
 		return nil, notFound("pairing")
 	}
-	return t.pairingAt(h)
+	biz, id, ok := bytes.Cut(k, []byte{0})
+	if !ok {
+		return nil, corrupt(bPairingCodes, errMissing(string(k)))
+	}
+	return t.Pairing(string(biz), string(id))
 }
 
-// PutPairing implements engine.PairingTx.
+// PutPairing implements engine.PairingTx: a pairing given a new code
+// loses its old hash, and a hash that belongs to another pairing is
+// refused.
 func (t *txn) PutPairing(p *engine.Pairing) error {
-	if err := t.putJSON(bPairings, p.Hash[:], storedPairing{Pairing: *p, Hash: p.Hash[:], Business: p.BusinessID}); err != nil {
-		return err
+	k := key(p.BusinessID, p.ID)
+	if owner := t.get(bPairingCodes, p.Hash[:]); owner != nil && !bytes.Equal(owner, k) {
+		return &engine.Error{Code: engine.EINTERNAL, Message: "pairing code already taken"}
 	}
-	return t.put(bPairingKeys, key(p.BusinessID, p.CreatedKey), p.Hash[:])
-}
-
-// DeletePairing implements engine.PairingTx.
-func (t *txn) DeletePairing(p *engine.Pairing) error {
-	if err := t.del(bPairings, p.Hash[:]); err != nil {
-		return err
-	}
-	return t.del(bPairingKeys, key(p.BusinessID, p.CreatedKey))
-}
-
-// Pairings implements engine.PairingTx.
-func (t *txn) Pairings(biz string) ([]*engine.Pairing, error) {
-	if !t.has(bPairingKeys) {
-		return nil, nil
-	}
-	var out []*engine.Pairing
-	err := t.scan(bPairingKeys, prefix(biz), nil, false, func(_, h []byte) error {
-		p, err := t.pairingAt(h)
-		if err != nil {
+	if old, err := t.Pairing(p.BusinessID, p.ID); err == nil && old.Hash != p.Hash {
+		if err := t.del(bPairingCodes, old.Hash[:]); err != nil {
 			return err
 		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
+	} else if err != nil && !engine.IsNotFound(err) {
+		return err
+	}
+	if err := t.putJSON(bPairings, k, storedPairing{Pairing: *p, Hash: p.Hash[:]}); err != nil {
+		return err
+	}
+	return t.put(bPairingCodes, p.Hash[:], k)
 }
 
 type storedTillStatus struct {
@@ -116,28 +103,20 @@ func (t *txn) DeleteTillStatus(biz, till string) error {
 	return t.del(bTillStatus, key(biz, till))
 }
 
-const bImports = "imports" // biz\0idempotency key → an import's request hash and answer
-
-func init() { optionalBuckets = append(optionalBuckets, bImports) }
-
-type storedImport struct {
-	Hash   []byte `json:"hash"`
-	Answer []byte `json:"answer"`
-}
-
 // ProductImport implements engine.ImportTx.
-func (t *txn) ProductImport(biz, k string) ([]byte, []byte, error) {
+func (t *txn) ProductImport(biz, id string) (*engine.ImportReport, error) {
 	if !t.has(bImports) {
-		return nil, nil, notFound("import")
+		return nil, notFound("import")
 	}
-	var si storedImport
-	if err := t.getJSON(bImports, key(biz, k), "import", &si); err != nil {
-		return nil, nil, err
+	r := &engine.ImportReport{}
+	if err := t.getJSON(bImports, key(biz, id), "import", r); err != nil {
+		return nil, err
 	}
-	return si.Hash, si.Answer, nil
+	r.BusinessID = biz
+	return r, nil
 }
 
 // PutProductImport implements engine.ImportTx.
-func (t *txn) PutProductImport(biz, k string, hash, answer []byte) error {
-	return t.putJSON(bImports, key(biz, k), storedImport{Hash: hash, Answer: answer})
+func (t *txn) PutProductImport(r *engine.ImportReport) error {
+	return t.putJSON(bImports, key(r.BusinessID, r.ID), r)
 }
