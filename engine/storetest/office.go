@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -33,7 +34,7 @@ func officeShop(t testing.TB, open Opener) (engine.Store, *engine.Service, *Cloc
 }
 
 func testPairing(t testing.TB, open Opener) {
-	_, svc, clk, owner := officeShop(t, open)
+	st, svc, clk, owner := officeShop(t, open)
 	ctx := context.Background()
 	pc, err := svc.CreatePairingCode(ctx, owner, "k1", engine.PairingInput{Name: "Till 1"})
 	if err != nil || pc.Replayed || pc.Doc.Code == nil {
@@ -49,6 +50,25 @@ func testPairing(t testing.TB, open Opener) {
 	}
 	if _, err := svc.Pair(ctx, "p0", engine.PairInput{Code: *pc.Doc.Code}); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("the replaced code: %v", err)
+	}
+	// The store's index of codes follows the new code: the old hash is
+	// gone, the new one finds the pairing.
+	err = st.View(ctx, func(tx engine.Tx) error {
+		ptx, ok := tx.(engine.PairingTx)
+		if !ok {
+			t.Fatalf("the store's transactions (%T) do not implement engine.PairingTx", tx)
+		}
+		if p, err := ptx.PairingByHash(sha256.Sum256([]byte(*pc.Doc.Code))); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("PairingByHash(the replaced code): %+v %v, want not found", p, err)
+		}
+		p, err := ptx.PairingByHash(sha256.Sum256([]byte(*again.Doc.Code)))
+		if err != nil || p.BusinessID != owner.BusinessID || p.Name != "Till 1" {
+			t.Errorf("PairingByHash(the new code): %+v %v", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	p1, err := svc.Pair(ctx, "p1", engine.PairInput{Code: *again.Doc.Code})
 	if err != nil || p1.Replayed || p1.Doc.Token == nil {
