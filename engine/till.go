@@ -373,22 +373,34 @@ func (s *Service) RevokeTill(ctx context.Context, a *Actor, id string) error {
 		if err := tx.DeleteToken(a.BusinessID, id); err != nil {
 			return err
 		}
-		if t, ok := tx.(TillStatusTx); ok {
-			if err := t.DeleteTillStatus(a.BusinessID, id); err != nil && !IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
+		return deleteTillStatus(tx, a.BusinessID, id)
 	})
 	if err != nil {
 		return err
 	}
+	s.forgetTill(a.BusinessID, id)
+	return nil
+}
+
+// deleteTillStatus drops a revoked till's last report from the store, in
+// the revocation's transaction.
+func deleteTillStatus(tx Tx, business, id string) error {
+	if t, ok := tx.(TillStatusTx); ok {
+		if err := t.DeleteTillStatus(business, id); err != nil && !IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetTill drops a revoked till's last report from memory, so that
+// neither GET /tills nor /metrics shows it.
+func (s *Service) forgetTill(business, id string) {
 	r := s.tillRegistry()
 	r.mu.Lock()
-	delete(r.last, a.BusinessID+"\x00"+id)
-	delete(r.persisted, a.BusinessID+"\x00"+id)
+	delete(r.last, business+"\x00"+id)
+	delete(r.persisted, business+"\x00"+id)
 	r.mu.Unlock()
-	return nil
 }
 
 func tillToken(tx Tx, business, id string) (*Token, error) {

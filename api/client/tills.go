@@ -46,8 +46,9 @@ type Paired struct {
 
 // Pair turns a pairing code into a till token; it needs no token of its
 // own. The client's retries reuse key, so a till whose answer was lost
-// still gets a working token for the one till it became (a replay carries
-// a new secret; the earlier one no longer works).
+// still gets a working token for the one till it became (a replay within
+// the answer TTL carries a new secret; the earlier one no longer works).
+// A replay after the TTL carries none: Token is "".
 func (c *Client) Pair(ctx context.Context, key, code string) (*Paired, error) {
 	if key == "" {
 		key = NewKey()

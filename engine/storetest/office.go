@@ -147,6 +147,44 @@ func testTillReports(t testing.TB, open Opener) {
 	if tills, _ := svc2.Tills(ctx, owner); len(tills) != 0 {
 		t.Errorf("a revoked till is listed: %+v", tills)
 	}
+	// Revoked on the Tokens screen (DELETE /tokens/{id}), a till's report
+	// goes too, from memory (/metrics) and from the store.
+	pc2, err := svc.CreatePairingCode(ctx, owner, "k2", engine.PairingInput{Name: "T2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := svc.Pair(ctx, "p2", engine.PairInput{Code: *pc2.Doc.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	till2, _ := svc.Authenticate(ctx, *p2.Doc.Token)
+	if err := svc.ReportTillStatus(ctx, till2, engine.TillReport{Queued: q("1"), Parked: q("0"), Version: "v", Clock: clk.Now().Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(svc.TillReports()); n != 1 {
+		t.Fatalf("reports in memory: %d, want 1", n)
+	}
+	if err := svc.RevokeToken(ctx, owner, p2.Doc.TillID); err != nil {
+		t.Fatal(err)
+	}
+	if rs := svc.TillReports(); len(rs) != 0 {
+		t.Errorf("a till revoked as a token still reports: %+v", rs)
+	}
+	err = st.View(ctx, func(tx engine.Tx) error {
+		if ts, ok := tx.(engine.TillStatusTx); ok {
+			rs, err := ts.TillStatuses(owner.BusinessID)
+			if err != nil {
+				return err
+			}
+			if len(rs) != 0 {
+				t.Errorf("the store keeps the reports of revoked tills: %+v", rs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testProductImport(t testing.TB, open Opener) {
