@@ -11,6 +11,7 @@ import (
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/boltstore"
 )
 
 // TestEveryPostReplaysByteForByte sends every POST route twice with one key
@@ -24,7 +25,9 @@ import (
 // still marked as a replay.
 func TestEveryPostReplaysByteForByte(t *testing.T) {
 	backups := 0
-	e := newEnvWith(t, api.Options{Ops: api.Ops{BackupNow: func() bool { backups++; return true }}})
+	e := newEnvWith(t, func(*boltstore.Store) api.Options {
+		return api.Options{Ops: api.Ops{BackupNow: func() bool { backups++; return true }}}
+	})
 	f := e.shop
 	tok := e.ownerToken()
 	covered := map[string]bool{}

@@ -179,7 +179,7 @@ func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, t
 		return nil, ErrIdempotencyMissing
 	}
 	return s.commit(ctx, request{business: a.BusinessID, key: string(key), op: op, target: target,
-		hash: requestHash(op, target, in), fn: s.numberFirst(ctx, a, op, fn)})
+		hash: requestHash(op, target, in), fn: fn})
 }
 
 // commit runs an idempotent request: within one transaction it looks the

@@ -4,7 +4,7 @@
 // a browser context for the office and one for a till, and the office's
 // screenshots in test-output/office/.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -132,16 +132,6 @@ export async function shot(page, name, { readme = false } = {}) {
   if (readme && process.env.POSD_SCREENSHOTS) {
     mkdirSync(shotsDir, { recursive: true });
     copyFileSync(file, path.join(shotsDir, `${name}.png`));
-  }
-}
-
-/** tillPairs reports whether the till page takes a pairing code (issue 15's till side). */
-export function tillPairs() {
-  const dir = path.join(repo, 'api', 'till', 'static', 'js');
-  try {
-    return readFileSync(path.join(dir, 'app.js'), 'utf8').includes('pair') || readFileSync(path.join(dir, 'session.js'), 'utf8').includes('/api/pair');
-  } catch {
-    return false;
   }
 }
 
