@@ -71,6 +71,10 @@ var cases = append([]testCase{
 	{"SaleListingCursor", testSaleListing},
 	{"DocumentIterators", testDocumentIterators},
 	{"VerifyClean", testVerifyClean},
+	{"PairingOnceAndReplay", testPairing},
+	{"TillReportsPersist", testTillReports},
+	{"ProductImportRecorded", testProductImport},
+	{"ReturnListing", testReturnListing},
 }, serialisationCases...)
 
 // Clock is a settable test clock for Service.Now. Every read moves it
