@@ -210,7 +210,6 @@ type exporter struct {
 	counters   map[Series]uint64
 	biz        *Business
 	zone       *time.Location
-	digits     int
 	req        ExportRequest
 	start, end time.Time
 	locations  map[string]string
@@ -255,7 +254,7 @@ func newExporter(tx ScanTx, biz *Business, req ExportRequest) (*exporter, error)
 	if end.Sub(from) > maxExportDays*24*time.Hour {
 		return nil, fieldErr("to", "the range may cover at most %d days", maxExportDays)
 	}
-	x := &exporter{tx: tx, biz: biz, zone: zone, digits: MinorDigits(biz.Currency), req: req, start: from, end: end,
+	x := &exporter{tx: tx, biz: biz, zone: zone, req: req, start: from, end: end,
 		locations: map[string]string{}, taxes: map[taxKey]*taxSums{}}
 	locs, err := tx.Locations(biz.ID)
 	if err != nil {
@@ -434,7 +433,7 @@ func (x *exporter) csvFile(ctx context.Context, create ExportCreate, name string
 	return ctx.Err()
 }
 
-func (x *exporter) money(m Money) string { return FormatMoney(m, x.digits) }
+func (x *exporter) money(m Money) string { return FormatDecimal(m, x.biz.Currency) }
 
 func (x *exporter) day(t time.Time) string { return t.In(x.zone).Format(time.DateOnly) }
 
