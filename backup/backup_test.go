@@ -29,7 +29,7 @@ func config(now func() time.Time) backup.Config {
 		Open: func(path string) (backup.Database, error) {
 			return boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: time.Second})
 		},
-		Schema: boltstore.SchemaVersion, Version: "test", Now: now,
+		Schema: boltstore.SchemaVersion, Version: "test", Now: now, ChainsSince: boltstore.ChainSchema,
 	}
 }
 
@@ -75,7 +75,7 @@ func TestTakeAndVerify(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 	rep, err := cfg.VerifyFile(context.Background(), out)
-	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 6 {
+	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 7 {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
 

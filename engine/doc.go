@@ -27,6 +27,13 @@
 //   - Tenancy: every method scopes reads and writes to the Actor's business;
 //     another business's object is reported exactly as a missing one.
 //   - A sale or refund is never refused for lack of stock; a transfer is.
+//   - Tamper evidence: every numbered document is linked into its series'
+//     hash chain in its own commit (chain.go, chain_link.go): its hash
+//     covers its values and the previous document's hash, and the series
+//     head advances with it through Tx.SetChainHead. VerifyChains
+//     recomputes every chain and checks it against anchors kept outside
+//     (chain_verify.go); Export writes the accountant's files and the
+//     manifest that is such an anchor (export.go).
 //
 // # Serializable updates, and fns that may run twice
 //

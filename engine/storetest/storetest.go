@@ -75,6 +75,9 @@ var cases = append([]testCase{
 	{"TillReportsPersist", testTillReports},
 	{"ProductImportRecorded", testProductImport},
 	{"ReturnListing", testReturnListing},
+	{"ChainLinksEveryDocument", testChainLinks},
+	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
+	{"ExportMonth", testExportMonth},
 }, serialisationCases...)
 
 // Clock is a settable test clock for Service.Now. Every read moves it

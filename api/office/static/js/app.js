@@ -14,6 +14,8 @@ export const SCREENS = [
   { id: 'stock', title: 'Stock', module: './screens/stock.js' },
   { id: 'purchases', title: 'Purchases & transfers', module: './screens/purchases.js' },
   { id: 'journal', title: 'Journal', module: './screens/journal.js' },
+  { id: 'export', title: 'Export', module: './screens/export.js' },
+  { id: 'integrity', title: 'Integrity', module: './screens/integrity.js' },
   { id: 'health', title: 'Backups & health', module: './screens/health.js' },
   { id: 'tokens', title: 'Tokens', module: './screens/tokens.js', roles: ['owner'] },
 ];
