@@ -168,7 +168,7 @@ func (d *database) status() *api.DatabaseStatus {
 
 // verifyPG checks a PostgreSQL database: its storage guarantees and every
 // domain check, in one snapshot each.
-func verifyPG(ctx context.Context, dbURL string) (*backup.Report, error) {
+func verifyPG(ctx context.Context, cfg backup.Config, dbURL string) (*backup.Report, error) {
 	st, err := openPG(ctx, dbURL, true, "posd verify")
 	if errors.Is(err, pgstore.ErrNewerSchema) || errors.Is(err, pgstore.ErrNotPosd) {
 		return nil, err
@@ -177,7 +177,7 @@ func verifyPG(ctx context.Context, dbURL string) (*backup.Report, error) {
 		return nil, err
 	}
 	defer st.Close()
-	cfg := backupConfig()
-	cfg.Schema = pgstore.SchemaVersion
+	// The PostgreSQL schema has chained documents from its first version.
+	cfg.Schema, cfg.ChainsSince = pgstore.SchemaVersion, 1
 	return cfg.VerifyDatabase(ctx, st, "PostgreSQL database "+st.Target()), nil
 }

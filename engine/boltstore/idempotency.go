@@ -89,6 +89,12 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 		doc = &engine.Product{BusinessID: biz}
 	case engine.KindToken:
 		doc = &engine.CreatedToken{}
+	case engine.KindTill:
+		doc = &engine.Paired{}
+	case engine.KindPairing:
+		doc = &engine.PairingCode{}
+	case engine.KindImport:
+		doc = &engine.ImportReport{BusinessID: biz}
 	default:
 		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}

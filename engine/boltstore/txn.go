@@ -82,7 +82,11 @@ func (t *txn) get(bucket string, key []byte) []byte {
 		}
 		return t.writes[i].v
 	}
-	return t.tx.Bucket([]byte(bucket)).Get(key)
+	b := t.tx.Bucket([]byte(bucket))
+	if b == nil { // a bucket of a newer schema, in a file opened read-only
+		return nil
+	}
+	return b.Get(key)
 }
 
 func (t *txn) put(bucket string, key, val []byte) error {

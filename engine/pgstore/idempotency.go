@@ -52,6 +52,12 @@ func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
 		doc = &engine.Product{BusinessID: biz}
 	case engine.KindToken:
 		doc = &engine.CreatedToken{}
+	case engine.KindTill:
+		doc = &engine.Paired{}
+	case engine.KindPairing:
+		doc = &engine.PairingCode{}
+	case engine.KindImport:
+		doc = &engine.ImportReport{BusinessID: biz}
 	default:
 		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}
@@ -73,6 +79,8 @@ func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
 	case *engine.Location:
 		d.BusinessID = biz
 	case *engine.Product:
+		d.BusinessID = biz
+	case *engine.ImportReport:
 		d.BusinessID = biz
 	}
 	return doc, nil

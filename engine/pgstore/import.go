@@ -19,7 +19,8 @@ var ErrNotEmpty = fmt.Errorf("pgstore: the database is not empty")
 
 // posdTables are the tables of the schema, in the order Import fills them.
 var posdTables = []string{"businesses", "locations", "products", "tokens", "sales", "returns", "receipts", "transfers",
-	"adjustments", "movements", "stock", "counters", "numbers", "idempotency", "idempotency_answers"}
+	"adjustments", "movements", "stock", "counters", "chain_heads", "numbers", "idempotency", "idempotency_answers",
+	"pairings", "till_statuses", "product_imports"}
 
 // CheckEmpty connects to the database at rawURL without changing it and
 // fails with ErrNotEmpty (and what it found) unless it holds no table but
@@ -145,6 +146,10 @@ var copyColumns = map[string][]string{
 	"movements":           {"business_id", "location_id", "product_id", "qty", "doc_kind", "doc_id", "at"},
 	"stock":               {"business_id", "location_id", "product_id", "qty"},
 	"counters":            {"business_id", "series", "last"},
+	"chain_heads":         {"business_id", "series", "number", "hash"},
+	"pairings":            {"business_id", "id", "hash", "doc"},
+	"till_statuses":       {"business_id", "till_id", "doc"},
+	"product_imports":     {"business_id", "id", "doc"},
 	"numbers":             {"business_id", "number", "doc_kind", "doc_id"},
 	"idempotency":         {"business_id", "key", "op", "target", "hash", "version", "doc_kind", "doc_id", "created_at", "expires_at"},
 	"idempotency_answers": {"business_id", "key", "expires_at", "body"},
@@ -287,6 +292,34 @@ func (c *copySink) Idempotency(r *engine.IdempotencyRecord) error {
 		return err
 	}
 	return c.add("idempotency_answers", r.BusinessID, r.Key, r.ExpiresAt, answer)
+}
+
+func (c *copySink) ChainHead(biz string, s engine.Series, h engine.ChainHead) error {
+	return c.add("chain_heads", biz, string(s), int64(h.Number), h.Hash)
+}
+
+func (c *copySink) Pairing(p *engine.Pairing) error {
+	doc, err := c.doc(p)
+	if err != nil {
+		return err
+	}
+	return c.add("pairings", p.BusinessID, p.ID, p.Hash[:], doc)
+}
+
+func (c *copySink) TillStatus(s *engine.TillStatus) error {
+	doc, err := c.doc(s)
+	if err != nil {
+		return err
+	}
+	return c.add("till_statuses", s.BusinessID, s.TillID, doc)
+}
+
+func (c *copySink) ProductImport(r *engine.ImportReport) error {
+	doc, err := c.doc(r)
+	if err != nil {
+		return err
+	}
+	return c.add("product_imports", r.BusinessID, r.ID, doc)
 }
 
 // Done records the business's list length as its '#sale' counter, where

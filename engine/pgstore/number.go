@@ -44,11 +44,16 @@ type counterKey struct {
 	series engine.Series
 }
 
-// flushCounters queues the counters advanced since the last round trip.
+// flushCounters queues the counters advanced and the chain heads set
+// since the last round trip.
 func (t *txn) flushCounters(b *pgx.Batch) {
 	for k, n := range t.dirtyCounters {
 		b.Queue(`INSERT INTO counters (business_id, series, last) VALUES ($1, $2, $3)
 			ON CONFLICT (business_id, series) DO UPDATE SET last = excluded.last`, k.biz, string(k.series), int64(n))
+	}
+	for k, h := range t.dirtyHeads {
+		b.Queue(`INSERT INTO chain_heads (business_id, series, number, hash) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (business_id, series) DO UPDATE SET number = excluded.number, hash = excluded.hash`, k.biz, string(k.series), int64(h.Number), h.Hash)
 	}
 }
 
@@ -186,4 +191,56 @@ func (t *txn) numberAhead(biz, number string) (engine.DocRef, error) {
 		return engine.DocRef{}, notFound("document number")
 	}
 	return ref, nil
+}
+
+// ChainHead implements engine.Tx. A write transaction has the heads of its
+// business's current series from its lock's round trip; another series,
+// or a read, is asked.
+func (t *txn) ChainHead(biz string, s engine.Series) (engine.ChainHead, error) {
+	if t.writable {
+		st, err := t.state(biz)
+		if err != nil {
+			return engine.ChainHead{}, err
+		}
+		if h, ok := st.heads[s]; ok {
+			return h, nil
+		}
+		if st.covered[s] {
+			return engine.ChainHead{}, nil
+		}
+	} else if err := t.touch(biz); err != nil {
+		return engine.ChainHead{}, err
+	}
+	var h engine.ChainHead
+	var n int64
+	found, err := t.queryRow("SELECT number, hash FROM chain_heads WHERE business_id = $1 AND series = $2", []any{biz, string(s)}, &n, &h.Hash)
+	if err != nil {
+		return engine.ChainHead{}, err
+	}
+	if found {
+		h.Number = uint64(n)
+	}
+	if t.writable {
+		t.bizs[biz].heads[s] = h
+	}
+	return h, nil
+}
+
+// SetChainHead implements engine.Tx: written with the next round trip,
+// once per series however often the transaction sets it.
+func (t *txn) SetChainHead(biz string, s engine.Series, h engine.ChainHead) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	st, err := t.state(biz)
+	if err != nil {
+		return err
+	}
+	st.heads[s] = h
+	if t.dirtyHeads == nil {
+		t.dirtyHeads = map[counterKey]engine.ChainHead{}
+	}
+	t.dirtyHeads[counterKey{biz, s}] = h
+	t.wrote = true
+	return nil
 }

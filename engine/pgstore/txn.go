@@ -33,8 +33,10 @@ type txn struct {
 	begun   bool
 	pending []queued
 	moves   []engine.Movement // movements not sent yet (see flushMovements)
-	// dirtyCounters are the counters advanced and not sent yet.
+	// dirtyCounters and dirtyHeads are the counters advanced and the
+	// chain heads set, not sent yet.
 	dirtyCounters map[counterKey]uint64
+	dirtyHeads    map[counterKey]engine.ChainHead
 	wrote         bool // a write was queued (sent or not): COMMIT is due
 	// rerun is set when the transaction failed in a way that left nothing
 	// and that a fresh one may not meet again (see Store.Update).
@@ -66,9 +68,10 @@ type bizState struct {
 	ready   bool
 	version int64 // catalogue version; -1 when the business has no row
 	biz     *engine.Business
-	// counters holds the counters read or written; covered the series
-	// whose absence from counters means 0.
+	// counters holds the counters read or written, heads the chain heads;
+	// covered the series whose absence from them means 0 (no head).
 	counters map[engine.Series]uint64
+	heads    map[engine.Series]engine.ChainHead
 	covered  map[engine.Series]bool
 }
 
@@ -285,6 +288,7 @@ func (t *txn) send(r *read, commit bool) error {
 	t.begun = true
 	t.pending = t.pending[:0]
 	clear(t.dirtyCounters)
+	clear(t.dirtyHeads)
 	for _, biz := range t.toLock {
 		t.bizs[biz].ready = true
 	}
@@ -316,8 +320,12 @@ func (t *txn) queueLock(b *pgx.Batch, biz string) {
 		return nil
 	})
 	names := currentSeries()
-	b.Queue("SELECT series, last FROM counters WHERE business_id = $1 AND series = ANY($2)", biz, names).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT s.series, coalesce(c.last, 0), h.number, h.hash FROM unnest($2::text[]) AS s(series)
+		LEFT JOIN counters c ON c.business_id = $1 AND c.series = s.series
+		LEFT JOIN chain_heads h ON h.business_id = $1 AND h.series = s.series
+		WHERE c.series IS NOT NULL OR h.series IS NOT NULL`, biz, names).Query(func(rows pgx.Rows) error {
 		st.counters = make(map[engine.Series]uint64, len(names))
+		st.heads = make(map[engine.Series]engine.ChainHead, len(names))
 		st.covered = make(map[engine.Series]bool, len(names))
 		for _, n := range names {
 			st.covered[engine.Series(n)] = true
@@ -325,10 +333,17 @@ func (t *txn) queueLock(b *pgx.Batch, biz string) {
 		for rows.Next() {
 			var s string
 			var n int64
-			if err := rows.Scan(&s, &n); err != nil {
+			var hn *int64
+			var hash *string
+			if err := rows.Scan(&s, &n, &hn, &hash); err != nil {
 				return err
 			}
-			st.counters[engine.Series(s)] = uint64(n)
+			if n > 0 {
+				st.counters[engine.Series(s)] = uint64(n)
+			}
+			if hn != nil && hash != nil {
+				st.heads[engine.Series(s)] = engine.ChainHead{Number: uint64(*hn), Hash: *hash}
+			}
 		}
 		return rows.Err()
 	})

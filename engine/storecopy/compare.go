@@ -216,7 +216,8 @@ func (r *reader) group() []item {
 
 // kindOrder is the order in which Walk gives the kinds of one business.
 var kindOrder = map[string]int{"business": 0, "location": 1, "product": 2, "token": 3, "sale": 4, "return": 5, "receipt": 6,
-	"transfer": 7, "movement": 8, "idempotency record": 9, "adjustment": 10, "stock level": 11, "series": 12, "number": 13}
+	"transfer": 7, "movement": 8, "idempotency record": 9, "adjustment": 10, "stock level": 11, "series": 12, "number": 13,
+	"chain head": 14, "pairing": 15, "till status": 16, "product import": 17}
 
 // digestSink turns what Walk gives into items.
 type digestSink struct {
@@ -280,6 +281,21 @@ func (d *digestSink) Idempotency(r *engine.IdempotencyRecord) error {
 	// The answer is compared as the document it is (its JSON), so a
 	// store that keeps it in another encoding compares equal.
 	return d.emit("idempotency record", strconv.Quote(r.Key), []any{r.Op, r.Target, hex.EncodeToString(r.Hash), r.Version, r.Doc, micro(r.CreatedAt), micro(r.ExpiresAt), r.Answer})
+}
+func (d *digestSink) ChainHead(biz string, s engine.Series, h engine.ChainHead) error {
+	return d.emit("chain head", string(s), h)
+}
+func (d *digestSink) Pairing(p *engine.Pairing) error {
+	return d.emit("pairing", p.ID, struct {
+		P    *engine.Pairing
+		Hash string
+	}{p, hex.EncodeToString(p.Hash[:])})
+}
+func (d *digestSink) TillStatus(s *engine.TillStatus) error {
+	return d.emit("till status", s.TillID, []any{s, micro(s.LastSeenAt)})
+}
+func (d *digestSink) ProductImport(r *engine.ImportReport) error {
+	return d.emit("product import", r.ID, r)
 }
 func (d *digestSink) Done(string) error { return nil }
 

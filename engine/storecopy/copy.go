@@ -142,4 +142,34 @@ func (s *TxSink) Idempotency(r *engine.IdempotencyRecord) error {
 	s.Figures.Idempotency++
 	return s.add(func(tx engine.Tx) error { return tx.PutIdempotency(r) })
 }
+func (s *TxSink) ChainHead(biz string, series engine.Series, h engine.ChainHead) error {
+	return s.add(func(tx engine.Tx) error { return tx.SetChainHead(biz, series, h) })
+}
+func (s *TxSink) Pairing(p *engine.Pairing) error {
+	return s.add(func(tx engine.Tx) error {
+		ptx, ok := tx.(engine.PairingTx)
+		if !ok {
+			return engine.Errorf(engine.EINTERNAL, "the target store (%T) keeps no pairings", tx)
+		}
+		return ptx.PutPairing(p)
+	})
+}
+func (s *TxSink) TillStatus(st *engine.TillStatus) error {
+	return s.add(func(tx engine.Tx) error {
+		stx, ok := tx.(engine.TillStatusTx)
+		if !ok {
+			return engine.Errorf(engine.EINTERNAL, "the target store (%T) keeps no till reports", tx)
+		}
+		return stx.PutTillStatus(st)
+	})
+}
+func (s *TxSink) ProductImport(r *engine.ImportReport) error {
+	return s.add(func(tx engine.Tx) error {
+		itx, ok := tx.(engine.ImportTx)
+		if !ok {
+			return engine.Errorf(engine.EINTERNAL, "the target store (%T) keeps no product imports", tx)
+		}
+		return itx.PutProductImport(r)
+	})
+}
 func (s *TxSink) Done(string) error { return nil }

@@ -39,6 +39,13 @@ type Sink interface {
 	Counter(business string, s engine.Series, last uint64) error
 	Number(business, number string, ref engine.DocRef) error
 	Idempotency(r *engine.IdempotencyRecord) error
+	// ChainHead is a series' hash-chain head (for series that have one).
+	ChainHead(business string, s engine.Series, h engine.ChainHead) error
+	// Pairing, TillStatus and ProductImport are the back office's records
+	// (engine.PairingTx, TillStatusTx, ImportTx), when the store has them.
+	Pairing(p *engine.Pairing) error
+	TillStatus(s *engine.TillStatus) error
+	ProductImport(r *engine.ImportReport) error
 	// Done is called once at the end of a business.
 	Done(business string) error
 }
@@ -124,6 +131,7 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 	// its movements (an adjustment has at least one line) or by the
 	// idempotency record of the request that made it.
 	adj := map[string]bool{}
+	named := map[engine.DocKind]map[string]bool{engine.KindPairing: {}, engine.KindImport: {}}
 	n := 0
 	if err := tx.Movements(id, func(m *engine.Movement) error {
 		if m.Doc.Kind == engine.KindAdjustment {
@@ -142,6 +150,9 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 	if err := tx.Idempotencies(id, func(r *engine.IdempotencyRecord) error {
 		if r.Doc.Kind == engine.KindAdjustment {
 			adj[r.Doc.ID] = true
+		}
+		if m := named[r.Doc.Kind]; m != nil {
+			m[r.Doc.ID] = true
 		}
 		recs = append(recs, r)
 		if len(recs) == 1000 {
@@ -206,15 +217,85 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 	if err := tx.Numbers(id, func(number string, ref engine.DocRef) error { return sink.Number(id, number, ref) }); err != nil {
 		return err
 	}
-	if err := walkChains(tx, id, sink); err != nil {
+	if err := walkChains(tx, id, names, sink); err != nil {
+		return err
+	}
+	if err := walkOffice(tx, id, named, sink); err != nil {
 		return err
 	}
 	return sink.Done(id)
 }
 
-// walkChains is the hook for tamper-evidence chains kept outside the
-// documents. Documents are compared whole, so a document's own hash and
-// previousHash fields are copied and compared as soon as documents carry
-// them; chain heads stored apart from documents (if the chain's store
-// keeps any) must be walked here, and copied by the sinks.
-func walkChains(tx engine.ScanTx, business string, sink Sink) error { return nil }
+// walkOffice walks the back office's records: the pairings and product
+// imports the idempotency records name (a pairing or an import is made by
+// an idempotent request and never deleted), and the tills' last reports.
+func walkOffice(tx engine.ScanTx, business string, named map[engine.DocKind]map[string]bool, sink Sink) error {
+	if ptx, ok := tx.(engine.PairingTx); ok {
+		for _, pid := range sorted(named[engine.KindPairing]) {
+			p, err := ptx.Pairing(business, pid)
+			if engine.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := sink.Pairing(p); err != nil {
+				return err
+			}
+		}
+	}
+	if stx, ok := tx.(engine.TillStatusTx); ok {
+		ss, err := stx.TillStatuses(business)
+		if err != nil {
+			return err
+		}
+		for _, st := range ss {
+			if err := sink.TillStatus(st); err != nil {
+				return err
+			}
+		}
+	}
+	if itx, ok := tx.(engine.ImportTx); ok {
+		for _, iid := range sorted(named[engine.KindImport]) {
+			r, err := itx.ProductImport(business, iid)
+			if engine.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := sink.ProductImport(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sorted(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// walkChains walks the heads of the business's hash chains, one per
+// series that has one. The documents' own hash and previousHash are in
+// the documents, which are copied and compared whole.
+func walkChains(tx engine.ScanTx, business string, series []string, sink Sink) error {
+	for _, s := range series {
+		h, err := tx.ChainHead(business, engine.Series(s))
+		if err != nil {
+			return err
+		}
+		if h == (engine.ChainHead{}) {
+			continue
+		}
+		if err := sink.ChainHead(business, engine.Series(s), h); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -66,6 +66,17 @@ func Fill(t testing.TB, st engine.Store) {
 		must(err)
 		_, err = svc.SendTransfer(ctx, a, key(), to.Doc.ID)
 		must(err)
+		// The back office's records: a pairing used by a till, its status
+		// report, and a product import.
+		pc, err := svc.CreatePairingCode(ctx, a, key(), engine.PairingInput{Name: "Till 2"})
+		must(err)
+		paired, err := svc.Pair(ctx, key(), engine.PairInput{Code: *pc.Doc.Code})
+		must(err)
+		ta, err := svc.Authenticate(ctx, *paired.Doc.Token)
+		must(err)
+		must(svc.ReportTillStatus(ctx, ta, engine.TillReport{Queued: json.RawMessage("2"), Parked: json.RawMessage("0"), Version: "t1", Clock: clk.Now().Format(time.RFC3339)}))
+		_, err = svc.ImportProducts(ctx, a, key(), engine.ImportRequest{Rows: []engine.ProductRow{{Line: 2, SKU: "B", Name: "Bread", Price: "2.50"}}})
+		must(err)
 		tok, err := svc.CreateToken(ctx, a, key(), engine.TokenInput{Role: "till", Name: "till"})
 		must(err)
 		must(svc.RevokeToken(ctx, a, tok.Doc.ID))

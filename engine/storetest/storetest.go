@@ -71,6 +71,13 @@ var cases = append([]testCase{
 	{"SaleListingCursor", testSaleListing},
 	{"DocumentIterators", testDocumentIterators},
 	{"VerifyClean", testVerifyClean},
+	{"PairingOnceAndReplay", testPairing},
+	{"TillReportsPersist", testTillReports},
+	{"ProductImportRecorded", testProductImport},
+	{"ReturnListing", testReturnListing},
+	{"ChainLinksEveryDocument", testChainLinks},
+	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
+	{"ExportMonth", testExportMonth},
 }, serialisationCases...)
 
 // Clock is a settable test clock for Service.Now. Every read moves it

@@ -105,6 +105,17 @@ CREATE TABLE counters (
 	CONSTRAINT counters_pkey PRIMARY KEY (business_id, series)
 );
 
+-- The head of each series' hash chain: the number and hash of its last
+-- chained document, read and set in the document's own transaction under
+-- the business's lock, as the counter is.
+CREATE TABLE chain_heads (
+	business_id text COLLATE "C" NOT NULL,
+	series      text COLLATE "C" NOT NULL,
+	number      bigint NOT NULL,
+	hash        text NOT NULL,
+	CONSTRAINT chain_heads_pkey PRIMARY KEY (business_id, series)
+);
+
 CREATE TABLE numbers (
 	business_id text COLLATE "C" NOT NULL,
 	number      text COLLATE "C" NOT NULL,
@@ -148,4 +159,27 @@ CREATE TABLE tokens (
 	id          text COLLATE "C" NOT NULL,
 	doc         jsonb NOT NULL,
 	CONSTRAINT tokens_id_key UNIQUE (business_id, id)
+);
+
+-- The back office's: pairing codes (stored only as hashes; one pairing per
+-- code), the tills' last status reports, and product imports' reports.
+CREATE TABLE pairings (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	hash        bytea NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT pairings_pkey PRIMARY KEY (business_id, id),
+	CONSTRAINT pairings_hash_key UNIQUE (hash)
+);
+CREATE TABLE till_statuses (
+	business_id text COLLATE "C" NOT NULL,
+	till_id     text COLLATE "C" NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT till_statuses_pkey PRIMARY KEY (business_id, till_id)
+);
+CREATE TABLE product_imports (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT product_imports_pkey PRIMARY KEY (business_id, id)
 );
