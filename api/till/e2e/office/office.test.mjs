@@ -135,6 +135,10 @@ test('a new owner: sign in from the printed address, import products (bad rows, 
   await office.click(`tr[data-number="${number}"]`);
   await office.waitForSelector('dialog[open]');
   assert.match(await office.textContent('dialog[open]'), /Apple[\s\S]*Bread/);
+  // Its hash, the short form (the receipt's) first.
+  const sold = (await env.posd.sales()).find((x) => x.invoiceNumber === number);
+  assert.equal(await office.getAttribute('dialog[open] code.hash', 'data-hash'), sold.hash);
+  assert.equal(await office.textContent('dialog[open] code.hash strong'), sold.hash.slice(0, 8));
   await shot(office, 'journal-sale', { readme: true });
   // Refund the bread from the journal.
   await office.click('dialog[open] .actions button.primary');
