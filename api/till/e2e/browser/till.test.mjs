@@ -300,7 +300,7 @@ test('8. the indicator and the counter tell the truth; screenshots of each state
   await waitFor(async () => (await page.textContent('#refund-total')).includes('1.50'), { what: 'refund total 1.50' });
   await page.click('#refund-submit');
   await page.waitForSelector('#refund-done:not([hidden])');
-  assert.match(await page.textContent('#refund-done'), /Refund RET-\d{6}-0001 recorded\. Hand back €1\.50/);
+  assert.match(await page.textContent('#refund-done'), /Refund RET-\d{6}-0001 recorded \(check [0-9a-f]{8}\)\. Hand back €1\.50/);
   await screenshot(page, 'refund');
 
   const sales = await env.posd.sales();
