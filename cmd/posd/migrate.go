@@ -18,8 +18,9 @@ import (
 
 // runMigrate moves a shop's whole database between the embedded store and
 // PostgreSQL, in either direction, and proves the copy: both sides are
-// walked again and compared object by object (documents, list order,
-// movements, stock, series, numbers, idempotency records). A difference is
+// walked again and compared object by object (documents with their hashes,
+// list order, movements, stock, series, numbers, chain heads, idempotency
+// records, the back office's pairings, till reports and imports). A difference is
 // a failure (exit 1).
 //
 // It refuses rather than resumes. The target must be empty (an empty
@@ -67,9 +68,24 @@ func migrateTo(ctx context.Context, dir, dbURL string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cannot open the database in %s: %v", dir, trimOrigin(err))
 	}
-	defer src.Close()
+	defer func() { src.Close() }()
 	if err := pgstore.CheckEmpty(ctx, dbURL); err != nil {
 		return fmt.Errorf("%s; nothing was changed", trimPG(err))
+	}
+	// A file of a posd before hash chains is linked first, as serve would
+	// link it at its next start (the file as it was is kept beside it):
+	// PostgreSQL's documents are chained from its schema's first version,
+	// and the copy must be the source, hashes included.
+	if v, err := src.SchemaVersion(); err != nil {
+		return fmt.Errorf("cannot read the database in %s: %v", dir, trimOrigin(err))
+	} else if v < boltstore.ChainSchema {
+		src.Close()
+		if err := linkChains(ctx, path, stdout); err != nil {
+			return err
+		}
+		if src, err = boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond}); err != nil {
+			return fmt.Errorf("cannot open the database in %s: %v", dir, trimOrigin(err))
+		}
 	}
 	dst, err := pgstore.Open(ctx, dbURL, pgstore.Options{})
 	if err != nil {
@@ -90,6 +106,28 @@ func migrateTo(ctx context.Context, dir, dbURL string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\nThe shop now runs on PostgreSQL: start posd with --database (the same URL) on every machine that serves it, e.g.\n\n    posd serve --data-dir %s --database 'postgres://…' --listen :8080\n\n", dir)
 	fmt.Fprintf(stdout, "%s is left as it was: keep it until posd runs fine on PostgreSQL, and do not serve from it again (sales written there would not reach PostgreSQL).\n", path)
 	return nil
+}
+
+// linkChains upgrades the embedded database at path to hash chains, as
+// serve does when it starts on a file of an older posd.
+func linkChains(ctx context.Context, path string, stdout io.Writer) error {
+	st, err := boltstore.Open(path, boltstore.Options{LockTimeout: 500 * time.Millisecond})
+	if errors.Is(err, boltstore.ErrLocked) {
+		return fmt.Errorf("posd is running on %s: stop it first; nothing was changed", filepath.Dir(path))
+	}
+	if err != nil {
+		return fmt.Errorf("cannot open %s to link its documents into hash chains: %v", path, trimOrigin(err))
+	}
+	up, err := engine.NewService(st).UpgradeChains(ctx)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("cannot link the documents of %s into hash chains (the PostgreSQL database was not changed): %v", path, trimOrigin(err))
+	}
+	fmt.Fprintf(stdout, "%s was written by a posd before hash chains: linked its %d documents in %d series first, as posd serve does.\n", path, up.Documents, up.Series)
+	if b := st.UpgradeBackup(); b != "" {
+		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", b)
+	}
+	return st.Close()
 }
 
 func migrateFrom(ctx context.Context, dbURL, dir string, stdout io.Writer) error {
@@ -175,7 +213,7 @@ func compareStores(ctx context.Context, src, dst engine.Store, stdout io.Writer)
 		fmt.Fprintf(stdout, "  %-20s %10d in the source, %10d in the target  %s\n", k, c[0], c[1], mark)
 	}
 	if rep.Same() {
-		fmt.Fprintln(stdout, "Source and target hold the same documents, numbers, movements, stock, series and idempotency records.")
+		fmt.Fprintln(stdout, "Source and target hold the same documents (with their hashes), numbers, chain heads, movements, stock, series and idempotency records.")
 		return nil
 	}
 	for _, f := range rep.Findings {
