@@ -72,15 +72,16 @@ func migrateTo(ctx context.Context, dir, dbURL string, stdout io.Writer) error {
 	if err := pgstore.CheckEmpty(ctx, dbURL); err != nil {
 		return fmt.Errorf("%s; nothing was changed", trimPG(err))
 	}
-	// A file of a posd before hash chains is linked first, as serve would
-	// link it at its next start (the file as it was is kept beside it):
-	// PostgreSQL's documents are chained from its schema's first version,
-	// and the copy must be the source, hashes included.
+	// A file of an older posd is upgraded first, as serve would upgrade it
+	// at its next start (the file as it was is kept beside it): its
+	// documents linked into hash chains, its refunds listed per location.
+	// PostgreSQL's schema has both from its first version, and the copy
+	// must be the source, hashes included.
 	if v, err := src.SchemaVersion(); err != nil {
 		return fmt.Errorf("cannot read the database in %s: %v", dir, trimOrigin(err))
-	} else if v < boltstore.ChainSchema {
+	} else if v < boltstore.SchemaVersion {
 		src.Close()
-		if err := linkChains(ctx, path, stdout); err != nil {
+		if err := upgradeSource(ctx, path, stdout); err != nil {
 			return err
 		}
 		if src, err = boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond}); err != nil {
@@ -108,22 +109,27 @@ func migrateTo(ctx context.Context, dir, dbURL string, stdout io.Writer) error {
 	return nil
 }
 
-// linkChains upgrades the embedded database at path to hash chains, as
-// serve does when it starts on a file of an older posd.
-func linkChains(ctx context.Context, path string, stdout io.Writer) error {
+// upgradeSource upgrades the embedded database at path to this posd's
+// schema and links its documents into hash chains, as serve does when it
+// starts on a file of an older posd.
+func upgradeSource(ctx context.Context, path string, stdout io.Writer) error {
 	st, err := boltstore.Open(path, boltstore.Options{LockTimeout: 500 * time.Millisecond})
 	if errors.Is(err, boltstore.ErrLocked) {
 		return fmt.Errorf("posd is running on %s: stop it first; nothing was changed", filepath.Dir(path))
 	}
 	if err != nil {
-		return fmt.Errorf("cannot open %s to link its documents into hash chains: %v", path, trimOrigin(err))
+		return fmt.Errorf("cannot open %s to upgrade it: %v", path, trimOrigin(err))
 	}
 	up, err := engine.NewService(st).UpgradeChains(ctx)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("cannot link the documents of %s into hash chains (the PostgreSQL database was not changed): %v", path, trimOrigin(err))
 	}
-	fmt.Fprintf(stdout, "%s was written by a posd before hash chains: linked its %d documents in %d series first, as posd serve does.\n", path, up.Documents, up.Series)
+	fmt.Fprintf(stdout, "%s was written by an older posd: upgraded it first, as posd serve does", path)
+	if up.Documents > 0 {
+		fmt.Fprintf(stdout, " (its %d documents in %d series linked into hash chains in %s)", up.Documents, up.Series, up.Took.Round(time.Millisecond))
+	}
+	fmt.Fprintln(stdout, ".")
 	if b := st.UpgradeBackup(); b != "" {
 		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", b)
 	}
