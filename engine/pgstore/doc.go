@@ -35,11 +35,18 @@
 //   - Sale lists in commit order: a new sale's list position comes from the
 //     '#sale' counter under the lock, so positions are 1, 2, 3, … in commit
 //     order on every process, and paging by position never misses a sale.
+//   - Hash chains: a row per business and series (chain_heads) with the
+//     number and hash of its last document, read with the counters in the
+//     lock's round trip and written with them, so the next document of a
+//     series always chains to the one committed before it.
+//   - The back office's records (office.go): pairings with their code's
+//     hash (pairings_hash_key: one pairing per code), the tills' last
+//     reports, product imports' reports.
 //
 // Round trips: writes are queued and travel with the next read or with
 // COMMIT, in one pipelined batch; the lock travels with the reads every
 // write transaction needs (the business, its catalogue version, its
-// current series); locations and products come from a per-process cache
+// current series and their chain heads); locations and products come from a per-process cache
 // that the catalogue version keeps exact (catalogue.go). A sale is two
 // round trips while it holds its business's turn, and the turn passes to
 // the next transaction as soon as COMMIT is on the wire.
