@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -179,7 +180,7 @@ func (t *txn) ListReturns(biz string, f engine.ReturnFilter) ([]*engine.Return, 
 		}
 	}
 	args = append(args, limit+1)
-	sql += " ORDER BY id " + order + " LIMIT $" + string(rune('0'+len(args)))
+	sql += " ORDER BY id " + order + " LIMIT $" + strconv.Itoa(len(args))
 	var out []*engine.Return
 	next := ""
 	err := t.query(sql, args, func(rows pgx.Rows) error {
