@@ -18,10 +18,23 @@ type Return struct {
 	Currency string `json:"currency"`
 	// Restock is true when the goods went back into stock at the sale's
 	// location (false for damaged goods).
-	Restock    bool      `json:"restock"`
-	CreatedAt  time.Time `json:"createdAt"`
-	TokenID    string    `json:"tokenId"`
-	BusinessID string    `json:"-"`
+	Restock   bool      `json:"restock"`
+	CreatedAt time.Time `json:"createdAt"`
+	TokenID   string    `json:"tokenId"`
+	// TaxTotal is the tax contained in Total: the sale lines' tax, in the
+	// part refunded.
+	TaxTotal Money `json:"taxTotal,omitempty"`
+	// Method is how the money went back: cash, card, voucher or other.
+	// Refunds made before refunds named one have none (returnMethod).
+	Method string `json:"method,omitempty"`
+	// SoldAt, CashierID and ShiftID are as on a sale.
+	SoldAt    *time.Time `json:"soldAt,omitempty"`
+	CashierID *string    `json:"cashierId,omitempty"`
+	ShiftID   string     `json:"shiftId,omitempty"`
+	// ApprovedBy is the manager who approved the refund by PIN, when the
+	// shop asks for one.
+	ApprovedBy *ApprovedBy `json:"approvedBy,omitempty"`
+	BusinessID string      `json:"-"`
 }
 
 // ReturnLine is one refunded line.
@@ -32,12 +45,48 @@ type ReturnLine struct {
 	Quantity  Quantity `json:"quantity"`
 	UnitPrice Money    `json:"unitPrice"`
 	LineTotal Money    `json:"lineTotal"`
+	// TaxRate is the sale line's rate; TaxAmount is the part of the sale
+	// line's tax this refund pays back (all of it, once the whole line is
+	// refunded, in however many steps).
+	TaxRate   TaxRate `json:"taxRate,omitempty"`
+	TaxAmount Money   `json:"taxAmount,omitempty"`
 }
 
-// RefundInput is the body of POST /sales/{id}/refund.
+// RefundInput is the body of POST /sales/{id}/refund. Method defaults to
+// the way the sale was mostly paid; ApprovalID is a manager's approval
+// (POST /approvals), needed from a till when the shop's settings ask for
+// one. The optional fields are left out of the request's fingerprint when
+// absent, as SaleInput's are.
 type RefundInput struct {
-	Items   []ItemInput `json:"items"`
-	Restock *bool       `json:"restock,omitempty"`
+	Items      []ItemInput `json:"items"`
+	Restock    *bool       `json:"restock,omitempty"`
+	Method     *string     `json:"method,omitempty"`
+	SoldAt     *string     `json:"soldAt,omitempty"`
+	CashierID  *string     `json:"cashierId,omitempty"`
+	ApprovalID *string     `json:"approvalId,omitempty"`
+}
+
+// refundMethod is the way a sale was mostly paid (cash net of its change;
+// the first of equal parts): where a refund goes back unless the till says
+// otherwise.
+func refundMethod(sl *Sale) string {
+	parts := map[string]Money{}
+	order := []string{}
+	for _, p := range sl.Payments {
+		if _, ok := parts[p.Method]; !ok {
+			order = append(order, p.Method)
+		}
+		parts[p.Method] += p.Amount
+	}
+	parts[MethodCash] -= sl.Change
+	best := MethodCash
+	var most Money = -1
+	for _, m := range order {
+		if parts[m] > most {
+			best, most = m, parts[m]
+		}
+	}
+	return best
 }
 
 // RefundSale refunds part or all of a sale. No product may be refunded
@@ -61,6 +110,17 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		seen[it.ProductID] = true
 	}
 	restock := in.Restock == nil || *in.Restock
+	if in.Method != nil {
+		switch *in.Method {
+		case MethodCash, MethodCard, MethodVoucher, MethodOther:
+		default:
+			return nil, fieldErr("method", "must be cash, card, voucher or other")
+		}
+	}
+	soldAt, err := parseAt(in.SoldAt, "soldAt")
+	if err != nil {
+		return nil, err
+	}
 	return write(s, ctx, a, key, opRefundSale, saleID, in, func(tx Tx, now time.Time) (*Return, DocRef, error) {
 		sale, err := getSale(tx, a.BusinessID, saleID)
 		if err != nil {
@@ -70,7 +130,26 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		if err != nil {
 			return nil, DocRef{}, err
 		}
-		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
+		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID,
+			Method: refundMethod(sale), SoldAt: soldAt}
+		if in.Method != nil {
+			ret.Method = *in.Method
+		}
+		if ret.CashierID, err = checkCashier(tx, a.BusinessID, in.CashierID, "cashierId"); err != nil {
+			return nil, DocRef{}, err
+		}
+		if ret.ShiftID, err = shiftOf(tx, a, sale.LocationID); err != nil {
+			return nil, DocRef{}, err
+		}
+		ref := DocRef{Kind: KindReturn, ID: ret.ID}
+		if in.ApprovalID != nil {
+			if ret.ApprovedBy, err = useApproval(tx, a, *in.ApprovalID, ApproveRefund, ref); err != nil {
+				return nil, DocRef{}, err
+			}
+		} else if biz.Settings.RefundsNeedApproval && a.Role == RoleTill {
+			return nil, DocRef{}, &Error{Code: EFORBIDDEN, Field: "approvalId",
+				Message: "a manager must approve refunds in this shop: ask for their PIN (POST /api/approvals) and send its approvalId"}
+		}
 		for i, it := range items {
 			want := it.Quantity
 			var left Quantity
@@ -91,14 +170,21 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				take := min(want, l.Quantity-l.RefundedQuantity)
 				after, _ := mulDivRound(int64(l.LineTotal), int64(l.RefundedQuantity+take), int64(l.Quantity))
 				amount := Money(after) - l.RefundedAmount
+				// The tax goes back the same way: what is rounded for the
+				// quantity refunded after this step, less before it, so the
+				// steps of a line add up to exactly its tax.
+				taxAfter, _ := mulDivRound(int64(l.TaxAmount), int64(l.RefundedQuantity+take), int64(l.Quantity))
+				taxBefore, _ := mulDivRound(int64(l.TaxAmount), int64(l.RefundedQuantity), int64(l.Quantity))
+				tax := Money(taxAfter - taxBefore)
 				l.RefundedQuantity += take
 				l.RefundedAmount += amount
 				want -= take
-				ret.Items = append(ret.Items, ReturnLine{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Quantity: take, UnitPrice: l.UnitPrice, LineTotal: amount})
+				ret.Items = append(ret.Items, ReturnLine{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Quantity: take, UnitPrice: l.UnitPrice, LineTotal: amount,
+					TaxRate: l.TaxRate, TaxAmount: tax})
 				ret.Total += amount
+				ret.TaxTotal += tax
 			}
 		}
-		ref := DocRef{Kind: KindReturn, ID: ret.ID}
 		if ret.ReturnNumber, err = nextNumber(tx, biz, PrefixReturn, now, ref); err != nil {
 			return nil, DocRef{}, err
 		}

@@ -31,6 +31,7 @@ const (
 	tagDocRef       = 0x03 // schema 2
 	tagSale         = 0x04 // schema 3
 	tagIdempotency  = 0x05 // schema 4: with the answer's version
+	tagSale2        = 0x06 // schema 5: a sale with soldAt, cashierId or shiftId
 )
 
 var errShort = errors.New("value is truncated")
@@ -103,6 +104,20 @@ func (d *decoder) raw() []byte {
 }
 
 func (d *decoder) str() string { return string(d.raw()) }
+
+// flag reads a presence byte: 0 or 1.
+func (d *decoder) flag() bool {
+	if d.err != nil {
+		return false
+	}
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.err = errors.New("bad presence byte")
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
 
 func (d *decoder) time() time.Time {
 	sec := d.int()
@@ -252,10 +267,18 @@ func decodeDocRef(b []byte) (engine.DocRef, error) {
 // refunded quantity, refunded amount), payments (count+1; method, amount),
 // total, tax total, paid, change, currency, created, token, returns
 // (count+1). Nil and empty lists stay apart so that a sale reads back into
-// exactly the JSON it was written from.
+// exactly the JSON it was written from. A sale that has a soldAt, a
+// cashierId or a shiftId (schema 5) is tagged tagSale2 and has them after
+// the returns: soldAt (0, or 1 and the time), cashierId (0, or 1 and the
+// ID), shiftId.
 func encodeSale(s *engine.Sale) []byte {
 	e := encoder{b: make([]byte, 0, 160+len(s.Items)*96)}
-	e.b = append(e.b, tagSale)
+	v2 := s.SoldAt != nil || s.CashierID != nil || s.ShiftID != ""
+	if v2 {
+		e.b = append(e.b, tagSale2)
+	} else {
+		e.b = append(e.b, tagSale)
+	}
 	e.str(s.ID)
 	e.str(s.InvoiceNumber)
 	e.str(s.LocationID)
@@ -289,6 +312,21 @@ func encodeSale(s *engine.Sale) []byte {
 	for _, r := range s.Returns {
 		e.str(r)
 	}
+	if v2 {
+		if s.SoldAt != nil {
+			e.b = append(e.b, 1)
+			e.time(*s.SoldAt)
+		} else {
+			e.b = append(e.b, 0)
+		}
+		if s.CashierID != nil {
+			e.b = append(e.b, 1)
+			e.str(*s.CashierID)
+		} else {
+			e.b = append(e.b, 0)
+		}
+		e.str(s.ShiftID)
+	}
 	return e.b
 }
 
@@ -297,7 +335,7 @@ func decodeSale(b []byte, s *engine.Sale) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, s)
 	}
-	if len(b) == 0 || b[0] != tagSale {
+	if len(b) == 0 || (b[0] != tagSale && b[0] != tagSale2) {
 		return errors.New("unknown sale encoding")
 	}
 	d := decoder{b: b[1:]}
@@ -339,6 +377,17 @@ func decodeSale(b []byte, s *engine.Sale) error {
 		for i := range s.Returns {
 			s.Returns[i] = d.str()
 		}
+	}
+	if b[0] == tagSale2 {
+		if d.flag() {
+			t := d.time()
+			s.SoldAt = &t
+		}
+		if d.flag() {
+			c := d.str()
+			s.CashierID = &c
+		}
+		s.ShiftID = d.str()
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.err = errors.New("trailing bytes")

@@ -21,7 +21,7 @@ import (
 // refused rather than misread; an older one is read as it is, and marked
 // with this version when it is opened for writing, so that an older posd
 // refuses it instead of misreading the new values.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -150,13 +150,20 @@ func (s *Store) init(readOnly bool) error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, b := range allBuckets {
+		for _, b := range append(allBuckets, closeBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket([]byte(bMeta))
 		old := meta.Get([]byte("schema"))
+		if v, _ := strconv.Atoi(string(old)); old != nil && v < 5 {
+			// Z reports find a location's refunds in ret_loc, which
+			// schema 5 keeps; the refunds stored before are listed once.
+			if err := indexOldReturns(tx); err != nil {
+				return err
+			}
+		}
 		if old == nil {
 			if err := meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 				return err

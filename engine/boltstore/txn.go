@@ -82,7 +82,13 @@ func (t *txn) get(bucket string, key []byte) []byte {
 		}
 		return t.writes[i].v
 	}
-	return t.tx.Bucket([]byte(bucket)).Get(key)
+	b := t.tx.Bucket([]byte(bucket))
+	if b == nil {
+		// A bucket newer than the file (opened read-only by verify or
+		// backup) holds nothing.
+		return nil
+	}
+	return b.Get(key)
 }
 
 func (t *txn) put(bucket string, key, val []byte) error {
@@ -203,7 +209,16 @@ func (t *txn) scan(bucket string, prefix, from []byte, reverse bool, fn func(k, 
 		}
 		return fn(k, v)
 	}
-	c := t.tx.Bucket([]byte(bucket)).Cursor()
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		for _, o := range over {
+			if err := emit(o[0], o[1]); err != nil {
+				return stopOK(err)
+			}
+		}
+		return nil
+	}
+	c := bk.Cursor()
 	var k, v []byte
 	if !reverse {
 		start := prefix
