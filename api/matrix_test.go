@@ -24,6 +24,11 @@ var minRole = map[string]string{
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
 	"health.details": "manager", "metrics": "manager",
 	"setup": "", "ca": "",
+	"settings.get": "till", "settings.update": "manager",
+	"cashiers.create": "manager", "cashiers.list": "till", "cashiers.get": "till", "cashiers.update": "manager",
+	"tills.cashier": "till", "approvals.create": "till",
+	"shifts.open": "till", "shifts.list": "manager", "shifts.get": "till", "shifts.cash": "till", "shifts.close": "till",
+	"zreports.create": "manager", "zreports.list": "manager", "zreports.get": "manager", "xreport.get": "manager",
 }
 
 var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
@@ -31,6 +36,7 @@ var rank = map[string]int{"till": 1, "manager": 2, "owner": 3}
 // objects are documents of shop A that routes with an {id} act on.
 type objects struct {
 	sale, ret, receipt, transfer, token string
+	shift, z                            string
 }
 
 func makeObjects(t *testing.T, e *env) objects {
@@ -48,7 +54,11 @@ func makeObjects(t *testing.T, e *env) objects {
 	must(t, err)
 	tk, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "spare"})
 	must(t, err)
-	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID}
+	sh, err := f.boundTill.OpenShift(ctx, "", client.ShiftRequest{Float: 10000})
+	must(t, err)
+	z, err := f.owner.CreateZReport(ctx, "", f.loc)
+	must(t, err)
+	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, shift: sh.ID, z: z.ID}
 }
 
 // request builds a call of route name on shop A's objects.
@@ -113,8 +123,48 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/setup", ""
 	case "ca":
 		return "GET", "/ca.crt", ""
+	case "settings.get":
+		return "GET", "/api/settings", ""
+	case "settings.update":
+		return "PATCH", "/api/settings", `{"refundsNeedApproval":false}`
+	case "cashiers.create":
+		return "POST", "/api/cashiers", `{"name":"Bea","role":"cashier","pin":"%PIN%"}`
+	case "cashiers.list":
+		return "GET", "/api/cashiers", ""
+	case "cashiers.get":
+		return "GET", "/api/cashiers/" + f.anna.ID, ""
+	case "cashiers.update":
+		return "PATCH", "/api/cashiers/" + f.anna.ID, `{"name":"Anna"}`
+	case "tills.cashier":
+		return "PUT", "/api/tills/current/cashier", `{"pin":"4821"}`
+	case "approvals.create":
+		return "POST", "/api/approvals", `{"pin":"1357","action":"refund"}`
+	case "shifts.open":
+		return "POST", "/api/shifts", `{"locationId":"` + f.loc + `","float":10000}`
+	case "shifts.list":
+		return "GET", "/api/shifts?locationId=" + f.loc, ""
+	case "shifts.get":
+		return "GET", "/api/shifts/" + o.shift, ""
+	case "shifts.cash":
+		return "POST", "/api/shifts/" + o.shift + "/cash-movements", `{"type":"pay_out","amount":100,"reason":"milk"}`
+	case "shifts.close":
+		return "POST", "/api/shifts/" + o.shift + "/close", `{"counted":10000}`
+	case "zreports.create":
+		return "POST", "/api/z-reports", `{"locationId":"` + f.loc + `"}`
+	case "zreports.list":
+		return "GET", "/api/z-reports?locationId=" + f.loc, ""
+	case "zreports.get":
+		return "GET", "/api/z-reports/" + o.z, ""
+	case "xreport.get":
+		return "GET", "/api/x-report?locationId=" + f.loc, ""
 	}
 	return "", "", ""
+}
+
+// expandBody fills a request body's placeholders: %KEY% with the request's
+// key, %PIN% with a PIN no other request of the test uses.
+func expandBody(body, key string, n int) string {
+	return strings.NewReplacer("%KEY%", key, "%PIN%", fmt.Sprintf("%06d", 200000+n)).Replace(body)
 }
 
 // TestRoleMatrix calls every route of the router with every role.
@@ -140,7 +190,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			n++
 			key := fmt.Sprintf("matrix-%d", n)
-			res, b := e.raw(method, path, tokens[role], key, "application/json", strings.ReplaceAll(body, "%KEY%", key))
+			res, b := e.raw(method, path, tokens[role], key, "application/json", expandBody(body, key, n))
 			allowed := need == "" || (role != "" && rank[role] >= rank[need])
 			switch {
 			case allowed && (res.StatusCode == 401 || res.StatusCode == 403):
@@ -165,7 +215,8 @@ func TestRoleMatrix(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
-	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token}
+	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token,
+		e.shop.anna.ID, e.shop.max.ID, o.shift, o.z}
 	for _, rt := range e.api.Routes() {
 		method, path, body := request(e, o, rt.Name)
 		if method == "" {
@@ -173,10 +224,11 @@ func TestTenantIsolation(t *testing.T) {
 			continue
 		}
 		key := "tenant-" + rt.Name
-		res, b := e.raw(method, path, e.shopB.owner.Token, key, "application/json", strings.ReplaceAll(body, "%KEY%", key))
+		res, b := e.raw(method, path, e.shopB.owner.Token, key, "application/json", expandBody(body, key, 0))
 		refersToA := strings.Contains(path+body, e.shop.loc) || strings.Contains(path+body, e.shop.loc2) ||
 			strings.Contains(path, o.sale) || strings.Contains(path, o.token) || strings.Contains(path, e.shop.apple.ID) ||
-			strings.Contains(path, o.ret) || strings.Contains(path, o.receipt) || strings.Contains(path, o.transfer)
+			strings.Contains(path, o.ret) || strings.Contains(path, o.receipt) || strings.Contains(path, o.transfer) ||
+			strings.Contains(path, e.shop.anna.ID) || strings.Contains(path, o.shift) || strings.Contains(path, o.z)
 		if refersToA {
 			if res.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s with another business's token: got %d, want 404 (%s)", method, path, res.StatusCode, b)

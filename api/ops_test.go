@@ -25,6 +25,7 @@ func newOpsEnv(t *testing.T, backup func() api.BackupStatus) *env {
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
+	svc.PINs = storetest.FastPINs{}
 	ops := api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
 		Commits: func() api.CommitStats {
 			s := st.Stats()

@@ -33,6 +33,8 @@ type shopFixture struct {
 	owner, manager, till, boundTill *client.Client
 	loc, loc2                       string
 	apple, cheese                   *engine.Product
+	// anna is a cashier (PIN 4821), max a manager (PIN 1357).
+	anna, max *engine.Cashier
 }
 
 func newEnv(t *testing.T) *env {
@@ -44,6 +46,10 @@ func newEnv(t *testing.T) *env {
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
+	// argon2id takes half a second per PIN under the race detector; what
+	// these tests check of PINs does not depend on the hash. The PIN tests
+	// that do (close_test.go) run posd's own hasher.
+	svc.PINs = storetest.FastPINs{}
 	a := api.NewServer(svc, api.Options{})
 	srv := httptest.NewServer(a)
 	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
@@ -90,6 +96,10 @@ func (e *env) newShop(name string) *shopFixture {
 	f.apple, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "APPLE", Name: "Apple", Price: 150, TaxRate: &rate})
 	must(t, err)
 	f.cheese, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "CHEESE", Name: "Cheese", Price: 1999})
+	must(t, err)
+	f.anna, err = f.owner.CreateCashier(ctx, "", client.CashierRequest{Name: "Anna", Role: engine.RoleCashier, PIN: "4821"})
+	must(t, err)
+	f.max, err = f.owner.CreateCashier(ctx, "", client.CashierRequest{Name: "Max", Role: engine.RoleStaffManager, PIN: "1357"})
 	must(t, err)
 	return f
 }

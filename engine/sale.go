@@ -275,12 +275,9 @@ func (s *Service) Sales(ctx context.Context, a *Actor, f SaleFilter) ([]*Sale, s
 	return out, next, err
 }
 
-// shiftOf returns the ID of the actor's open shift at location, "" if the
-// actor is no till or its till has none there.
+// shiftOf returns the ID of the actor's open shift at location, "" if it
+// has none there.
 func shiftOf(tx Tx, a *Actor, location string) (string, error) {
-	if a.Role != RoleTill {
-		return "", nil
-	}
 	ref, err := tx.OpenShift(a.BusinessID, a.TokenID)
 	if IsNotFound(err) || (err == nil && ref.LocationID != location) {
 		return "", nil

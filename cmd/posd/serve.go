@@ -15,6 +15,7 @@ import (
 	"posd/api"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
+	"posd/engine/pinhash"
 )
 
 // shutdownTimeout bounds a graceful stop; the contract allows 10 s in all.
@@ -50,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
+	svc.PINs = pinhash.New()
 	ops, err := opsf.start(*dir, st, log)
 	if err != nil {
 		return err
