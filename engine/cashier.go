@@ -407,7 +407,7 @@ func (s *Service) checkPIN(ctx context.Context, a *Actor, pin string, named *str
 	}
 	g.forget(a.BusinessID, "cashier:"+c.ID)
 	if manager && c.Role != RoleStaffManager {
-		return nil, &Error{Code: EFORBIDDEN, Field: "pin", Message: "this PIN is " + c.Name + "'s, who is not a manager; a manager must type their own PIN"}
+		return nil, &Error{Code: EFORBIDDEN, Field: "pin", Message: "this PIN is not a manager's; a manager must type their own PIN"}
 	}
 	return c, nil
 }
