@@ -38,40 +38,29 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	f.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
 	svc.PINs = storetest.FastPINs{}
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Fuzz", Timezone: "UTC"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: secret, ids: map[string]string{"LOC": loc.ID}}
+	shop := storetest.NewShop(f, svc, "UTC")
+	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: shop.OwnerToken,
+		ids: map[string]string{"LOC": shop.Location, "LOC2": shop.Location2, "APPLE": shop.Apple.ID, "CHEESE": shop.Cheese.ID}}
+	ctx, owner := context.Background(), shop.Owner
 	must := func(err error) {
 		if err != nil {
 			f.Fatal(err)
 		}
 	}
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	loc2, err := svc.CreateLocation(ctx, owner, "f-loc2", engine.LocationInput{Name: "Back"})
-	must(err)
-	s.ids["LOC2"] = loc2.Doc.ID
-	for _, p := range []struct{ sku, price string }{{"APPLE", "150"}, {"CHEESE", "1999"}} {
-		out, err := svc.CreateProduct(ctx, owner, engine.IdempotencyKey("f-"+p.sku), engine.ProductInput{SKU: p.sku, Name: p.sku, Price: raw(p.price)})
-		must(err)
-		s.ids[p.sku] = out.Doc.ID
-	}
-	_, err = svc.AdjustStock(ctx, owner, "f-stock", engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
+	_, err = svc.AdjustStock(ctx, owner, shop.Key(), engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1000000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("1000000")}}})
 	must(err)
-	sale, err := svc.CreateSale(ctx, owner, "f-sale", engine.SaleInput{LocationID: s.ids["LOC"],
+	sale, err := svc.CreateSale(ctx, owner, shop.Key(), engine.SaleInput{LocationID: s.ids["LOC"],
 		Items:    []engine.SaleItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("100000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("100000")}},
 		Payments: []engine.PaymentInput{{Method: "cash", Amount: raw("999999999999")}}})
 	must(err)
 	s.ids["SALE"] = sale.Doc.ID
-	receipt, err := svc.CreateReceipt(ctx, owner, "f-receipt", engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
+	receipt, err := svc.CreateReceipt(ctx, owner, shop.Key(), engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
 		Items: []engine.ReceiptItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1"), UnitCost: raw("1")}}})
 	must(err)
 	s.ids["RECEIPT"] = receipt.Doc.ID
-	transfer, err := svc.CreateTransfer(ctx, owner, "f-transfer", engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
+	transfer, err := svc.CreateTransfer(ctx, owner, shop.Key(), engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}})
 	must(err)
 	s.ids["TRANSFER"] = transfer.Doc.ID
@@ -80,13 +69,9 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	cashier, err := svc.CreateCashier(ctx, owner, "f-cashier", engine.CashierInput{Name: "Anna", Role: "cashier", PIN: "4821"})
 	must(err)
 	s.ids["CASHIER"] = cashier.Doc.ID
-	// The shift is a till's, so that the owner's own shift can be opened
-	// by the fuzzer while this one takes its cash and its close.
-	tok, err := svc.CreateToken(ctx, owner, "f-till", engine.TokenInput{Role: "till", Name: "Till"})
-	must(err)
-	till, err := svc.Authenticate(ctx, *tok.Doc.Secret)
-	must(err)
-	shift, err := svc.OpenShift(ctx, till, "f-shift", engine.ShiftInput{LocationID: loc.ID, Float: raw("10000")})
+	// The shift is the till's, so that the owner's own shift can be
+	// opened by the fuzzer while this one takes its cash and its close.
+	shift, err := svc.OpenShift(ctx, shop.Till, "f-shift", engine.ShiftInput{LocationID: shop.Location, Float: raw("10000")})
 	must(err)
 	s.ids["SHIFT"] = shift.Doc.ID
 	return s
@@ -104,8 +89,9 @@ func (s *fuzzShop) expand(b []byte) []byte {
 // post sends body to path with a fresh key and holds the answer to the
 // rules every POST obeys, whatever the body: no panic and no 5xx; a
 // success is the route's status and applied exactly one write; a refusal
-// is in the contract's shape and wrote nothing at all.
-func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
+// is in the contract's shape and wrote nothing at all. A success's answer
+// also passes check, when there is one.
+func (s *fuzzShop) post(t *testing.T, path string, okStatus int, check func(t *testing.T, answer []byte), body []byte) {
 	body = s.expand(body)
 	before := s.st.Stats().Operations
 	req := httptest.NewRequest("POST", string(s.expand([]byte(path))), bytes.NewReader(body))
@@ -124,6 +110,9 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 		if after != before+1 {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
 		}
+		if check != nil {
+			check(t, rec.Body.Bytes())
+		}
 	case rec.Code >= 400 && rec.Code < 500:
 		errorShape(t, rec.Body.Bytes())
 		if after != before {
@@ -136,11 +125,17 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 
 // fuzzPost is the whole of a POST fuzz target: seeds, a shop, the rules.
 func fuzzPost(f *testing.F, path string, okStatus int, seeds ...string) {
+	fuzzPostChecking(f, path, okStatus, nil, seeds...)
+}
+
+// fuzzPostChecking is fuzzPost for a route whose successes must also pass
+// check.
+func fuzzPostChecking(f *testing.F, path string, okStatus int, check func(t *testing.T, answer []byte), seeds ...string) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	s := newFuzzShop(f)
-	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, body) })
+	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, check, body) })
 }
 
 func FuzzCreateToken(f *testing.F) {

@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,36 +10,18 @@ import (
 	"posd/api"
 	"posd/engine"
 	"posd/engine/boltstore"
-	"posd/engine/storetest"
 )
 
 // newOpsEnv is newEnv with the appliance facts cmd/posd would give.
 func newOpsEnv(t *testing.T, backup func() api.BackupStatus) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := engine.NewService(st)
-	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
-	svc.Now = clk.Now
-	svc.PINs = storetest.FastPINs{}
-	ops := api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
-		Commits: func() api.CommitStats {
-			s := st.Stats()
-			return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
-		}}
-	a := api.NewServer(svc, api.Options{Ops: ops})
-	srv := httptest.NewServer(a)
-	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
-	t.Cleanup(func() {
-		srv.Close()
-		st.Close()
+	return newEnvWith(t, func(st *boltstore.Store) api.Options {
+		return api.Options{Ops: api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
+			Commits: func() api.CommitStats {
+				s := st.Stats()
+				return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
+			}}}
 	})
-	e.shop = e.newShop("Shop A")
-	e.shopB = e.newShop("Shop B")
-	e.owner = e.shop.owner
-	return e
 }
 
 func TestHealthDetails(t *testing.T) {

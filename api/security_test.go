@@ -25,7 +25,8 @@ import (
 // role of both shops on shop A's objects. A role too weak is a 403 (401
 // without a token) in either shop. Shop B, allowed by its role, is answered
 // exactly as if A's objects did not exist: the same status and code as the
-// same request with made-up IDs, and no answer names anything of A's.
+// same request with made-up IDs (for its owner, 404 not_found), and no
+// answer names anything of A's.
 func TestRouteRoleTenantMatrix(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
@@ -93,6 +94,11 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 					if res.StatusCode != res2.StatusCode || codeOf(got) != codeOf(got2) {
 						t.Errorf("%s by B %s on A's objects: %d %s; on objects that do not exist: %d %s", rt.Name, role, res.StatusCode, codeOf(got), res2.StatusCode, codeOf(got2))
 					}
+					// And for the owner, whom no role rule stops, that
+					// answer is a 404.
+					if role == "owner" && names(path+b, aIDs) && (res.StatusCode != http.StatusNotFound || codeOf(got) != engine.ENOTFOUND) {
+						t.Errorf("%s by B owner on A's objects: %d %s, want 404 %s", rt.Name, res.StatusCode, codeOf(got), engine.ENOTFOUND)
+					}
 				}
 				if tenant == "B" {
 					for _, id := range aIDs {
@@ -107,6 +113,16 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 	if cells < 200 {
 		t.Errorf("only %d cells in the matrix", cells)
 	}
+}
+
+// names reports whether s names any of ids.
+func names(s string, ids []string) bool {
+	for _, id := range ids {
+		if strings.Contains(s, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkUnchanged fails if shop A's documents changed.

@@ -18,6 +18,7 @@ import (
 	"posd/backup"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // The tests run on the real store: backup knows it only through its
@@ -32,7 +33,8 @@ func config(now func() time.Time) backup.Config {
 	}
 }
 
-// shop is a store with one business that has sold n apples.
+// shop is a store with the test shop (storetest.NewShop), which has sold n
+// apples.
 func shop(t *testing.T, n int) (*boltstore.Store, *engine.Service) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
@@ -41,22 +43,9 @@ func shop(t *testing.T, n int) (*boltstore.Store, *engine.Service) {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Shop", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	out, err := svc.CreateProduct(ctx, owner, "p", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.Doc
+	shop := storetest.NewShop(t, svc, "UTC")
 	for i := 0; i < n; i++ {
-		_, err := svc.CreateSale(ctx, owner, engine.IdempotencyKey(fmt.Sprintf("s%d", i)), engine.SaleInput{LocationID: loc.ID,
-			Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
-			Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}})
-		if err != nil {
+		if _, err := svc.CreateSale(context.Background(), shop.Owner, shop.Key(), shop.OneApple()); err != nil {
 			t.Fatal(err)
 		}
 	}

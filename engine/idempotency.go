@@ -164,7 +164,6 @@ func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, t
 			return out, err
 		}
 	}
-	fn = s.numberFirst(ctx, a, op, fn)
 	var out *outcome
 	err := s.store.Update(ctx, func(tx Tx) error {
 		// Every variable this fn sets is assigned, never added to: a store

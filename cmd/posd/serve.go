@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"posd/api"
+	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
 	"posd/engine/pinhash"
@@ -22,7 +23,7 @@ import (
 const shutdownTimeout = 8 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stderr)
+	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty)")
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
@@ -43,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--idempotency-ttl must be at least 1m"}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tuneGC()
 
 	st, err := openStore(*dir, true)
 	if err != nil {
@@ -93,7 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api(), HTTPS: https})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Ops: ops.api(), HTTPS: https})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = serverLog(log)
 	// One server on both listeners: the same routes, tokens and pairing

@@ -19,7 +19,7 @@ import (
 // runVerify checks a backup file or the database of a data directory and
 // prints every check and every finding; any finding is a failure.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "FILE | --data-dir DIR", stderr)
+	fs := newFlags("verify", "FILE | --data-dir DIR", stdout)
 	dir := fs.String("data-dir", "", "verify the database of this data directory (through the running posd if it holds it)")
 	file, err := parseWithFile(fs, args, false)
 	if err != nil {

@@ -15,7 +15,7 @@ var (
 )
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "", stderr)
+	fs := newFlags("version", "", stdout)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
 	b := t.get(bIdem, key(biz, k))
-	if b == nil || brokenNoIdempotencyLookup {
+	if b == nil {
 		return nil, notFound("idempotency record")
 	}
 	return t.idempotency(biz, k, b)
@@ -112,7 +112,7 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 // key: the storage-level guarantee of one document per key.
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	k := key(r.BusinessID, r.Key)
-	if t.get(bIdem, k) != nil && !brokenNoIdempotencyLookup {
+	if t.get(bIdem, k) != nil {
 		return engine.ErrDuplicateKey
 	}
 	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {

@@ -98,13 +98,11 @@ func Open(path string, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// NoSync stays false: every acknowledged write is on disk.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      o.LockTimeout,
-		ReadOnly:     o.ReadOnly,
-		FreelistType: bolt.FreelistMapType,
-		// NoSync stays false: every acknowledged write is on disk
-		// (brokenNoSync is true only in a deliberately broken test build).
-		NoSync:          brokenNoSync,
+		Timeout:         o.LockTimeout,
+		ReadOnly:        o.ReadOnly,
+		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize(path),
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -268,9 +266,6 @@ func (s *Store) commit(batch []*request) {
 				return err
 			}
 			applied++
-			if brokenAckBeforeCommit {
-				close(r.done)
-			}
 		}
 		crashPoint("before-commit")
 		return nil
@@ -304,9 +299,6 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	for _, r := range batch {
-		if brokenAckBeforeCommit && r.err == nil && err == nil {
-			continue
-		}
 		close(r.done)
 	}
 }

@@ -346,6 +346,8 @@ func testZReportFigures(t testing.TB, open Opener) {
 	ctx := context.Background()
 	anna := s.cashier(t, "Anna", "cashier", "4821")
 	s.cashier(t, "Max", "manager", "1357")
+	// Cheese at 7 % tax: the day has two rates.
+	gouda := s.product(t, "GOUDA", "Gouda (kg)", 1999, "7")
 	t1 := s.till(t, "Till 1")
 	t2 := s.till(t, "Till 2")
 	if _, err := s.svc.UpdateSettings(ctx, s.owner, engine.SettingsPatch{CashDifferenceLimit: raw(200)}); err != nil {
@@ -355,10 +357,10 @@ func testZReportFigures(t testing.TB, open Opener) {
 	// S1: 2 apples (300, tax 50 at 20 %), a 5.00 note, 2.00 change.
 	s1 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "2"}}, pay("cash", 500))
 	// S2: 0.5 kg cheese (999.5 → 1000, tax 65 at 7 %) by card.
-	s2 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.cheese, "0.5"}}, pay("card", 1000))
+	s2 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{gouda, "0.5"}}, pay("card", 1000))
 	// S3: an apple and 1 kg cheese (150 + 1999 = 2149, tax 25 + 131),
 	// 10.00 by card and a 20.00 note: 8.51 change.
-	s3 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}, {s.cheese, "1"}}, pay("card", 1000), pay("cash", 2000))
+	s3 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}, {gouda, "1"}}, pay("card", 1000), pay("cash", 2000))
 	for i, sl := range []*engine.Sale{s1, s2, s3} {
 		if sl.ShiftID != sh.ID {
 			t.Fatalf("sale %d outside the shift", i+1)
@@ -374,12 +376,12 @@ func testZReportFigures(t testing.TB, open Opener) {
 		CashierID: &anna.ID, SoldAt: ptr(s.clock.Now().Format(time.RFC3339Nano))})).doc(t)
 	// R2: 0.25 kg of S2's cheese, damaged (no restock), to the card: 500,
 	// tax 33 (65 × 0.25/0.5 = 32.5, rounded half up).
-	r2 := must(s.svc.RefundSale(ctx, t1, s.key(), s2.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: s.cheese, Quantity: json.RawMessage("0.25")}},
+	r2 := must(s.svc.RefundSale(ctx, t1, s.key(), s2.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: gouda, Quantity: json.RawMessage("0.25")}},
 		Restock: ptr(false), CashierID: &anna.ID})).doc(t)
 	if r1.Total != 150 || r1.TaxTotal != 25 || r1.Method != "cash" || r2.Total != 500 || r2.TaxTotal != 33 || r2.Method != "card" {
 		t.Fatalf("the script's refunds: %+v %+v", r1, r2)
 	}
-	if q := s.stock(t, s.loc, s.cheese); q != -engine.Quantity(1500) {
+	if q := s.stock(t, s.loc, gouda); q != -engine.Quantity(1500) {
 		t.Errorf("cheese: %s, want -1.5 (R2 kept out of stock)", q)
 	}
 	// S4: the owner sells an apple for a voucher: no till, no shift.
@@ -446,7 +448,7 @@ func testZReportFigures(t testing.TB, open Opener) {
 			CreatedAt: sl.CreatedAt, Total: 150, TillID: t2.TokenID})
 	}
 	s10 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, pay("card", 150))
-	r3 := must(s.svc.RefundSale(ctx, t1, s.key(), s3.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: s.cheese, Quantity: json.RawMessage("1")}}, Method: ptr("card")})).doc(t)
+	r3 := must(s.svc.RefundSale(ctx, t1, s.key(), s3.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: gouda, Quantity: json.RawMessage("1")}}, Method: ptr("card")})).doc(t)
 	z2 := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t)
 	want2 := engine.ZFigures{
 		Currency: "EUR", Timezone: "UTC", BusinessDay: "2026-11-16", From: &z1.CreatedAt, To: z2.CreatedAt,
