@@ -1,6 +1,6 @@
 // Package engine is posd's domain: businesses, locations, products, stock
-// and its ledger, sales, refunds, purchase receipts, transfers and tokens,
-// with every rule about them. It imports only the standard library and
+// and its ledger, sales, refunds, purchase receipts, transfers, tokens,
+// cashiers, shifts and Z reports, with every rule about them. It imports only the standard library and
 // speaks no HTTP: its writes return documents (Outcome), and the API
 // renders them. Storage sits behind the Store interface (engine/boltstore is
 // the embedded one). Its tests live in engine/storetest, the conformance
@@ -27,6 +27,14 @@
 //   - Tenancy: every method scopes reads and writes to the Actor's business;
 //     another business's object is reported exactly as a missing one.
 //   - A sale or refund is never refused for lack of stock; a transfer is.
+//     Nor for want of an open shift: it is then outside one.
+//   - A Z report covers exactly the location's documents stored after the
+//     previous Z's coverage marks, read in the Z's own transaction, and its
+//     number comes from the series Z-<location> in that transaction: no
+//     document is in two Zs, none is left out, and Z numbers are 1, 2, 3, …
+//     per location (zreport.go). Tx.PutZReport refuses to write a Z twice.
+//   - A PIN is kept only as its PINKey, unique per business
+//     (Tx.PutCashier); no record holds a PIN (cashier.go).
 //
 // # Serializable updates, and fns that may run twice
 //

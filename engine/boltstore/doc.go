@@ -30,6 +30,20 @@
 //	idem_exp     expiry ms\0biz\0key → the record's answer until it expires
 //	tokens       sha256(secret) → token with business and hash (JSON)
 //	token_ids    biz\0id → sha256(secret)
+//	cashiers     biz\0id → cashier with its PIN's key (JSON)
+//	cashier_pins biz\0PIN key → cashier id (the PIN index, kept by PutCashier)
+//	approvals    biz\0id → Approval (JSON)
+//	shifts       biz\0id → Shift (JSON)
+//	shift_loc    biz\0loc\0seq → shift id, in the order opened (#shift)
+//	shift_open   biz\0till → shift id\0location, while the till's shift is open
+//	zreports     biz\0id → ZReport (JSON), written once
+//	z_loc        biz\0loc\0seq → Z id (#z)
+//	ret_loc      biz\0loc\0seq → return id: a location's refunds in stored
+//	             order (#return), as sale_loc lists its sales
+//
+// The buckets from cashiers on (close.go) came with schema 5: a file of an
+// older posd opened read-only (verify, backup) lacks them, and every read
+// treats a missing bucket as empty.
 //
 // Compact values start with a tag byte (encoding.go), JSON values with '{',
 // so each reader takes both. Buckets whose keys arrive in (nearly)
@@ -97,8 +111,8 @@
 // meta's schema is the layout version (SchemaVersion). Open refuses a file
 // with a newer one, reads older ones as they are, and marks a file it opens
 // for writing with the current version, so that an older posd refuses it
-// rather than misread it. Nothing is migrated in place: every reader takes
-// the older encodings.
+// rather than misread it. Nothing is migrated in place but one index
+// (schema 5): every reader takes the older encodings.
 //
 //   - 1: every value JSON; a record holds its answer's bytes inline (idem_exp
 //     entries empty), with the answer's HTTP status.
@@ -112,4 +126,10 @@
 //     so their answers read back as documents that render (version 1) to
 //     the bytes first answered. Records from before schema 4 read as
 //     version 1.
+//   - 5: the buckets of the day's close (cashiers, approvals, shifts, Z
+//     reports, ret_loc). A sale with a soldAt, cashierId or shiftId is
+//     tagged tagSale2 and has them after its returns; others keep tagSale.
+//     The one change made in place: when a file of schema 4 or older is
+//     first opened for writing, its refunds are listed in ret_loc, in ID
+//     order (IDs are time-ordered), so that Z reports find them.
 package boltstore
