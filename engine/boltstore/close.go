@@ -133,12 +133,16 @@ func (t *txn) Shift(biz, id string) (*engine.Shift, error) {
 	return s, nil
 }
 
+// errNoOpenShift is the answer for most tills most of the time, made once:
+// callers only read its code.
+var errNoOpenShift = notFound("open shift")
+
 // OpenShift implements engine.Tx: one small read, since every sale of a
 // till asks it.
 func (t *txn) OpenShift(biz, till string) (engine.ShiftRef, error) {
 	v := t.get(bShiftOpen, key(biz, till))
 	if v == nil {
-		return engine.ShiftRef{}, notFound("open shift")
+		return engine.ShiftRef{}, errNoOpenShift
 	}
 	for i, c := range v {
 		if c == 0 {

@@ -96,6 +96,7 @@ test('10.1: a cashier signs in by PIN, opens a shift with 100.00, sells three ti
   assert.match(await figure(page, 'Cash taken'), /27\.00/);
   assert.match(await figure(page, 'Change given'), /-€2\.31|−€2\.31|-2\.31/);
   assert.match(await page.textContent('#shift-moves'), /Paid out: milk/);
+  await screenshot(page, 'shift-open');
 
   // The count, coin by coin: 98.19, 5.00 short of 103.19, over the 2.00
   // the shop allows: a manager must approve.
