@@ -373,18 +373,26 @@ func (s *Service) figures(tx Tx, biz *Business, location string, prev *ZReport, 
 	}
 	f.Coverage = since
 	t := newTally(tx, biz.ID)
-	// walkSince gives documents oldest first: the last one seen is the
-	// newest, where the next report starts.
+	// walkSince gives documents newest first: the first one seen is where
+	// the next report starts.
+	newSale, newReturn := false, false
 	err := walkSince(tx, biz.ID, location, since, func(sl *Sale) error {
-		f.Coverage.Sale = sl.ID
+		if !newSale {
+			f.Coverage.Sale, newSale = sl.ID, true
+		}
 		return t.sale(f, sl, prev, zone)
 	}, func(r *Return) error {
-		f.Coverage.Return = r.ID
+		if !newReturn {
+			f.Coverage.Return, newReturn = r.ID, true
+		}
 		return t.refund(f, r, prev, zone)
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Late arrivals in the order they reached posd.
+	slices.Reverse(f.LateArrivals)
+	slices.SortStableFunc(f.LateArrivals, func(a, b LateArrival) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	t.finish(f)
 	if err := s.zShifts(tx, biz.ID, location, prev, f); err != nil {
 		return nil, err
@@ -736,9 +744,9 @@ func marksNow(tx Tx, business, location string) (Marks, error) {
 const walkPage = 500
 
 // walkSince calls onSale for every sale and onReturn for every refund of a
-// location stored after since, each in stored order (oldest first).
+// location stored after since, newest first, a page at a time: a report
+// over a long open day holds one page of documents, not the day.
 func walkSince(tx Tx, business, location string, since Marks, onSale func(*Sale) error, onReturn func(*Return) error) error {
-	var sales []*Sale
 	for cursor, done := "", false; !done; {
 		page, next, err := tx.Sales(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
 		if err != nil {
@@ -749,12 +757,13 @@ func walkSince(tx Tx, business, location string, since Marks, onSale func(*Sale)
 				done = true
 				break
 			}
-			sales = append(sales, sl)
+			if err := onSale(sl); err != nil {
+				return err
+			}
 		}
 		done = done || next == ""
 		cursor = next
 	}
-	var rets []*Return
 	for cursor, done := "", false; !done; {
 		page, next, err := tx.ReturnsAt(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
 		if err != nil {
@@ -765,20 +774,12 @@ func walkSince(tx Tx, business, location string, since Marks, onSale func(*Sale)
 				done = true
 				break
 			}
-			rets = append(rets, r)
+			if err := onReturn(r); err != nil {
+				return err
+			}
 		}
 		done = done || next == ""
 		cursor = next
-	}
-	for i := len(sales) - 1; i >= 0; i-- {
-		if err := onSale(sales[i]); err != nil {
-			return err
-		}
-	}
-	for i := len(rets) - 1; i >= 0; i-- {
-		if err := onReturn(rets[i]); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -132,6 +132,6 @@ export async function render({ root, params, go }) {
   } catch (e) {
     fill(note, message('bad', explain(e)));
   }
-  const timer = setInterval(() => loadX().catch(() => {}), 10000);
+  const timer = setInterval(() => loadX().catch(() => {}), 30000); // an X walks the open day: not every few seconds
   return () => clearInterval(timer);
 }
