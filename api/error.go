@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"posd/engine"
 )
 
@@ -90,6 +92,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpStatus(code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			route := ""
+			if cr := mux.CurrentRoute(r); cr != nil {
+				route = cr.GetName()
+			}
+			s.metrics.writeFailed(Failure{Cause: engine.StorageCause(err), Route: route, Message: engine.ErrorMessage(err)})
+		}
 	}
 	s.metrics.refused(code)
 	var we *waitError
@@ -125,4 +134,13 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// mustMarshal encodes one of the API's own answer types, which cannot fail.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("api: encoding " + err.Error())
+	}
+	return b
 }

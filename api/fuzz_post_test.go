@@ -92,6 +92,24 @@ func (s *fuzzShop) expand(b []byte) []byte {
 // is in the contract's shape and wrote nothing at all. A success's answer
 // also passes check, when there is one.
 func (s *fuzzShop) post(t *testing.T, path string, okStatus int, check func(t *testing.T, answer []byte), body []byte) {
+	s.postWant(t, path, want{status: okStatus, key: "id", writes: 1, check: check}, body)
+}
+
+// want is what a route's success looks like: its status, a member its
+// answer must have, how many store operations it applies, and a check of
+// its answer (nil: none).
+type want struct {
+	status int
+	key    string
+	writes uint64
+	// writesIf names a member of the answer: only when it is true did the
+	// request write (a product import: not a dry run, nor a bad file).
+	writesIf string
+	check    func(t *testing.T, answer []byte)
+}
+
+func (s *fuzzShop) postWant(t *testing.T, path string, w want, body []byte) {
+	okStatus, check := w.status, w.check
 	body = s.expand(body)
 	before := s.st.Stats().Operations
 	req := httptest.NewRequest("POST", string(s.expand([]byte(path))), bytes.NewReader(body))
@@ -104,10 +122,13 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, check func(t *t
 	switch {
 	case rec.Code == okStatus:
 		var v map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v["id"] == nil {
-			t.Fatalf("%d without a document: %s", rec.Code, rec.Body.Bytes())
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v[w.key] == nil {
+			t.Fatalf("%d without %q: %s", rec.Code, w.key, rec.Body.Bytes())
 		}
-		if after != before+1 {
+		if w.writesIf != "" && v[w.writesIf] != true {
+			w.writes = 0
+		}
+		if after != before+w.writes {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
 		}
 		if check != nil {
@@ -136,6 +157,39 @@ func fuzzPostChecking(f *testing.F, path string, okStatus int, check func(t *tes
 	}
 	s := newFuzzShop(f)
 	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, check, body) })
+}
+
+// fuzzPostWant is fuzzPost for a route whose success looks otherwise.
+func fuzzPostWant(f *testing.F, path string, w want, seeds ...string) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	s := newFuzzShop(f)
+	f.Fuzz(func(t *testing.T, body []byte) { s.postWant(t, path, w, body) })
+}
+
+func FuzzCreatePairingCode(f *testing.F) {
+	fuzzPostWant(f, "/api/pairing-codes", want{status: 201, key: "code", writes: 1}, `{"name":"Till 2","locationId":"LOC"}`)
+}
+
+// FuzzPair: without a valid code every body is refused (and guesses are
+// soon answered 429), writing nothing.
+func FuzzPair(f *testing.F) {
+	fuzzPostWant(f, "/api/pair", want{status: 201, key: "token", writes: 1}, `{"code":"ABCDEF"}`)
+}
+
+// FuzzBackupNow: the fuzz shop has no backups, so the route refuses every
+// body; a backup, when there is one, writes nothing to the store.
+func FuzzBackupNow(f *testing.F) {
+	fuzzPostWant(f, "/api/backups", want{status: 202, key: "id", writes: 0}, `{}`)
+}
+
+// FuzzImportProducts throws arbitrary bodies, and so arbitrary CSV files,
+// at the product import: a report or a refusal, never a 5xx; only a clean
+// file, not a dry run, writes (one operation).
+func FuzzImportProducts(f *testing.F) {
+	fuzzPostWant(f, "/api/products/import", want{status: 200, key: "rows", writes: 1, writesIf: "imported"},
+		`{"csv":"sku,name,price,taxRate\nA1,Apple,1.50,20\n"}`)
 }
 
 func FuzzCreateToken(f *testing.F) {
@@ -212,6 +266,7 @@ func TestFuzzTargetsCoverEveryPost(t *testing.T) {
 		"transfers.send": "FuzzSendTransfer", "transfers.receive": "FuzzReceiveTransfer",
 		"cashiers.create": "FuzzCreateCashier", "approvals.create": "FuzzApprove", "shifts.open": "FuzzOpenShift",
 		"shifts.cash": "FuzzCashMovement", "shifts.close": "FuzzCloseShift", "zreports.create": "FuzzCreateZReport",
+		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow", "products.import": "FuzzImportProducts",
 	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
 		if rt.Method != "POST" {

@@ -25,7 +25,10 @@ var minRole = map[string]string{
 	"sales.create": "till", "sales.list": "till", "sales.get": "till", "sales.refund": "till", "returns.get": "till",
 	"receipts.create": "manager", "receipts.get": "manager", "receipts.approve": "manager",
 	"transfers.create": "manager", "transfers.get": "manager", "transfers.send": "manager", "transfers.receive": "manager",
-	"health.details": "manager", "metrics": "manager",
+	"health.details": "manager", "metrics": "manager", "qr": "manager", "backups.create": "owner",
+	"returns.list": "till", "receipts.list": "manager", "transfers.list": "manager", "documents.get": "manager", "stock.movements": "manager",
+	"reports.today": "manager", "products.import": "manager", "products.export": "manager",
+	"pairing.create": "manager", "pair": "", "tills.status": "till", "tills.list": "manager", "tills.update": "manager", "tills.revoke": "manager",
 	"setup": "", "ca": "",
 	"settings.get": "till", "settings.update": "manager",
 	"cashiers.create": "manager", "cashiers.list": "till", "cashiers.get": "till", "cashiers.update": "manager",
@@ -36,8 +39,9 @@ var minRole = map[string]string{
 
 // objects are documents of shop A that routes with an {id} act on.
 type objects struct {
-	sale, ret, receipt, transfer, token string
-	shift, z                            string
+	sale, ret, receipt, transfer, token, till string
+	saleNumber                                string
+	shift, z                                  string
 }
 
 func makeObjects(t *testing.T, e *env) objects {
@@ -55,11 +59,13 @@ func makeObjects(t *testing.T, e *env) objects {
 	must(t, err)
 	tk, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "spare"})
 	must(t, err)
+	tl, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "paired"})
+	must(t, err)
 	sh, err := f.boundTill.OpenShift(ctx, "", client.ShiftRequest{Float: 10000})
 	must(t, err)
 	z, err := f.owner.CreateZReport(ctx, "", f.loc)
 	must(t, err)
-	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, shift: sh.ID, z: z.ID}
+	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, till: tl.ID, saleNumber: s.InvoiceNumber, shift: sh.ID, z: z.ID}
 }
 
 // request builds a call of route name on shop A's objects.
@@ -120,6 +126,38 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/health/details", ""
 	case "metrics":
 		return "GET", "/metrics", ""
+	case "returns.list":
+		return "GET", "/api/returns?locationId=" + f.loc, ""
+	case "receipts.list":
+		return "GET", "/api/purchases/receipts?locationId=" + f.loc, ""
+	case "transfers.list":
+		return "GET", "/api/transfers?locationId=" + f.loc2, ""
+	case "documents.get":
+		return "GET", "/api/documents/" + o.saleNumber, ""
+	case "stock.movements":
+		return "GET", "/api/stock/movements?productId=" + f.apple.ID + "&locationId=" + f.loc, ""
+	case "reports.today":
+		return "GET", "/api/reports/today?locationId=" + f.loc, ""
+	case "products.import":
+		return "POST", "/api/products/import", `{"csv":"sku,name,price\nIMP-%KEY%,Imported,1.50\n"}`
+	case "products.export":
+		return "GET", "/api/products/export", ""
+	case "qr":
+		return "GET", "/api/qr?text=http%3A%2F%2Fshop%3A8080%2Ftill%2F%23pair%3DABCDEF", ""
+	case "backups.create":
+		return "POST", "/api/backups", `{}`
+	case "pairing.create":
+		return "POST", "/api/pairing-codes", `{"name":"Till %KEY%","locationId":"` + f.loc + `"}`
+	case "pair":
+		return "POST", "/api/pair", `{"code":"ABCDEF"}`
+	case "tills.status":
+		return "PUT", "/api/tills/current/status", `{"queued":0,"parked":0,"oldestQueuedAt":null,"version":"t","clock":"2026-11-20T10:00:00Z","counters":{"sent":1,"retried":0,"queuedAfterRetries":0}}`
+	case "tills.list":
+		return "GET", "/api/tills", ""
+	case "tills.update":
+		return "PATCH", "/api/tills/" + o.till, `{"name":"Renamed"}`
+	case "tills.revoke":
+		return "DELETE", "/api/tills/" + o.till, ""
 	case "setup":
 		return "GET", "/api/setup", ""
 	case "ca":

@@ -30,7 +30,7 @@ import (
 func TestRouteRoleTenantMatrix(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
-	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token,
+	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token, o.till,
 		e.shop.anna.ID, e.shop.max.ID, o.shift, o.z}
 	fake := strings.NewReplacer(
 		e.shop.anna.ID, "01a21c00-0000-7000-8000-00000000000a", o.shift, "01a21c00-0000-7000-8000-00000000000b",
@@ -39,7 +39,7 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 		e.shop.apple.ID, "01a21c00-0000-7000-8000-000000000003", e.shop.cheese.ID, "01a21c00-0000-7000-8000-000000000004",
 		o.sale, "01a21c00-0000-7000-8000-000000000005", o.ret, "01a21c00-0000-7000-8000-000000000006",
 		o.receipt, "01a21c00-0000-7000-8000-000000000007", o.transfer, "01a21c00-0000-7000-8000-000000000008",
-		o.token, "01a21c00-0000-7000-8000-000000000009")
+		o.token, "01a21c00-0000-7000-8000-000000000009", o.till, "01a21c00-0000-7000-8000-00000000000a")
 	roles := []string{"", "till", "bound-till", "manager", "owner"}
 	tokens := map[string]map[string]string{
 		"A": {"till": e.shop.till.Token, "bound-till": e.shop.boundTill.Token, "manager": e.shop.manager.Token, "owner": e.shop.owner.Token},

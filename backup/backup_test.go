@@ -308,3 +308,40 @@ func TestSchedulerPicksUpExisting(t *testing.T) {
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestBackupNow: the owner's "Back up now" takes a backup at once, though
+// none is due, and a second press while it is asked for or running does
+// not start another.
+func TestBackupNow(t *testing.T) {
+	st, _ := shop(t, 1)
+	clk := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	dir := t.TempDir()
+	prev := filepath.Join(dir, backup.AutoName(clk.Now().Add(-2*time.Hour)))
+	os.WriteFile(prev, []byte("x"), 0o600)
+	s := &backup.Scheduler{Config: config(clk.Now), Source: st.Snapshot, Dir: dir, Every: 24 * time.Hour,
+		Retention: backup.Retention{Daily: 14, Weekly: 8}, Ticks: make(chan time.Time), Log: quiet}
+	if !s.BackupNow() {
+		t.Fatal("BackupNow refused the first press")
+	}
+	if s.BackupNow() {
+		t.Error("BackupNow accepted a second press while the first was waiting")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	want := filepath.Join(dir, backup.AutoName(clk.Now()))
+	for deadline := time.Now().Add(20 * time.Second); s.Status().LastFile != want; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backup after BackupNow: %+v", s.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stt := s.Status()
+	if stt.Running || stt.Failures != 0 || stt.CheckedAt != clk.Now() {
+		t.Errorf("after BackupNow: %+v", stt)
+	}
+	if _, err := os.Stat(backup.ManifestPath(stt.LastFile)); err != nil {
+		t.Errorf("the backup has no manifest: %v", err)
+	}
+}

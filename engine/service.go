@@ -29,6 +29,10 @@ type Service struct {
 	pinSlots chan struct{}
 	pinOnce  sync.Once
 	pinState *pinGuard
+
+	// tillState holds the tills' last reports (till.go), made once.
+	tillsOnce sync.Once
+	tillState *tills
 }
 
 // NewService returns a Service on store with the real clock.

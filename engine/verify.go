@@ -82,7 +82,8 @@ func (c *Check) add(format string, args ...any) {
 //   - gapless series: every series is exactly 1..last, each number claimed
 //     once, and the document it is claimed for exists and carries it;
 //   - idempotency: every idempotency record points at an existing document
-//     (a token's record may point at a revoked token: revoking deletes);
+//     (the record of a token or a paired till may point at one revoked
+//     since: revoking deletes);
 //   - stock: every stock level equals the sum of its movements;
 //   - Z reports: each location's Zs are Z-0001..N, each covers what its
 //     marks say, its gross, refunds and net are its documents' to the
@@ -431,7 +432,17 @@ func (v *verifier) idempotency() error {
 			_, err = tx.Location(biz, r.Doc.ID)
 		case KindProduct:
 			_, err = tx.Product(biz, r.Doc.ID)
-		case KindToken:
+		case KindPairing:
+			var ptx PairingTx
+			if ptx, err = pairingTx(tx); err == nil {
+				_, err = ptx.Pairing(biz, r.Doc.ID)
+			}
+		case KindImport:
+			var itx ImportTx
+			if itx, err = importTx(tx); err == nil {
+				_, err = itx.ProductImport(biz, r.Doc.ID)
+			}
+		case KindToken, KindTill:
 			// Revoking a token deletes it, so its record may point at
 			// nothing; that is by design, and counted apart.
 			if tokens == nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -400,7 +401,7 @@ func (s *Service) figures(tx Tx, biz *Business, location string, prev *ZReport, 
 	f.GrandTotal.Gross += f.Gross
 	f.GrandTotal.Refunds += f.Refunds
 	f.GrandTotal.Net += f.Net
-	if f.TillsNotReported, err = s.tillsNotReported(tx, biz, location, now); err != nil {
+	if f.TillsNotReported, err = s.tillsNotReported(tx, biz, location, prev, f, now); err != nil {
 		return nil, err
 	}
 	if f.SeriesHeads, err = seriesHeads(tx, biz.ID); err != nil {
@@ -463,11 +464,81 @@ func (s *Service) zShifts(tx Tx, business, location string, prev *ZReport, f *ZF
 }
 
 // tillsNotReported lists the location's tills that may still hold
-// documents. The till registry (GET /api/tills: each till's last report,
-// queue and last-seen time) comes with the back office (issue 16); until
-// it is there posd cannot know a till's queue, and this lists none.
-func (s *Service) tillsNotReported(tx Tx, biz *Business, location string, now time.Time) ([]TillNotReported, error) {
-	return []TillNotReported{}, nil
+// documents of it: those that, by their last report (PUT
+// /tills/current/status, kept by till.go), had sales queued, had not been
+// seen since the business day began (midnight in the business's zone), or
+// are offline now (no report for TillOnlineFor: a till that lost the
+// network cannot say what it queued since). The location's tills are the till tokens bound to it, and the
+// unbound ones that sold here since the previous Z or in the Z before it:
+// an unbound till with nothing here would only be noise.
+func (s *Service) tillsNotReported(tx Tx, biz *Business, location string, prev *ZReport, f *ZFigures, now time.Time) ([]TillNotReported, error) {
+	toks, err := tx.Tokens(biz.ID)
+	if err != nil {
+		return nil, err
+	}
+	soldHere := map[string]bool{}
+	for _, p := range f.ByTill {
+		soldHere[deref(p.ID)] = true
+	}
+	if prev != nil {
+		for _, p := range prev.ByTill {
+			soldHere[deref(p.ID)] = true
+		}
+	}
+	var tills []*Token
+	for _, t := range toks {
+		if t.Role != RoleTill {
+			continue
+		}
+		if (t.LocationID != nil && *t.LocationID == location) || (t.LocationID == nil && soldHere[t.ID]) {
+			tills = append(tills, t)
+		}
+	}
+	reports, err := s.latestReports(tx, biz.ID, tills)
+	if err != nil {
+		return nil, err
+	}
+	local := now.In(biz.Location())
+	dayBegan := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, local.Location())
+	out := []TillNotReported{}
+	for _, t := range tills {
+		r := reports[t.ID]
+		n := TillNotReported{TillID: t.ID, Name: t.Name}
+		switch {
+		case r == nil:
+			n.Reason = "never reported to posd"
+		case r.Queued > 0:
+			n.Queued = r.Queued
+			n.Reason = fmt.Sprintf("%d %s still queued on the till", r.Queued, plural(r.Queued, "write", "writes"))
+		case r.LastSeenAt.Before(dayBegan):
+			n.Reason = "not seen since the day began"
+		case now.Sub(r.LastSeenAt) > TillOnlineFor:
+			// Its last report had nothing queued, but it has not been
+			// heard from since: what it sold meanwhile is on it.
+			n.Reason = "offline: not heard from since its last report, and may hold sales"
+		default:
+			continue
+		}
+		if r != nil {
+			seen := r.LastSeenAt
+			n.LastSeenAt = &seen
+		}
+		out = append(out, n)
+	}
+	slices.SortFunc(out, func(a, b TillNotReported) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TillID, b.TillID)
+	})
+	return out, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // seriesHeads lists the head of every series' hash chain. The chains come

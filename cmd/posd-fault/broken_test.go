@@ -38,8 +38,8 @@ var (
 	// document's: a refusal, a crash or a lost race in between burns it.
 	brokenNumberTx = Build{Name: "number-tx", Patches: []Patch{
 		{File: "engine/idempotency.go",
-			Old: "\tvar out *outcome\n\terr := s.store.Update(ctx, func(tx Tx) error {",
-			New: "\tfn = s.numberFirst(ctx, a, op, fn) // broken\n\tvar out *outcome\n\terr := s.store.Update(ctx, func(tx Tx) error {"},
+			Old: "\treturn s.commit(ctx, request{business: a.BusinessID,",
+			New: "\tfn = s.numberFirst(ctx, a, op, fn) // broken\n\treturn s.commit(ctx, request{business: a.BusinessID,"},
 		{File: "engine/broken_numbertx.go", New: numberFirstSource},
 	}}
 	// Lists every business's sales to anyone.

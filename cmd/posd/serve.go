@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"posd/api"
+	"posd/api/office"
 	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var firstSecret string
 	if len(bizs) == 0 {
 		biz, _, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "My Shop", Timezone: machineTimezone(), Currency: "EUR"})
 		if err != nil {
@@ -86,6 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.Path(), biz.Name, biz.Timezone, biz.Currency)
 		printOwnerToken(stdout, secret)
+		firstSecret = secret
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
@@ -93,9 +96,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	for _, u := range officeURLs(https.officeBases(), firstSecret) {
+		fmt.Fprintf(stdout, "Back office: %s\n", u)
+	}
 	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Ops: ops.api(), HTTPS: https})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Office: office.Handler(), Ops: ops.api(), HTTPS: https})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = serverLog(log)
 	// One server on both listeners: the same routes, tokens and pairing
@@ -174,6 +180,36 @@ func sweep(ctx context.Context, svc *engine.Service, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// officeURLs lists the back office's addresses beside the till's. On the
+// first start, when the owner token has just been printed, the localhost
+// address carries it in its fragment (#token=…, never sent to the server):
+// opening it signs the owner in, so the tour needs no copy and paste. The
+// page removes the token from the address bar at once.
+func officeURLs(bases []string, secret string) []string {
+	var out []string
+	for _, b := range bases {
+		o := b + "/office/"
+		if secret != "" && (strings.Contains(o, "://localhost:") || strings.Contains(o, "://127.0.0.1:") || strings.Contains(o, "://[::1]:")) {
+			o += "#token=" + secret
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// officeBases are the addresses the back office is printed with: the
+// plain listener's (an owner's browser does not trust the shop CA before
+// it is installed), else the HTTPS one's.
+func (h *httpsSide) officeBases() []string {
+	if h.plain != nil {
+		return h.bases("http", h.plain, false, true)
+	}
+	if h.secure != nil {
+		return h.bases("https", h.secure, true, true)
+	}
+	return nil
 }
 
 // serverLog is the http.Server's own log: warnings, except failed TLS

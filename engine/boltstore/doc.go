@@ -45,6 +45,13 @@
 // older posd opened read-only (verify, backup) lacks them, and every read
 // treats a missing bucket as empty.
 //
+// The back office's buckets (office.go) are made when a file is opened for
+// writing and read as empty when missing, so a file of an older posd still
+// verifies and backs up: till_pairings (biz\0id → Pairing, JSON, with its
+// code's hash), till_pairing_codes (sha256(code) → biz\0id), till_status
+// (biz\0till → a till's last report) and product_imports (biz\0id → an
+// import's report).
+//
 // Compact values start with a tag byte (encoding.go), JSON values with '{',
 // so each reader takes both. Buckets whose keys arrive in (nearly)
 // ascending order are packed fuller than bbolt's default (fillPercent).

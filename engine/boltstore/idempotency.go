@@ -99,6 +99,12 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 		doc = &engine.Shift{BusinessID: biz}
 	case engine.KindZReport:
 		doc = &engine.ZReport{BusinessID: biz}
+	case engine.KindTill:
+		doc = &engine.Paired{}
+	case engine.KindPairing:
+		doc = &engine.PairingCode{}
+	case engine.KindImport:
+		doc = &engine.ImportReport{BusinessID: biz}
 	default:
 		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}

@@ -148,7 +148,7 @@ func (s *Store) init(readOnly bool) error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, b := range append(allBuckets, closeBuckets...) {
+		for _, b := range append(append(allBuckets, optionalBuckets...), closeBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	return s.update(ctx, func(t *txn) error { return fn(t) })
 }
 
-var errClosed = &engine.Error{Code: engine.EUNAVAILABLE, Message: "posd is shutting down; nothing was written, retry shortly"}
+var errClosed = engine.ErrShuttingDown
 
 func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
 	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
@@ -294,7 +294,7 @@ func (s *Store) commit(batch []*request) {
 		s.log.Error("commit failed; the group's writes were discarded", "operations", len(batch), "err", err)
 		for _, r := range batch {
 			if r.err == nil {
-				r.err = &engine.Error{Code: engine.EUNAVAILABLE, Message: "the database could not be written (is the disk full or failing?); nothing was written, retry shortly", Err: err}
+				r.err = engine.StorageError(storageCause(err), err)
 			}
 		}
 	}

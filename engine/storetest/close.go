@@ -58,6 +58,16 @@ func (s *shop) tillSale(t testing.TB, a *engine.Actor, soldAt time.Time, cashier
 	return must(s.svc.CreateSale(context.Background(), a, s.key(), in)).doc(t)
 }
 
+// report is a till's status report (PUT /tills/current/status) with n
+// writes queued.
+func (s *shop) report(t testing.TB, a *engine.Actor, n int) {
+	t.Helper()
+	err := s.svc.ReportTillStatus(context.Background(), a, engine.TillReport{Queued: raw(n), Parked: raw(0), Version: "test", Clock: s.clock.Now().Format(time.RFC3339Nano)})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func pay(method string, amount int) engine.PaymentInput {
 	return engine.PaymentInput{Method: method, Amount: raw(amount)}
 }
@@ -398,7 +408,20 @@ func testZReportFigures(t testing.TB, open Opener) {
 
 	// Till 2 goes offline at 17:50 and sells five apples, one at a time,
 	// in cash; the day is closed at 18:00 without them.
+	// Till 1 reports that it has sent everything; Till 2's last report
+	// says five sales wait on it.
 	offlineAt := time.Date(2026, 11, 15, 17, 50, 0, 0, time.UTC)
+	// Till 3 was last heard from at 17:00, with nothing queued.
+	t3 := s.till(t, "Till 3")
+	s.clock.Set(time.Date(2026, 11, 15, 17, 0, 0, 0, time.UTC))
+	s.report(t, t3, 0)
+	t3Seen := s.clock.Now().Add(-time.Millisecond)
+	s.clock.Set(time.Date(2026, 11, 15, 17, 55, 0, 0, time.UTC))
+	s.report(t, t2, 5)
+	t2Seen := s.clock.Now().Add(-time.Millisecond)
+	s.clock.Set(time.Date(2026, 11, 15, 17, 59, 50, 0, time.UTC))
+	s.report(t, t1, 0)
+	t1Seen := s.clock.Now().Add(-time.Millisecond)
 	s.clock.Set(time.Date(2026, 11, 15, 18, 0, 0, 0, time.UTC))
 	x, err := s.svc.XReport(ctx, s.owner, s.loc)
 	if err != nil {
@@ -426,12 +449,14 @@ func testZReportFigures(t testing.TB, open Opener) {
 		ByCashier: []engine.PartFigures{
 			{Name: "(no cashier)", SalesCount: 1, Gross: 150, Net: 150},
 			{ID: &anna.ID, Name: "Anna", SalesCount: 3, RefundsCount: 2, Gross: 3449, Refunds: 650, Net: 2799}},
-		Cash:             engine.CashFigures{Shifts: []*engine.Shift{closed}, OutsideShifts: engine.OutsideCash{Sales: 1}},
-		LateArrivals:     []engine.LateArrival{},
-		TillsNotReported: []engine.TillNotReported{},
-		GrandTotal:       engine.Totals{Gross: 3599, Refunds: 650, Net: 2949},
-		SeriesHeads:      []engine.SeriesHead{},
-		Coverage:         engine.Marks{Sale: s4.ID, Return: r2.ID, Shift: sh.ID},
+		Cash:         engine.CashFigures{Shifts: []*engine.Shift{closed}, OutsideShifts: engine.OutsideCash{Sales: 1}},
+		LateArrivals: []engine.LateArrival{},
+		TillsNotReported: []engine.TillNotReported{
+			{TillID: t2.TokenID, Name: "Till 2", LastSeenAt: &t2Seen, Queued: 5, Reason: "5 writes still queued on the till"},
+			{TillID: t3.TokenID, Name: "Till 3", LastSeenAt: &t3Seen, Reason: "offline: not heard from since its last report, and may hold sales"}},
+		GrandTotal:  engine.Totals{Gross: 3599, Refunds: 650, Net: 2949},
+		SeriesHeads: []engine.SeriesHead{},
+		Coverage:    engine.Marks{Sale: s4.ID, Return: r2.ID, Shift: sh.ID},
 	}
 	sameJSON(t, "Z-0001", z1.ZFigures, want1)
 	if z1.ZNumber != "Z-0001" || z1.LocationID != s.loc {
@@ -447,6 +472,7 @@ func testZReportFigures(t testing.TB, open Opener) {
 		late = append(late, engine.LateArrival{Kind: engine.KindSale, ID: sl.ID, Number: sl.InvoiceNumber, SoldAt: *sl.SoldAt, Day: "2026-11-15",
 			CreatedAt: sl.CreatedAt, Total: 150, TillID: t2.TokenID})
 	}
+	s.report(t, t2, 0)
 	s10 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, pay("card", 150))
 	r3 := must(s.svc.RefundSale(ctx, t1, s.key(), s3.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: gouda, Quantity: json.RawMessage("1")}}, Method: ptr("card")})).doc(t)
 	z2 := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t)
@@ -470,12 +496,15 @@ func testZReportFigures(t testing.TB, open Opener) {
 		ByCashier: []engine.PartFigures{
 			{Name: "(no cashier)", SalesCount: 5, RefundsCount: 1, Gross: 750, Refunds: 1999, Net: 750 - 1999},
 			{ID: &anna.ID, Name: "Anna", SalesCount: 1, Gross: 150, Net: 150}},
-		Cash:             engine.CashFigures{Shifts: []*engine.Shift{}, OutsideShifts: engine.OutsideCash{Sales: 6, Refunds: 1, CashSales: 750, Net: 750}},
-		LateArrivals:     late,
-		TillsNotReported: []engine.TillNotReported{},
-		GrandTotal:       engine.Totals{Gross: 3599 + 900, Refunds: 650 + 1999, Net: 2949 - 1099},
-		SeriesHeads:      []engine.SeriesHead{},
-		Coverage:         engine.Marks{Sale: s10.ID, Return: r3.ID, Shift: sh.ID},
+		Cash:         engine.CashFigures{Shifts: []*engine.Shift{}, OutsideShifts: engine.OutsideCash{Sales: 6, Refunds: 1, CashSales: 750, Net: 750}},
+		LateArrivals: late,
+		// Till 1 sold today but has not reported since yesterday.
+		TillsNotReported: []engine.TillNotReported{
+			{TillID: t1.TokenID, Name: "Till 1", LastSeenAt: &t1Seen, Reason: "not seen since the day began"},
+			{TillID: t3.TokenID, Name: "Till 3", LastSeenAt: &t3Seen, Reason: "not seen since the day began"}},
+		GrandTotal:  engine.Totals{Gross: 3599 + 900, Refunds: 650 + 1999, Net: 2949 - 1099},
+		SeriesHeads: []engine.SeriesHead{},
+		Coverage:    engine.Marks{Sale: s10.ID, Return: r3.ID, Shift: sh.ID},
 	}
 	sameJSON(t, "Z-0002", z2.ZFigures, want2)
 	// An empty day still closes, with the next number.

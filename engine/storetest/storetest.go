@@ -72,6 +72,10 @@ var cases = append([]testCase{
 	{"SaleListingCursor", testSaleListing},
 	{"DocumentIterators", testDocumentIterators},
 	{"VerifyClean", testVerifyClean},
+	{"PairingOnceAndReplay", testPairing},
+	{"TillReportsPersist", testTillReports},
+	{"ProductImportRecorded", testProductImport},
+	{"ReturnListing", testReturnListing},
 }, append(closeCases, serialisationCases...)...)
 
 // FastPINs is a PIN hasher for tests of stores: SHA-256, where posd runs
