@@ -14,6 +14,9 @@ export const SCREENS = [
   { id: 'stock', title: 'Stock', module: './screens/stock.js' },
   { id: 'purchases', title: 'Purchases & transfers', module: './screens/purchases.js' },
   { id: 'journal', title: 'Journal', module: './screens/journal.js' },
+  { id: 'shifts', title: 'Shifts', module: './screens/shifts.js' },
+  { id: 'dayclose', title: 'Day close', module: './screens/dayclose.js' },
+  { id: 'staff', title: 'Staff', module: './screens/staff.js' },
   { id: 'health', title: 'Backups & health', module: './screens/health.js' },
   { id: 'tokens', title: 'Tokens', module: './screens/tokens.js', roles: ['owner'] },
 ];
