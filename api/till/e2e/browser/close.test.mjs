@@ -73,6 +73,11 @@ test('10.1: a cashier signs in by PIN, opens a shift with 100.00, sells three ti
   const s1 = await sell(page, APPLE, '2');
   await sell(page, BREAD, '5');
   await sell(page, CHEESE, '20');
+  // Between sales the cashier changes: Max refunds.
+  await page.click('#cashier-btn');
+  await typePIN(page, '1357');
+  await page.waitForSelector('#view-sell:not([hidden])');
+  assert.match(await page.textContent('#cashier-name'), /Max/);
   await page.click('#nav-sales');
   await page.click(`#sales-list li[data-number="${s1}"] .refund-btn`);
   await page.waitForSelector('#view-refund:not([hidden])');
@@ -124,6 +129,9 @@ test('10.1: a cashier signs in by PIN, opens a shift with 100.00, sells three ti
     assert.equal(s.cashierId, anna.id);
     assert.ok(s.soldAt && s.shiftId, 'soldAt and the shift are on the sale');
   }
+  const ret = await env.posd.api('GET', `/api/returns/${sales[0].returns[0]}`);
+  assert.equal(ret.cashierId, max.id, 'the refund is Max’s');
+  assert.equal(ret.method, 'cash');
   const shifts = await env.posd.api('GET', `/api/shifts?locationId=${env.posd.locationId}`);
   const sh = shifts.shifts[0];
   assert.deepEqual([sh.cash.expected, sh.cash.counted, sh.cash.difference, sh.closed.approvedBy.managerId], [10319, 9819, -500, max.id]);
@@ -137,10 +145,10 @@ test('10.1: a cashier signs in by PIN, opens a shift with 100.00, sells three ti
   assert.deepEqual([z.salesCount, z.refundsCount, z.gross, z.refunds, z.net], [3, 1, gross, refund, gross - refund]);
   assert.deepEqual(z.byMethod, [{ method: 'cash', sales: gross, refunds: refund, net: gross - refund }]);
   assert.equal(z.cash.shifts[0].cash.difference, -500);
-  assert.deepEqual(z.byCashier.map((c) => [c.name, c.net]), [['Anna', gross - refund]]);
+  assert.deepEqual(z.byCashier.map((c) => [c.name, c.gross, c.refunds]), [['Anna', gross, 0], ['Max', 0, refund]], 'the sales are Anna’s, the refund Max’s');
 });
 
-test('10.2: a till offline at closing time: its 5 sales reach posd after Z-0001 and are in Z-0002 as late arrivals', async (t) => {
+test('10.2: a refund approved by a manager’s PIN; a till offline at closing time: its 5 sales reach posd after Z-0001 and are in Z-0002 as late arrivals', async (t) => {
   const env = await setup(t);
   await staff(env.posd);
   const page = await env.open();
@@ -148,7 +156,23 @@ test('10.2: a till offline at closing time: its 5 sales reach posd after Z-0001 
   await page.waitForSelector('#view-cashier:not([hidden])');
   await typePIN(page, '4821');
   await page.waitForSelector('#view-sell:not([hidden])');
-  await sell(page, BREAD, '5'); // reaches posd: in Z-0001
+  const bread = await sell(page, BREAD, '5'); // reaches posd: in Z-0001
+  // The shop wants a manager for refunds: the till asks for the PIN.
+  await env.posd.api('PATCH', '/api/settings', { refundsNeedApproval: true });
+  await page.click('#nav-sales');
+  await page.click(`#sales-list li[data-number="${bread}"] .refund-btn`);
+  await page.waitForSelector('#refund-approval:not([hidden])');
+  await page.fill('#refund-lines input', '1');
+  await page.click('#refund-submit');
+  await page.waitForSelector('#refund-error:not([hidden])');
+  assert.match(await page.textContent('#refund-error'), /A manager must approve refunds/);
+  await page.fill('#refund-pin', '4821');
+  await page.click('#refund-submit');
+  await waitFor(async () => /not a manager/.test(await page.textContent('#refund-error')), { what: 'a cashier’s PIN refused' });
+  await page.fill('#refund-pin', '1357');
+  await page.click('#refund-submit');
+  await page.waitForSelector('#refund-done:not([hidden])');
+  await page.click('#nav-sell');
   env.proxy.block();
   await page.waitForSelector('#conn[data-status=unreachable]', { timeout: 30000 });
   for (let i = 0; i < 5; i++) await sell(page, APPLE, '2');
@@ -156,6 +180,7 @@ test('10.2: a till offline at closing time: its 5 sales reach posd after Z-0001 
   const z1 = await env.posd.api('POST', '/api/z-reports', { locationId: env.posd.locationId });
   assert.equal(z1.zNumber, 'Z-0001');
   assert.equal(z1.salesCount, 1, 'Z-0001 has what reached posd: one sale');
+  assert.equal(z1.refundsCount, 1, 'and its refund');
   assert.deepEqual(z1.lateArrivals, []);
   env.proxy.unblock();
   await waitFor(async () => (await queued(page)) === 0, { timeout: 60000, what: 'the queue drained' });
@@ -169,7 +194,9 @@ test('10.2: a till offline at closing time: its 5 sales reach posd after Z-0001 
     assert.ok(Date.parse(l.createdAt) > Date.parse(z1.createdAt), 'received after it');
     assert.equal(l.total, 150);
   }
-  assert.equal(z2.grandTotal.net, 320 + 5 * 150, 'the grand total carries on');
+  assert.equal(z2.grandTotal.net, 320 - 320 + 5 * 150, 'the grand total carries on');
   const sales = await env.posd.sales();
   assert.equal(sales.length, 6, 'every sale once');
+  const ret = await env.posd.api('GET', `/api/returns/${sales.find((s) => s.invoiceNumber === bread).returns[0]}`);
+  assert.equal(ret.approvedBy.name, 'Max', 'the refund carries its approval');
 });

@@ -6,7 +6,7 @@ import * as V from './views.js';
 import { S, readJSON, writeJSON } from './state.js';
 import { tillRef, fmtTime, explain, keptNotice, notReached } from './words.js';
 import { cashierField } from './cashier.js';
-import { refundApproval } from './shift.js';
+import { refundApproval, refreshSettings } from './approval.js';
 
 const $ = V.$;
 
@@ -43,6 +43,7 @@ export async function openRefund(sale) {
   } catch {
     /* refund from the list's copy; posd checks the quantities */
   }
+  await refreshSettings();
   S.refundSale = sale;
   S.refundKey = null;
   S.refundMethod = mostlyPaid(sale);

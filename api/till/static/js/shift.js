@@ -11,7 +11,8 @@ import { newKey } from './posd-client.js';
 import * as V from './views.js';
 import { S, writeJSON } from './state.js';
 import { cashierField } from './cashier.js';
-import { explain, fmtTime, keptNotice, pinWords, differenceWords } from './words.js';
+import { refreshSettings, approval } from './approval.js';
+import { explain, fmtTime, keptNotice, differenceWords } from './words.js';
 
 const $ = V.$;
 const LS = globalThis.localStorage;
@@ -55,7 +56,7 @@ export async function showShift() {
   $('shift-done').hidden = true;
   $('approval-part').hidden = true;
   drawCount();
-  await refresh();
+  await Promise.all([refresh(), refreshSettings()]);
 }
 
 /** refresh asks posd for the till's open shift, unless the till's own events are still on their way. */
@@ -236,10 +237,10 @@ export async function closeShift() {
         $('manager-pin').focus();
         return;
       }
-      const r = await S.client.request('POST', '/api/approvals', { key: newKey(), body: { pin, action: 'cash_difference' }, policy: { ...S.client.policy, maxRetries: 1, attemptTimeoutMs: 15000 } });
+      const a = await approval(pin, 'cash_difference');
       $('manager-pin').value = '';
-      if (r.verdict !== 'ok') return V.setError('shift-error', r.status ? pinWords(r) : `${explain({ code: 'unreachable' })} Try again, or close without approval once posd is away.`);
-      approvalId = r.body.id;
+      if (a.error) return V.setError('shift-error', a.error);
+      approvalId = a.approvalId;
     }
     const body = { counted: c.total, denominations: c.lines, ...(approvalId ? { approvalId } : {}) };
     const out = await post('/api/shifts/current/close', body, { ref: 'close', total: c.total });
@@ -265,12 +266,4 @@ function done(text) {
   const p = $('shift-done');
   p.textContent = text;
   p.hidden = false;
-}
-
-/** refundApproval gets a manager's approval for a refund, when the shop asks for one: {approvalId} or {error}. */
-export async function refundApproval(pin) {
-  if (!pin) return { error: 'A manager must approve refunds in this shop: ask them to type their PIN.' };
-  const r = await S.client.request('POST', '/api/approvals', { key: newKey(), body: { pin, action: 'refund' }, policy: { ...S.client.policy, maxRetries: 1, attemptTimeoutMs: 15000 } });
-  if (r.verdict === 'ok') return { approvalId: r.body.id };
-  return { error: r.status ? pinWords(r) : `${explain({ code: 'unreachable' })} A refund that needs a manager waits until posd answers.` };
 }
