@@ -29,6 +29,7 @@ var minRole = map[string]string{
 	"returns.list": "till", "receipts.list": "manager", "transfers.list": "manager", "documents.get": "manager", "stock.movements": "manager",
 	"reports.today": "manager", "products.import": "manager", "products.export": "manager",
 	"pairing.create": "manager", "pair": "", "tills.status": "till", "tills.list": "manager", "tills.update": "manager", "tills.revoke": "manager",
+	"integrity.get": "manager", "export.zip": "manager", "export.file": "manager",
 	"setup": "", "ca": "",
 	"settings.get": "till", "settings.update": "manager",
 	"cashiers.create": "manager", "cashiers.list": "till", "cashiers.get": "till", "cashiers.update": "manager",
@@ -158,6 +159,12 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "PATCH", "/api/tills/" + o.till, `{"name":"Renamed"}`
 	case "tills.revoke":
 		return "DELETE", "/api/tills/" + o.till, ""
+	case "integrity.get":
+		return "GET", "/api/integrity", ""
+	case "export.zip":
+		return "GET", "/api/export?from=2026-11-01&to=2026-11-30", ""
+	case "export.file":
+		return "GET", "/api/export/documents.csv?from=2026-11-01&to=2026-11-30", ""
 	case "setup":
 		return "GET", "/api/setup", ""
 	case "ca":

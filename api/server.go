@@ -22,6 +22,7 @@ type Server struct {
 	routes  []Route
 	ops     Ops
 	backups backupKeys
+	version string
 	https   HTTPS
 	promState
 	// Now is the clock for rate limiting and the health view.
@@ -37,6 +38,8 @@ type Options struct {
 	Office http.Handler
 	// Ops feeds the health view and /metrics (see ops.go).
 	Ops Ops
+	// Version is posd's version, recorded in export manifests.
+	Version string
 	// HTTPS serves /ca.crt and /api/setup (see setup.go); nil: no CA.
 	HTTPS HTTPS
 }
@@ -61,7 +64,10 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, Now: time.Now}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, version: o.Version, Now: time.Now}
+	if s.version == "" {
+		s.version = "unknown"
+	}
 	s.router.StrictSlash(false)
 	s.routes = routes()
 	api := s.router.PathPrefix("/api").Subrouter()

@@ -29,7 +29,7 @@ func config(now func() time.Time) backup.Config {
 		Open: func(path string) (backup.Database, error) {
 			return boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: time.Second})
 		},
-		Schema: boltstore.SchemaVersion, Version: "test", Now: now,
+		Schema: boltstore.SchemaVersion, Version: "test", Now: now, ChainsSince: boltstore.ChainSchema,
 	}
 }
 

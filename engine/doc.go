@@ -35,6 +35,14 @@
 //     per location (zreport.go). Tx.PutZReport refuses to write a Z twice.
 //   - A PIN is kept only as its PINKey, unique per business
 //     (Tx.PutCashier); no record holds a PIN (cashier.go).
+//   - Tamper evidence: every numbered document, Z reports included, is
+//     linked into its series' hash chain in its own commit (chain.go,
+//     chain_link.go): its hash covers its values and the previous
+//     document's hash, and the series head advances with it through
+//     Tx.SetChainHead. VerifyChains recomputes every chain and checks it
+//     against anchors kept outside and against the heads each Z recorded
+//     (chain_verify.go); Export writes the accountant's files and the
+//     manifest that is such an anchor (export.go).
 //
 // # Serializable updates, and fns that may run twice
 //

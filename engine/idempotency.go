@@ -37,7 +37,12 @@ func ParseIdempotencyKey(v string) (IdempotencyKey, error) {
 // answer across an upgrade (see doc.go). Raise it when a document gains,
 // loses or changes a field that clients see, and keep the API rendering
 // every older version exactly as it did.
-const AnswerVersion = 1
+//
+//   - 1: the documents as posd answered them before hash chains.
+//   - 2: numbered documents carry hash and previousHash (chain.go); a
+//     refund carries its sale's number and hash, its tax total, and per
+//     line the tax rate and tax it pays back.
+const AnswerVersion = 2
 
 // IdempotencyRecord is what the engine keeps of a successful idempotent
 // request, committed in the same transaction as the document it made.

@@ -8,22 +8,25 @@ import (
 
 // Return is a refund against a sale.
 type Return struct {
-	ID           string       `json:"id"`
-	ReturnNumber string       `json:"returnNumber"`
-	SaleID       string       `json:"saleId"`
-	LocationID   string       `json:"locationId"`
-	Items        []ReturnLine `json:"items"`
+	ID           string `json:"id"`
+	ReturnNumber string `json:"returnNumber"`
+	SaleID       string `json:"saleId"`
+	// SaleNumber and SaleHash are the refunded sale's number and hash at
+	// the time of the refund; the refund's own hash covers them.
+	SaleNumber string       `json:"saleNumber,omitempty"`
+	SaleHash   string       `json:"saleHash,omitempty"`
+	LocationID string       `json:"locationId"`
+	Items      []ReturnLine `json:"items"`
 	// Total is what is paid back to the customer.
-	Total    Money  `json:"total"`
+	Total Money `json:"total"`
+	// TaxTotal is the tax contained in Total.
+	TaxTotal Money  `json:"taxTotal,omitempty"`
 	Currency string `json:"currency"`
 	// Restock is true when the goods went back into stock at the sale's
 	// location (false for damaged goods).
 	Restock   bool      `json:"restock"`
 	CreatedAt time.Time `json:"createdAt"`
 	TokenID   string    `json:"tokenId"`
-	// TaxTotal is the tax contained in Total: the sale lines' tax, in the
-	// part refunded.
-	TaxTotal Money `json:"taxTotal,omitempty"`
 	// Method is how the money went back: cash, card, voucher or other.
 	// Refunds made before refunds named one have none (returnMethod).
 	Method string `json:"method,omitempty"`
@@ -34,7 +37,9 @@ type Return struct {
 	// ApprovedBy is the manager who approved the refund by PIN, when the
 	// shop asks for one.
 	ApprovedBy *ApprovedBy `json:"approvedBy,omitempty"`
-	BusinessID string      `json:"-"`
+	// ChainLink is the refund's link in its series' hash chain (chain.go).
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // ReturnLine is one refunded line.
@@ -130,7 +135,8 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		if err != nil {
 			return nil, DocRef{}, err
 		}
-		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID,
+		ret := &Return{ID: NewID(now), SaleID: sale.ID, SaleNumber: sale.InvoiceNumber, SaleHash: sale.Hash, LocationID: sale.LocationID,
+			Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID,
 			Method: refundMethod(sale), SoldAt: soldAt}
 		if in.Method != nil {
 			ret.Method = *in.Method
@@ -170,12 +176,7 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				take := min(want, l.Quantity-l.RefundedQuantity)
 				after, _ := mulDivRound(int64(l.LineTotal), int64(l.RefundedQuantity+take), int64(l.Quantity))
 				amount := Money(after) - l.RefundedAmount
-				// The tax goes back the same way: what is rounded for the
-				// quantity refunded after this step, less before it, so the
-				// steps of a line add up to exactly its tax.
-				taxAfter, _ := mulDivRound(int64(l.TaxAmount), int64(l.RefundedQuantity+take), int64(l.Quantity))
-				taxBefore, _ := mulDivRound(int64(l.TaxAmount), int64(l.RefundedQuantity), int64(l.Quantity))
-				tax := Money(taxAfter - taxBefore)
+				tax := refundShare(l.TaxAmount, l.RefundedQuantity, take, l.Quantity)
 				l.RefundedQuantity += take
 				l.RefundedAmount += amount
 				want -= take
@@ -185,7 +186,7 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				ret.TaxTotal += tax
 			}
 		}
-		if ret.ReturnNumber, err = nextNumber(tx, biz, PrefixReturn, now, ref); err != nil {
+		if err := numberAndLink(tx, biz, PrefixReturn, now, ref, ret, func(n string) { ret.ReturnNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		if restock {
@@ -218,4 +219,15 @@ func (s *Service) Return(ctx context.Context, a *Actor, id string) (*Return, err
 		return err
 	})
 	return out, err
+}
+
+// refundShare is the part of a sale line's tax that refunding take more of
+// it pays back, when before was refunded already: the difference between
+// the rounded shares after and before, as for the line's amount, so that a
+// line refunded in any number of steps pays back exactly its tax in the
+// end.
+func refundShare(amount Money, before, take, qty Quantity) Money {
+	after, _ := mulDivRound(int64(amount), int64(before+take), int64(qty))
+	prior, _ := mulDivRound(int64(amount), int64(before), int64(qty))
+	return Money(after - prior)
 }

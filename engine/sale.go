@@ -38,7 +38,9 @@ type Sale struct {
 	CashierID *string    `json:"cashierId,omitempty"`
 	// ShiftID is the till's shift open when the sale reached posd; none
 	// for a sale outside any shift.
-	ShiftID    string `json:"shiftId,omitempty"`
+	ShiftID string `json:"shiftId,omitempty"`
+	// ChainLink is the sale's link in its series' hash chain (chain.go).
+	ChainLink
 	BusinessID string `json:"-"`
 }
 
@@ -222,7 +224,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
 		}
 		ref := DocRef{Kind: KindSale, ID: sale.ID}
-		if sale.InvoiceNumber, err = nextNumber(tx, biz, PrefixSale, now, ref); err != nil {
+		if err := numberAndLink(tx, biz, PrefixSale, now, ref, sale, func(n string) { sale.InvoiceNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		for _, l := range sale.Items {

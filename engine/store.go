@@ -121,6 +121,16 @@ type Tx interface {
 	// ErrDuplicateNumber if the number is already taken: the storage-level
 	// guarantee of one document per business and number.
 	ClaimNumber(business, number string, ref DocRef) error
+	// ChainHead returns the head of a series' hash chain: the number and
+	// hash of its last chained document (chain.go), or the zero ChainHead
+	// for a series with none. SetChainHead records it. A numbered
+	// document's commit reads the head and sets it, in the document's own
+	// transaction, so that the next document chains to it: one small
+	// record per business and series, which a SQL store keeps as a row
+	// (business, series, number, hash) and reads and updates under the
+	// same per-business serialisation as NextNumber.
+	ChainHead(business string, s Series) (ChainHead, error)
+	SetChainHead(business string, s Series, h ChainHead) error
 
 	// Idempotency returns the record of a key in a business.
 	Idempotency(business, key string) (*IdempotencyRecord, error)

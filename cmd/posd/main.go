@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "serve the API and the till page", runServe},
 		{"token", "make a new owner token (when the old one is lost); posd must be stopped", runToken},
 		{"backup", "write a verified backup of the database, while posd serves or not", runBackup},
+		{"export", "write the accountant's export (CSV files and manifest) of a range of days", runExport},
 		{"verify", "check a backup file or a data directory; exits non-zero on any finding", guarded("verify", runVerify)},
 		{"restore", "replace the database with a verified backup; posd must be stopped", guarded("restore", runRestore)},
 		{"compact", "rewrite the database without its free pages; posd must be stopped", runCompact},

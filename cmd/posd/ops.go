@@ -133,7 +133,7 @@ func (o *operations) backupStatus() api.BackupStatus {
 
 // backupConfig is how this posd writes and checks backups.
 func backupConfig() backup.Config {
-	return backup.Config{Open: openReadOnly, Schema: boltstore.SchemaVersion, Version: version}
+	return backup.Config{Open: openReadOnly, Schema: boltstore.SchemaVersion, Version: version, ChainsSince: boltstore.ChainSchema}
 }
 
 // openReadOnly opens a database file for checking.

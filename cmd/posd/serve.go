@@ -17,6 +17,7 @@ import (
 	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
+	"posd/engine/boltstore"
 	"posd/engine/pinhash"
 )
 
@@ -55,6 +56,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
 	svc.PINs = pinhash.New()
+	if err := upgradeChains(ctx, svc, st, stdout, log); err != nil {
+		return err
+	}
 	ops, err := opsf.start(*dir, st, log)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Office: office.Handler(), Ops: ops.api(), HTTPS: https})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Office: office.Handler(), Ops: ops.api(), HTTPS: https, Version: versionString()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = serverLog(log)
 	// One server on both listeners: the same routes, tokens and pairing
@@ -229,3 +233,23 @@ func serverLog(log *slog.Logger) *stdlog.Logger {
 type logWriter func([]byte)
 
 func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
+// upgradeChains links the documents of a database made before posd had hash
+// chains, before serve takes a request: the first sale after it must chain
+// to a complete series. It costs a read per series when there is nothing
+// to do.
+func upgradeChains(ctx context.Context, svc *engine.Service, st *boltstore.Store, stdout io.Writer, log *slog.Logger) error {
+	up, err := svc.UpgradeChains(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot link the documents into hash chains: %v", err)
+	}
+	if up.Documents == 0 && st.UpgradeBackup() == "" {
+		return nil
+	}
+	log.Info("documents linked into hash chains", "documents", up.Documents, "series", up.Series, "took", up.Took.Round(time.Millisecond), "copy", st.UpgradeBackup())
+	fmt.Fprintf(stdout, "Upgraded the database to hash chains: %d documents in %d series linked in %s.\n", up.Documents, up.Series, up.Took.Round(time.Millisecond))
+	if b := st.UpgradeBackup(); b != "" {
+		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", b)
+	}
+	return nil
+}

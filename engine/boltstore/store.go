@@ -1,10 +1,13 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -21,7 +24,19 @@ import (
 // refused rather than misread; an older one is read as it is, and marked
 // with this version when it is opened for writing, so that an older posd
 // refuses it instead of misreading the new values.
-const SchemaVersion = 5
+const SchemaVersion = 6
+
+// ChainSchema is the first schema whose numbered documents are chained by
+// hash (engine/chain.go). Opening an older file that holds documents for
+// writing first copies it beside itself (UpgradeBackup), then marks it;
+// engine.Service.UpgradeChains then links its documents, in number order.
+const ChainSchema = 5
+
+// CloseSchema is the first schema with the day's close (cashiers, shifts, Z
+// reports; close.go). Opening an older file that holds documents for
+// writing first copies it beside itself, then lists its refunds where Z
+// reports find them (ret_loc), once.
+const CloseSchema = 6
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -64,6 +79,9 @@ type Store struct {
 	statsMu  sync.Mutex
 	// cache belongs to the writer goroutine.
 	cache *objCache
+	// upgradeBackup is the copy of the file taken before this Open
+	// upgraded an older schema, "" if none was needed.
+	upgradeBackup string
 	// tokens serves read transactions; tokensWritten tells the writer
 	// that the current group wrote a token.
 	tokens        *tokenCache
@@ -120,6 +138,10 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// UpgradeBackup returns the path of the copy of the database this Open took
+// before it upgraded an older file (backupBeforeUpgrade), or "".
+func (s *Store) UpgradeBackup() string { return s.upgradeBackup }
+
 // init creates the buckets and checks the schema version.
 func (s *Store) init(readOnly bool) error {
 	check := func(tx *bolt.Tx) error {
@@ -144,6 +166,9 @@ func (s *Store) init(readOnly bool) error {
 			return check(tx)
 		})
 	}
+	if err := s.backupBeforeUpgrade(); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
@@ -155,9 +180,9 @@ func (s *Store) init(readOnly bool) error {
 		}
 		meta := tx.Bucket([]byte(bMeta))
 		old := meta.Get([]byte("schema"))
-		if v, _ := strconv.Atoi(string(old)); old != nil && v < 5 {
+		if v, _ := strconv.Atoi(string(old)); old != nil && v < CloseSchema {
 			// Z reports find a location's refunds in ret_loc, which
-			// schema 5 keeps; the refunds stored before are listed once.
+			// schema 6 keeps; the refunds stored before are listed once.
 			if err := indexOldReturns(tx); err != nil {
 				return err
 			}
@@ -345,4 +370,69 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.done
 	return s.db.Close()
+}
+
+// backupBeforeUpgrade copies a file of an older schema that holds numbered
+// documents beside itself before anything writes to it, so that the copy is
+// the file as the older posd left it: as pre-chains-<UTC time>.db before
+// ChainSchema (the upgrade that follows rewrites every numbered document
+// with its hash; a file of schema 4 or older goes through 5 to 6 on this one
+// copy), as pre-close-<UTC time>.db from ChainSchema to CloseSchema (the
+// upgrade lists the old refunds in ret_loc).
+func (s *Store) backupBeforeUpgrade() error {
+	var need bool
+	var schema int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta, counters := tx.Bucket([]byte(bMeta)), tx.Bucket([]byte(bCounters))
+		if meta == nil || counters == nil || meta.Get([]byte("schema")) == nil {
+			return nil
+		}
+		schema, _ = strconv.Atoi(string(meta.Get([]byte("schema"))))
+		if schema >= SchemaVersion {
+			return nil
+		}
+		c := counters.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if i := bytes.IndexByte(k, 0); i >= 0 && i+1 < len(k) && k[i+1] != '#' {
+				need = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil || !need {
+		return err
+	}
+	start := time.Now()
+	dir := filepath.Dir(s.db.Path())
+	name, what := "pre-chains-", "hash chains"
+	if schema >= ChainSchema {
+		name, what = "pre-close-", "the day's close (schema 6)"
+	}
+	path := filepath.Join(dir, name+start.UTC().Format("20060102T150405Z")+".db")
+	tmp, err := os.CreateTemp(dir, "."+name+"*.tmp")
+	if err != nil {
+		return fmt.Errorf("boltstore: cannot copy the database before upgrading it: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := s.Snapshot(context.Background(), tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("boltstore: cannot copy the database before upgrading it to %s (nothing was changed): %w", what, err)
+	}
+	s.upgradeBackup = path
+	s.log.Info("upgrading the database to "+what+"; the file as it was is kept beside it",
+		"schema", schema, "to", SchemaVersion, "copy", path, "bytes", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }

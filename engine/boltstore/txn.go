@@ -83,9 +83,7 @@ func (t *txn) get(bucket string, key []byte) []byte {
 		return t.writes[i].v
 	}
 	b := t.tx.Bucket([]byte(bucket))
-	if b == nil {
-		// A bucket newer than the file (opened read-only by verify or
-		// backup) holds nothing.
+	if b == nil { // a bucket of a newer schema, in a file opened read-only
 		return nil
 	}
 	return b.Get(key)

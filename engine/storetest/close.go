@@ -68,7 +68,7 @@ func (s *shop) report(t testing.TB, a *engine.Actor, n int) {
 	}
 }
 
-func pay(method string, amount int) engine.PaymentInput {
+func payment(method string, amount int) engine.PaymentInput {
 	return engine.PaymentInput{Method: method, Amount: raw(amount)}
 }
 
@@ -235,7 +235,7 @@ func testShifts(t testing.TB, open Opener) {
 	mgr := s.cashier(t, "Max", "manager", "1357")
 	till, other := s.till(t, "Till 1"), s.till(t, "Till 2")
 	// A sale before any shift is outside one.
-	before := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, pay("cash", 150))
+	before := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, payment("cash", 150))
 	if before.ShiftID != "" {
 		t.Errorf("sale before the shift: shift %q", before.ShiftID)
 	}
@@ -247,9 +247,9 @@ func testShifts(t testing.TB, open Opener) {
 	_, err := s.svc.OpenShift(ctx, till, s.key(), engine.ShiftInput{Float: raw(5000)})
 	wantCode(t, err, engine.EINVALIDSTATE)
 	// The till's sales and refunds are the shift's; the other till's not.
-	s1 := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "2"}}, pay("cash", 500))
-	s2 := s.tillSale(t, other, s.clock.Now(), nil, [][2]string{{s.apple, "1"}}, pay("cash", 1000))
-	s3 := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.cheese, "1"}}, pay("card", 1000), pay("cash", 2000))
+	s1 := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "2"}}, payment("cash", 500))
+	s2 := s.tillSale(t, other, s.clock.Now(), nil, [][2]string{{s.apple, "1"}}, payment("cash", 1000))
+	s3 := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.cheese, "1"}}, payment("card", 1000), payment("cash", 2000))
 	if s1.ShiftID != sh.ID || s3.ShiftID != sh.ID || s2.ShiftID != "" {
 		t.Errorf("shifts of sales: %q %q %q; want %s, none, %s", s1.ShiftID, s2.ShiftID, s3.ShiftID, sh.ID, sh.ID)
 	}
@@ -318,7 +318,7 @@ func testShifts(t testing.TB, open Opener) {
 	wantCode(t, err, engine.EINVALIDSTATE)
 	// After the close the till sells outside a shift; its next shift
 	// opens afresh; an approval is used once.
-	after := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, pay("cash", 150))
+	after := s.tillSale(t, till, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, payment("cash", 150))
 	if after.ShiftID != "" {
 		t.Errorf("sale after the close: shift %q", after.ShiftID)
 	}
@@ -365,12 +365,12 @@ func testZReportFigures(t testing.TB, open Opener) {
 	}
 	sh := must(s.svc.OpenShift(ctx, t1, s.key(), engine.ShiftInput{Float: raw(10000), CashierID: &anna.ID})).doc(t)
 	// S1: 2 apples (300, tax 50 at 20 %), a 5.00 note, 2.00 change.
-	s1 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "2"}}, pay("cash", 500))
+	s1 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "2"}}, payment("cash", 500))
 	// S2: 0.5 kg cheese (999.5 → 1000, tax 65 at 7 %) by card.
-	s2 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{gouda, "0.5"}}, pay("card", 1000))
+	s2 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{gouda, "0.5"}}, payment("card", 1000))
 	// S3: an apple and 1 kg cheese (150 + 1999 = 2149, tax 25 + 131),
 	// 10.00 by card and a 20.00 note: 8.51 change.
-	s3 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}, {gouda, "1"}}, pay("card", 1000), pay("cash", 2000))
+	s3 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}, {gouda, "1"}}, payment("card", 1000), payment("cash", 2000))
 	for i, sl := range []*engine.Sale{s1, s2, s3} {
 		if sl.ShiftID != sh.ID {
 			t.Fatalf("sale %d outside the shift", i+1)
@@ -396,7 +396,7 @@ func testZReportFigures(t testing.TB, open Opener) {
 	}
 	// S4: the owner sells an apple for a voucher: no till, no shift.
 	s4 := must(s.svc.CreateSale(ctx, s.owner, s.key(), engine.SaleInput{LocationID: s.loc,
-		Items: []engine.SaleItemInput{{ProductID: s.apple, Quantity: json.RawMessage("1")}}, Payments: []engine.PaymentInput{pay("voucher", 150)}})).doc(t)
+		Items: []engine.SaleItemInput{{ProductID: s.apple, Quantity: json.RawMessage("1")}}, Payments: []engine.PaymentInput{payment("voucher", 150)}})).doc(t)
 	// The count is 2.99 short: expected 100.00 + 25.00 − 10.51 + 50.00
 	// − 20.00 − 1.50 = 142.99, counted 140.00. Over the 2.00 limit, Max
 	// approves.
@@ -468,12 +468,12 @@ func testZReportFigures(t testing.TB, open Opener) {
 	s.clock.Set(time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC))
 	var late []engine.LateArrival
 	for i := range 5 {
-		sl := s.tillSale(t, t2, offlineAt.Add(time.Duration(i)*time.Minute), nil, [][2]string{{s.apple, "1"}}, pay("cash", 150))
+		sl := s.tillSale(t, t2, offlineAt.Add(time.Duration(i)*time.Minute), nil, [][2]string{{s.apple, "1"}}, payment("cash", 150))
 		late = append(late, engine.LateArrival{Kind: engine.KindSale, ID: sl.ID, Number: sl.InvoiceNumber, SoldAt: *sl.SoldAt, Day: "2026-11-15",
 			CreatedAt: sl.CreatedAt, Total: 150, TillID: t2.TokenID})
 	}
 	s.report(t, t2, 0)
-	s10 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, pay("card", 150))
+	s10 := s.tillSale(t, t1, s.clock.Now(), anna, [][2]string{{s.apple, "1"}}, payment("card", 150))
 	r3 := must(s.svc.RefundSale(ctx, t1, s.key(), s3.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: gouda, Quantity: json.RawMessage("1")}}, Method: ptr("card")})).doc(t)
 	z2 := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t)
 	want2 := engine.ZFigures{

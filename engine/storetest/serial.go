@@ -20,6 +20,7 @@ var serialisationCases = []testCase{
 	{"ConcurrentApprovalsOfOneReceipt", testConcurrentApprovals},
 	{"ConcurrentWritesWithOneKey", testConcurrentSameKey},
 	{"ConcurrentZReports", testConcurrentZReports},
+	{"ConcurrentSalesFormOneChain", testConcurrentSalesChain},
 }
 
 // concurrently runs fn(0..n-1) in n goroutines released together.

@@ -76,6 +76,9 @@ var cases = append([]testCase{
 	{"TillReportsPersist", testTillReports},
 	{"ProductImportRecorded", testProductImport},
 	{"ReturnListing", testReturnListing},
+	{"ChainLinksEveryDocument", testChainLinks},
+	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
+	{"ExportMonth", testExportMonth},
 }, append(closeCases, serialisationCases...)...)
 
 // FastPINs is a PIN hasher for tests of stores: SHA-256, where posd runs

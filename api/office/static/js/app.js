@@ -17,6 +17,8 @@ export const SCREENS = [
   { id: 'shifts', title: 'Shifts', module: './screens/shifts.js' },
   { id: 'dayclose', title: 'Day close', module: './screens/dayclose.js' },
   { id: 'staff', title: 'Staff', module: './screens/staff.js' },
+  { id: 'export', title: 'Export', module: './screens/export.js' },
+  { id: 'integrity', title: 'Integrity', module: './screens/integrity.js' },
   { id: 'health', title: 'Backups & health', module: './screens/health.js' },
   { id: 'tokens', title: 'Tokens', module: './screens/tokens.js', roles: ['owner'] },
 ];

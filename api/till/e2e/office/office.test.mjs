@@ -3,6 +3,8 @@
 // checks what posd holds at the end, not only what the page shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { ring } from '../browser/harness.mjs';
 import { setupOffice, signInOffice, go, shot, toastText, waitFor, sleep } from './harness.mjs';
@@ -168,7 +170,13 @@ test('a paired till goes offline and sells 3: Tills shows it offline with its la
   }
   await waitFor(async () => Number(await till.textContent('#queued-count')) === 3, { what: 'three sales queued on the till' });
   await go(office, 'tills', '[data-till="Window"]');
-  await office.waitForSelector('[data-till="Window"][data-online="false"]', { timeout: 45000 });
+  // Offline, and seen before: a row that still says "Never reported" (the
+  // screen loaded before the till's first report) is offline too, so wait
+  // for the screen's 5-second reload to show the report's time.
+  await office.waitForFunction(() => {
+    const r = document.querySelector('[data-till="Window"][data-online="false"]');
+    return r && /Offline since/.test(r.textContent);
+  }, null, { timeout: 45000 });
   const row = await office.textContent('[data-till="Window"]');
   assert.match(row, /Offline since/);
   await shot(office, 'tills-offline', { readme: true });
@@ -358,6 +366,63 @@ test('Tokens and Backups & health: a manager token made (secret shown once) and 
   const h = await env.posd.api('GET', '/api/health/details');
   assert.ok(h.backup.lastSuccess, 'posd has a good backup');
   assert.equal(h.duplicateDocuments, 0);
+  assert.deepEqual(env.errors, []);
+});
+
+test('Export and Integrity: the month downloads as the zip posd gives; the chains check out; a kept manifest matches, an altered one is named', async (t) => {
+  const env = await setupOffice(t);
+  const loc = (await env.posd.api('GET', '/api/locations')).locations[0].id;
+  const apple = await env.posd.api('POST', '/api/products', { sku: APPLE, name: 'Apple', price: 150, taxRate: 20 });
+  const bread = await env.posd.api('POST', '/api/products', { sku: BREAD, name: 'Bread', price: 1250, taxRate: 7 });
+  const sale = await env.posd.api('POST', '/api/sales', { locationId: loc, items: [{ productId: apple.id, quantity: 2 }, { productId: bread.id, quantity: 1 }], payments: [{ method: 'cash', amount: 2000 }] });
+  await env.posd.api('POST', '/api/sales', { locationId: loc, items: [{ productId: apple.id, quantity: 1 }], payments: [{ method: 'card', amount: 150 }] });
+  const ret = await env.posd.api('POST', `/api/sales/${sale.id}/refund`, { items: [{ productId: apple.id, quantity: 1 }] });
+  assert.match(sale.hash, /^[0-9a-f]{64}$/, 'a sale is answered with its hash');
+  assert.equal(ret.saleHash, sale.hash, 'a refund names its sale\'s hash');
+  const office = await env.office();
+  await signInOffice(office, env);
+
+  // Export: this month, downloaded; the same bytes as the API's zip.
+  await go(office, 'export', '#export-zip');
+  await office.click('#export-this-month');
+  const from = await office.inputValue('#export-from');
+  const to = await office.inputValue('#export-to');
+  const [download] = await Promise.all([office.waitForEvent('download'), office.click('#export-zip')]);
+  assert.equal(download.suggestedFilename(), `posd-export-${from}-${to}.zip`);
+  const file = path.join(env.root, 'export.zip');
+  await download.saveAs(file);
+  const got = readFileSync(file);
+  const r = await fetch(`${env.posd.url}/api/export?from=${from}&to=${to}`, { headers: { Authorization: `Bearer ${env.posd.owner}` } });
+  assert.ok(Buffer.from(await r.arrayBuffer()).equals(got), 'the download is the export posd gives, byte for byte');
+  await office.waitForSelector('#export-result .msg.ok');
+  assert.match(await office.textContent('#export-result .msg.ok'), /holds 3 numbered documents/);
+  const inv = sale.invoiceNumber.replace(/-\d+$/, '');
+  await office.waitForSelector(`#export-result tr[data-series="${inv}"]`);
+  assert.match(await office.textContent(`#export-result tr[data-series="${inv}"]`), new RegExp(`${inv}-0001.*${inv}-0002.*2`));
+  assert.match(await office.textContent('#export-result tr[data-rate="20"]'), /3\.00/);
+  await shot(office, 'export', { readme: true });
+
+  // Integrity: every chain recomputed, all well.
+  await go(office, 'integrity', '#integrity-status .msg');
+  assert.match(await office.textContent('#integrity-status'), /All 3 numbered documents in 2 series are unchanged/);
+  assert.equal(await office.getAttribute(`#integrity-series tr[data-series="${inv}"]`, 'data-ok'), 'true');
+  // The manifest kept from the export: every anchored document still carries its hash.
+  const manifest = await env.posd.api('GET', `/api/export/manifest.json?from=${from}&to=${to}`);
+  await office.setInputFiles('#manifest-file', { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(manifest)) });
+  await office.waitForSelector('#anchor-result .msg');
+  assert.match(await office.textContent('#anchor-result .msg'), /All 3 documents the export of .* still carry the same hashes/);
+  await shot(office, 'integrity', { readme: true });
+  // A manifest whose head no longer matches (as after a rewritten chain): named.
+  const altered = structuredClone(manifest);
+  const s = altered.series.find((x) => x.series === inv);
+  s.headHash = 'f'.repeat(64);
+  await office.setInputFiles('#manifest-file', { name: 'manifest-old.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(altered)) });
+  await office.waitForSelector('#anchor-result .msg.bad');
+  assert.match(await office.textContent('#anchor-result .msg.bad'), /1 of 3 documents no longer carry the hash/);
+  assert.equal(await office.getAttribute(`#anchor-result tr[data-anchor="${inv}-0002"]`, 'data-ok'), 'false');
+  // Not a manifest at all: said so.
+  await office.setInputFiles('#manifest-file', { name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
+  await office.waitForFunction(() => /is not the manifest\.json of a posd export/.test(document.getElementById('anchor-result').textContent));
   assert.deepEqual(env.errors, []);
 });
 
