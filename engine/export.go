@@ -305,6 +305,8 @@ func loadNumbered(tx ScanTx, business, number string) (chained, error) {
 		d, err = tx.Receipt(business, ref.ID)
 	case KindTransfer:
 		d, err = tx.Transfer(business, ref.ID)
+	case KindZReport:
+		d, err = tx.ZReport(business, ref.ID)
 	default:
 		return nil, Errorf(EINTERNAL, "number %s is claimed for a %s", number, ref.Kind)
 	}

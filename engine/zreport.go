@@ -38,6 +38,9 @@ type ZReport struct {
 	// CreatedAt is when posd closed the day; TokenID who asked.
 	CreatedAt time.Time `json:"createdAt"`
 	TokenID   string    `json:"tokenId"`
+	// ChainLink is the Z's link in its location's Z chain
+	// (zreport_chain.go).
+	ChainLink
 	ZFigures
 	BusinessID string `json:"-"`
 }
@@ -90,8 +93,8 @@ type ZFigures struct {
 	// GrandTotal is every Z of the location so far, this one included
 	// (for an X: as if it were taken now); it never resets.
 	GrandTotal Totals `json:"grandTotal"`
-	// SeriesHeads are the head of every hash chain of the business when
-	// the report was taken (issue 11 fills them).
+	// SeriesHeads are the head of each kind's hash chain (INV, RET, RCV,
+	// TRF) when the report was taken (zreport_chain.go).
 	SeriesHeads []SeriesHead `json:"seriesHeads"`
 	// Coverage is where the location's documents stood: the newest sale,
 	// refund and shift the report covers. The next Z starts after them.
@@ -266,6 +269,9 @@ func (s *Service) CreateZReport(ctx context.Context, a *Actor, key IdempotencyKe
 			return nil, DocRef{}, err
 		}
 		z.ZFigures = *f
+		if err := link(tx, biz, ZSeries(in.LocationID), n, z); err != nil {
+			return nil, DocRef{}, err
+		}
 		if err := tx.PutZReport(z); err != nil {
 			return nil, DocRef{}, err
 		}
@@ -404,7 +410,7 @@ func (s *Service) figures(tx Tx, biz *Business, location string, prev *ZReport, 
 	if f.TillsNotReported, err = s.tillsNotReported(tx, biz, location, prev, f, now); err != nil {
 		return nil, err
 	}
-	if f.SeriesHeads, err = seriesHeads(tx, biz.ID); err != nil {
+	if f.SeriesHeads, err = seriesHeads(tx, biz, now); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -541,11 +547,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// seriesHeads lists the head of every series' hash chain. The chains come
-// with issue 11; until then there are none to list.
-func seriesHeads(tx Tx, business string) ([]SeriesHead, error) {
-	return []SeriesHead{}, nil
-}
 
 // tally accumulates a report's figures.
 type tally struct {

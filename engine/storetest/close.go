@@ -454,13 +454,20 @@ func testZReportFigures(t testing.TB, open Opener) {
 		TillsNotReported: []engine.TillNotReported{
 			{TillID: t2.TokenID, Name: "Till 2", LastSeenAt: &t2Seen, Queued: 5, Reason: "5 writes still queued on the till"},
 			{TillID: t3.TokenID, Name: "Till 3", LastSeenAt: &t3Seen, Reason: "offline: not heard from since its last report, and may hold sales"}},
-		GrandTotal:  engine.Totals{Gross: 3599, Refunds: 650, Net: 2949},
-		SeriesHeads: []engine.SeriesHead{},
+		GrandTotal: engine.Totals{Gross: 3599, Refunds: 650, Net: 2949},
+		// The heads of the business's chains when the day closed: its
+		// last sale and its last refund.
+		SeriesHeads: []engine.SeriesHead{{Series: "INV-202611", Number: "INV-202611-0004", Hash: s4.Hash}, {Series: "RET-202611", Number: "RET-202611-0002", Hash: r2.Hash}},
 		Coverage:    engine.Marks{Sale: s4.ID, Return: r2.ID, Shift: sh.ID},
 	}
 	sameJSON(t, "Z-0001", z1.ZFigures, want1)
 	if z1.ZNumber != "Z-0001" || z1.LocationID != s.loc {
 		t.Errorf("Z: %s at %s", z1.ZNumber, z1.LocationID)
+	}
+	// The Z is chained: the location's first Z to the genesis value, its
+	// hash over its values; the heads it anchors are real hashes.
+	if h, _ := engine.ComputeHash(z1); z1.PreviousHash != engine.GenesisHash || z1.Hash == "" || h != z1.Hash || s4.Hash == "" || r2.Hash == "" {
+		t.Errorf("Z-0001's link: hash %q (values give %q), previous %q; heads %q %q", z1.Hash, h, z1.PreviousHash, s4.Hash, r2.Hash)
 	}
 
 	// The second day: Till 2's five sales arrive, sold before Z-0001; Till
@@ -503,10 +510,16 @@ func testZReportFigures(t testing.TB, open Opener) {
 			{TillID: t1.TokenID, Name: "Till 1", LastSeenAt: &t1Seen, Reason: "not seen since the day began"},
 			{TillID: t3.TokenID, Name: "Till 3", LastSeenAt: &t3Seen, Reason: "not seen since the day began"}},
 		GrandTotal:  engine.Totals{Gross: 3599 + 900, Refunds: 650 + 1999, Net: 2949 - 1099},
-		SeriesHeads: []engine.SeriesHead{},
+		SeriesHeads: []engine.SeriesHead{{Series: "INV-202611", Number: "INV-202611-0010", Hash: s10.Hash}, {Series: "RET-202611", Number: "RET-202611-0003", Hash: r3.Hash}},
 		Coverage:    engine.Marks{Sale: s10.ID, Return: r3.ID, Shift: sh.ID},
 	}
 	sameJSON(t, "Z-0002", z2.ZFigures, want2)
+	if z2.PreviousHash != z1.Hash {
+		t.Errorf("Z-0002 chains to %q, Z-0001's hash is %q", z2.PreviousHash, z1.Hash)
+	}
+	if got, err := s.svc.ZReport(ctx, s.owner, z2.ID); err != nil || got.Hash != z2.Hash || got.PreviousHash != z1.Hash {
+		t.Errorf("Z-0002 read back: %v %+v", err, got)
+	}
 	// An empty day still closes, with the next number.
 	z3 := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t)
 	if z3.ZNumber != "Z-0003" || z3.SalesCount != 0 || z3.Net != 0 || z3.GrandTotal != want2.GrandTotal || z3.Coverage != want2.Coverage || len(z3.Series) != 0 {

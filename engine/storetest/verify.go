@@ -239,7 +239,7 @@ func testVerifyFindings(t *testing.T, open Opener) {
 				return err
 			}
 			return tx.PutZReport(&f)
-		}, "Z-0002 of Shop: its values no longer match its hash"},
+		}, "Z-0002 of Main: its values no longer match its hash"},
 		{"OrphanIdempotencyRecord", "idempotency", `key "orphan" points at sale`, 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			return tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: s.biz.ID, Key: "orphan", Op: "sale.create", Version: engine.AnswerVersion,
 				Doc: engine.DocRef{Kind: engine.KindSale, ID: "gone"}, CreatedAt: s.clock.Now(), ExpiresAt: s.clock.Now()})
