@@ -547,7 +547,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-
 // tally accumulates a report's figures.
 type tally struct {
 	tx       Tx
