@@ -531,9 +531,11 @@ func testZReportFigures(t testing.TB, open Opener) {
 		t.Errorf("Z list: %v %d", err, len(zs))
 	}
 	branch := must(s.svc.CreateLocation(ctx, s.owner, s.key(), engine.LocationInput{Name: "Branch"})).doc(t)
-	if zb := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: branch.ID})).doc(t); zb.ZNumber != "Z-0001" {
-		t.Errorf("the branch's first Z: %s", zb.ZNumber)
+	zb := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: branch.ID})).doc(t)
+	if zb.ZNumber != "Z-0001" || zb.PreviousHash != engine.GenesisHash {
+		t.Errorf("the branch's first Z: %s chained to %s", zb.ZNumber, zb.PreviousHash)
 	}
+	checkDayExport(t, s, []*engine.ZReport{z1, z2, z3}, zb, sh, t1.TokenID)
 	if _, err := s.svc.CreateZReport(ctx, t1, s.key(), engine.ZReportInput{LocationID: s.loc}); engine.ErrorCode(err) != engine.EFORBIDDEN {
 		t.Errorf("Z by a till: %v", err)
 	}
