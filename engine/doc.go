@@ -99,6 +99,28 @@
 // before the upgrade carries no hash (GET of that document does)" will
 // hold when documents gain hash chains.
 //
+// # What the day's close asks of a store
+//
+// Cashiers, approvals, shifts and Z reports add to Tx only what storage
+// must guarantee, each held to it by engine/storetest's close cases
+// (Cashiers, PINLockout, Shifts, ZReportFigures with the Z chain and the
+// export of the days, ZReportsAreWrittenOnce, ReturnListing and, among
+// the serialisation cases, ConcurrentZReports, which fails on a store
+// whose updates are not serializable):
+//
+//   - Cashier, CashierByPIN, Cashiers, PutCashier: a PIN's key is unique
+//     per business at storage level (ErrDuplicatePIN);
+//   - Approval, PutApproval;
+//   - Shift, OpenShift, Shifts, PutShift: at most one open shift per till
+//     (ErrShiftOpen), OpenShift one small read a sale can afford;
+//   - ZReport, ZReports, PutZReport: a Z is written once
+//     (ErrZReportExists) and listed per location in number order;
+//   - ReturnsAt: a location's refunds in stored order, as Sales lists
+//     its sales.
+//
+// A Z's number and chain need nothing new: its series is Z-<location ID>
+// in NextNumber, ClaimNumber, ChainHead and SetChainHead like any other.
+//
 // # What a store may choose
 //
 // A Store that implements ReplayFromView lets Service answer a retry of a
