@@ -115,7 +115,21 @@ export function zDocument(r, { copy = false } = {}) {
         : el('p', { class: 'hint' }, 'Every till of the location had sent everything.'),
     ),
     section('Grand total (never resets)', el('table', { class: 'zkv' }, rows([['Sales', money(r.grandTotal.gross)], ['Refunds', money(-r.grandTotal.refunds)], ['Net', money(r.grandTotal.net), 'total']]))),
-    r.seriesHeads.length ? section('Hash chain heads', grid(['Series', 'Last', 'Hash'], r.seriesHeads.map((h) => line([h.series, h.number, el('code', { class: 'hash' }, h.hash)])))) : null,
+    r.seriesHeads.length || r.hash
+      ? section(
+          'Hash chain heads',
+          [
+            el('p', { class: 'hint' }, 'Keep this page: if a document up to these was changed afterwards, posd verify shows it.'),
+            grid(
+              ['Series', 'Last', 'Hash'],
+              [
+                ...r.seriesHeads.map((h) => line([h.series, h.number, el('code', { class: 'hash' }, h.hash)])),
+                ...(r.hash ? [line(['This Z', r.zNumber, el('code', { class: 'hash' }, r.hash)]), line(['Previous Z', '', el('code', { class: 'hash' }, r.previousHash)])] : []),
+              ],
+            ),
+          ],
+        )
+      : null,
     el('footer', {}, copy ? 'COPY — the original was printed when the day was closed.' : isZ ? 'posd · a Z report is never changed.' : 'posd · an X report closes nothing.'),
   );
 }
