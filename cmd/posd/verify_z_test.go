@@ -71,6 +71,7 @@ func TestVerifyZReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, code = posd(t, "verify", path)
+	t.Logf("posd verify %s:\n%s", filepath.Base(path), out)
 	for _, want := range []string{
 		`Z-0001 says gross 4.50, refunds 0.00, net 4.50; its documents add up to gross 5.50, refunds 0.00, net 5.50`,
 		`the nets of its 2 Z reports add up to 9.00, the documents they cover to 10.00`,

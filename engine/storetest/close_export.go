@@ -31,6 +31,7 @@ func checkDayExport(t testing.TB, s *shop, zs []*engine.ZReport, branchZ *engine
 		}
 		return recs[0], recs[1:]
 	}
+	t.Logf("%s:\n%s\n%s:\n%s", engine.ExportZReports, files[engine.ExportZReports], engine.ExportCashMovements, files[engine.ExportCashMovements])
 	h, rows := read(engine.ExportZReports)
 	col := func(r []string, name string) string { return r[index(h, name)] }
 	want := append(append([]*engine.ZReport{}, zs...), branchZ)
