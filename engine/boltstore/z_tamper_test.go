@@ -199,3 +199,29 @@ func TestTamperRewrittenTailBehindAZ(t *testing.T) {
 		t.Errorf("anchors from the Zs: %d, want 3 (one head each)", len(cr.Anchors))
 	}
 }
+
+// A Z series whose head was lost (the chains bucket's entry deleted):
+// UpgradeChains, which serve runs at every start, sets it again from the
+// last Z, rewriting no Z, and the file verifies again.
+func TestZChainHeadLost(t *testing.T) {
+	path, shop, _ := zDays(t)
+	biz := shop.Business.ID
+	tamper(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bChains)).Delete(key(biz, string(engine.ZSeries(shop.Location))))
+	})
+	if rep := verifyWhole(t, path); rep.Findings() == 0 {
+		t.Fatal("a lost head is not a finding")
+	}
+	st, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := engine.NewService(st).UpgradeChains(context.Background())
+	if err != nil || up.Documents != 0 {
+		t.Errorf("UpgradeChains: %v %+v", err, up)
+	}
+	st.Close()
+	if rep := verifyWhole(t, path); rep.Findings() != 0 {
+		t.Errorf("after the restart: %s", findingsText(rep))
+	}
+}
