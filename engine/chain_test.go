@@ -346,3 +346,29 @@ func BenchmarkChainHashSale(b *testing.B) {
 		s.Hash = chainHash(s)
 	}
 }
+
+// BenchmarkChainHashZ is a Z's hash in its commit: the canonical form of a
+// day with two series, two rates, a shift and a late arrival, and its
+// SHA-256 (once a day per location, against a sale's on every sale).
+func BenchmarkChainHashZ(b *testing.B) {
+	at := time.Date(2026, 11, 15, 11, 30, 5, 120_000_000, time.UTC)
+	z := goldenZ(at, at.Add(time.Hour))
+	b.ReportAllocs()
+	for b.Loop() {
+		z.Hash = chainHash(z)
+	}
+}
+
+// BenchmarkChainHashSaleCashier is BenchmarkChainHashSale with a cashier
+// and the till's soldAt, the two values a sale of a signed-in cashier adds
+// to its form.
+func BenchmarkChainHashSaleCashier(b *testing.B) {
+	s := goldenDocuments()["sale"].(*Sale)
+	s.Items = append(s.Items, s.Items[0])
+	at := s.CreatedAt.Add(-time.Minute)
+	s.SoldAt, s.CashierID = &at, ptrTo("019a8f6e-6000-7000-8000-0000000000ca")
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Hash = chainHash(s)
+	}
+}
