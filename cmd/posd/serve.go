@@ -18,6 +18,7 @@ import (
 	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
+	"posd/engine/pinhash"
 )
 
 // shutdownTimeout bounds a graceful stop; the contract allows 10 s in all.
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
+	svc.PINs = pinhash.New()
 	if err := upgradeChains(ctx, svc, st, stdout, log); err != nil {
 		return err
 	}

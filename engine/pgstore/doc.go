@@ -42,11 +42,18 @@
 //   - The back office's records (office.go): pairings with their code's
 //     hash (pairings_hash_key: one pairing per code), the tills' last
 //     reports, product imports' reports.
+//   - The day's close (close.go): one cashier per business and PIN key
+//     (cashiers_pin_key), one open shift per till (the partial unique
+//     index shifts_open_till), a Z report never replaced (zreports_pkey);
+//     refunds, shifts and Z reports hold a place in their business's
+//     stored order from a counter under the lock ('#return', '#shift',
+//     '#z'), by which a location's are listed; a till's open shift, which
+//     every sale of the till asks for, is read in the lock's round trip.
 //
 // Round trips: writes are queued and travel with the next read or with
 // COMMIT, in one pipelined batch; the lock travels with the reads every
 // write transaction needs (the business, its catalogue version, its
-// current series and their chain heads); locations and products come from a per-process cache
+// current series and their chain heads, its open shifts); locations and products come from a per-process cache
 // that the catalogue version keeps exact (catalogue.go). A sale is two
 // round trips while it holds its business's turn, and the turn passes to
 // the next transaction as soon as COMMIT is on the wire.

@@ -44,9 +44,6 @@ func (t *txn) Return(biz, id string) (*engine.Return, error) {
 	return r, nil
 }
 
-// PutReturn implements engine.Tx.
-func (t *txn) PutReturn(r *engine.Return) error { return t.putDoc("returns", r.BusinessID, r.ID, r) }
-
 // Receipt implements engine.Tx.
 func (t *txn) Receipt(biz, id string) (*engine.Receipt, error) {
 	r := &engine.Receipt{}

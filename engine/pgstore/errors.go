@@ -44,6 +44,12 @@ func storeError(err error, committing bool) error {
 				// two statements of PutIdempotency fails first is the
 				// server's choice.
 				return &engine.Error{Code: engine.ErrDuplicateKey.Code, Message: engine.ErrDuplicateKey.Message, Err: err}
+			case "cashiers_pin_key":
+				return &engine.Error{Code: engine.ErrDuplicatePIN.Code, Field: engine.ErrDuplicatePIN.Field, Message: engine.ErrDuplicatePIN.Message, Err: err}
+			case "shifts_open_till":
+				return &engine.Error{Code: engine.ErrShiftOpen.Code, Message: engine.ErrShiftOpen.Message, Err: err}
+			case "zreports_pkey":
+				return &engine.Error{Code: engine.ErrZReportExists.Code, Message: engine.ErrZReportExists.Message, Err: err}
 			case "products_sku_key":
 				e := engine.FieldError("sku", "is already used by another product")
 				e.Err = err

@@ -52,6 +52,14 @@ func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
 		doc = &engine.Product{BusinessID: biz}
 	case engine.KindToken:
 		doc = &engine.CreatedToken{}
+	case engine.KindCashier:
+		doc = &engine.Cashier{}
+	case engine.KindApproval:
+		doc = &engine.Approval{}
+	case engine.KindShift:
+		doc = &engine.Shift{}
+	case engine.KindZReport:
+		doc = &engine.ZReport{}
 	case engine.KindTill:
 		doc = &engine.Paired{}
 	case engine.KindPairing:
@@ -81,6 +89,14 @@ func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
 	case *engine.Product:
 		d.BusinessID = biz
 	case *engine.ImportReport:
+		d.BusinessID = biz
+	case *engine.Cashier:
+		d.BusinessID = biz
+	case *engine.Approval:
+		d.BusinessID = biz
+	case *engine.Shift:
+		d.BusinessID = biz
+	case *engine.ZReport:
 		d.BusinessID = biz
 	}
 	return doc, nil

@@ -20,7 +20,7 @@ var ErrNotEmpty = fmt.Errorf("pgstore: the database is not empty")
 // posdTables are the tables of the schema, in the order Import fills them.
 var posdTables = []string{"businesses", "locations", "products", "tokens", "sales", "returns", "receipts", "transfers",
 	"adjustments", "movements", "stock", "counters", "chain_heads", "numbers", "idempotency", "idempotency_answers",
-	"pairings", "till_statuses", "product_imports"}
+	"pairings", "till_statuses", "product_imports", "cashiers", "approvals", "shifts", "zreports"}
 
 // CheckEmpty connects to the database at rawURL without changing it and
 // fails with ErrNotEmpty (and what it found) unless it holds no table but
@@ -108,7 +108,7 @@ func (s *Store) Import(ctx context.Context, src engine.Store, progress func(stri
 	if err := checkEmpty(ctx, tx); err != nil {
 		return nil, err
 	}
-	sink := &copySink{ctx: ctx, tx: tx, rows: map[string][][]any{}, pos: map[string]int64{}, progress: progress, start: time.Now()}
+	sink := &copySink{ctx: ctx, tx: tx, rows: map[string][][]any{}, pos: map[string]int64{}, places: map[[2]string]int64{}, progress: progress, start: time.Now()}
 	if err := engine.Scan(ctx, src, func(stx engine.ScanTx) error { return storecopy.Walk(ctx, stx, sink) }); err != nil {
 		return nil, err
 	}
@@ -123,10 +123,13 @@ func (s *Store) Import(ctx context.Context, src engine.Store, progress func(stri
 
 // copySink buffers rows per table and sends them with COPY.
 type copySink struct {
-	ctx      context.Context
-	tx       pgx.Tx
-	rows     map[string][][]any
-	pos      map[string]int64 // next list position per business
+	ctx  context.Context
+	tx   pgx.Tx
+	rows map[string][][]any
+	pos  map[string]int64 // last sale list position per business
+	// places are the last places of the other listed tables (returns,
+	// shifts, Z reports) per business and counter ('#return', …).
+	places   map[[2]string]int64
 	figs     storecopy.Figures
 	progress func(string)
 	start    time.Time
@@ -139,7 +142,7 @@ var copyColumns = map[string][]string{
 	"products":            {"business_id", "id", "sku", "doc"},
 	"tokens":              {"hash", "business_id", "id", "doc"},
 	"sales":               {"business_id", "id", "pos", "location_id", "doc"},
-	"returns":             {"business_id", "id", "doc"},
+	"returns":             {"business_id", "id", "pos", "location_id", "doc"},
 	"receipts":            {"business_id", "id", "doc"},
 	"transfers":           {"business_id", "id", "doc"},
 	"adjustments":         {"business_id", "id", "doc"},
@@ -150,6 +153,10 @@ var copyColumns = map[string][]string{
 	"pairings":            {"business_id", "id", "hash", "doc"},
 	"till_statuses":       {"business_id", "till_id", "doc"},
 	"product_imports":     {"business_id", "id", "doc"},
+	"cashiers":            {"business_id", "id", "pin", "pin_scheme", "doc"},
+	"approvals":           {"business_id", "id", "doc"},
+	"shifts":              {"business_id", "id", "pos", "location_id", "till_id", "open", "doc"},
+	"zreports":            {"business_id", "id", "pos", "location_id", "doc"},
 	"numbers":             {"business_id", "number", "doc_kind", "doc_id"},
 	"idempotency":         {"business_id", "key", "op", "target", "hash", "version", "doc_kind", "doc_id", "created_at", "expires_at"},
 	"idempotency_answers": {"business_id", "key", "expires_at", "body"},
@@ -244,8 +251,22 @@ func (c *copySink) document(table, biz, id string, v any) error {
 	return c.add(table, biz, id, doc)
 }
 
+// Return is called in each location's stored order: the places it is
+// given keep that order.
 func (c *copySink) Return(r *engine.Return) error {
-	return c.document("returns", r.BusinessID, r.ID, r)
+	c.figs.Documents++
+	doc, err := c.doc(r)
+	if err != nil {
+		return err
+	}
+	return c.add("returns", r.BusinessID, r.ID, c.place(r.BusinessID, "#return"), r.LocationID, doc)
+}
+
+// place gives the next place of a listed table in a business.
+func (c *copySink) place(biz, counter string) int64 {
+	k := [2]string{biz, counter}
+	c.places[k]++
+	return c.places[k]
 }
 func (c *copySink) Receipt(r *engine.Receipt) error {
 	return c.document("receipts", r.BusinessID, r.ID, r)
@@ -322,11 +343,59 @@ func (c *copySink) ProductImport(r *engine.ImportReport) error {
 	return c.add("product_imports", r.BusinessID, r.ID, doc)
 }
 
-// Done records the business's list length as its '#sale' counter, where
-// the next sale's position comes from.
+func (c *copySink) Cashier(x *engine.Cashier) error {
+	doc, err := c.doc(x)
+	if err != nil {
+		return err
+	}
+	var pin []byte
+	scheme := ""
+	if x.HasPIN {
+		pin, scheme = x.PIN[:], x.PINScheme
+	}
+	return c.add("cashiers", x.BusinessID, x.ID, pin, scheme, doc)
+}
+
+func (c *copySink) Approval(a *engine.Approval) error {
+	doc, err := c.doc(a)
+	if err != nil {
+		return err
+	}
+	return c.add("approvals", a.BusinessID, a.ID, doc)
+}
+
+// Shift and ZReport are called in each location's stored order.
+func (c *copySink) Shift(s *engine.Shift) error {
+	doc, err := c.doc(s)
+	if err != nil {
+		return err
+	}
+	return c.add("shifts", s.BusinessID, s.ID, c.place(s.BusinessID, "#shift"), s.LocationID, s.TillID, s.Status == engine.ShiftOpen, doc)
+}
+
+func (c *copySink) ZReport(z *engine.ZReport) error {
+	c.figs.Documents++
+	doc, err := c.doc(z)
+	if err != nil {
+		return err
+	}
+	return c.add("zreports", z.BusinessID, z.ID, c.place(z.BusinessID, "#z"), z.LocationID, doc)
+}
+
+// Done records the business's list lengths as its '#sale', '#return',
+// '#shift' and '#z' counters, where the next places come from.
 func (c *copySink) Done(biz string) error {
 	if n := c.pos[biz]; n > 0 {
-		return c.add("counters", biz, "#sale", n)
+		if err := c.add("counters", biz, "#sale", n); err != nil {
+			return err
+		}
+	}
+	for _, ctr := range []string{"#return", "#shift", "#z"} {
+		if n := c.places[[2]string{biz, ctr}]; n > 0 {
+			if err := c.add("counters", biz, ctr, n); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -32,6 +32,11 @@ var guarantees = map[string]string{
 	"sales_pos_key":    "one sale per place in a business's list",
 	"counters_pkey":    "one counter per series",
 	"sales_pkey":       "one sale per ID",
+	"cashiers_pin_key": "one cashier per business and PIN",
+	"zreports_pkey":    "one Z report per ID, never replaced",
+	"returns_pos_key":  "one refund per place in a business's order",
+	"shifts_pos_key":   "one shift per place in a business's order",
+	"zreports_pos_key": "one Z report per place in a business's order",
 }
 
 // IntegrityDetail says what CheckIntegrity looks at, for verify's report.

@@ -73,6 +73,8 @@ type bizState struct {
 	counters map[engine.Series]uint64
 	heads    map[engine.Series]engine.ChainHead
 	covered  map[engine.Series]bool
+	// openShifts are the business's open shifts by till (close.go).
+	openShifts map[string]engine.ShiftRef
 }
 
 func newTxn(s *Store, ctx, waitCtx context.Context, writable bool) *txn {
@@ -319,6 +321,7 @@ func (t *txn) queueLock(b *pgx.Batch, biz string) {
 		st.biz = bz
 		return nil
 	})
+	queueOpenShifts(b, biz, st)
 	names := currentSeries()
 	b.Queue(`SELECT s.series, coalesce(c.last, 0), h.number, h.hash FROM unnest($2::text[]) AS s(series)
 		LEFT JOIN counters c ON c.business_id = $1 AND c.series = s.series

@@ -158,8 +158,9 @@ func (r *Report) compareGroup(ra, rb *reader) {
 		case sum != x.sum:
 			r.find("%s %s of business %s differs", x.kind, x.name, x.biz)
 		default:
-			if x.kind == "sale" {
-				r.find("sale %s of business %s is at another place in the target's list", x.name, x.biz)
+			switch x.kind {
+			case "sale", "return", "shift", "Z report":
+				r.find("%s %s of business %s is at another place in the target's list", x.kind, x.name, x.biz)
 			}
 		}
 		delete(inB, x.name)
@@ -217,7 +218,7 @@ func (r *reader) group() []item {
 // kindOrder is the order in which Walk gives the kinds of one business.
 var kindOrder = map[string]int{"business": 0, "location": 1, "product": 2, "token": 3, "sale": 4, "return": 5, "receipt": 6,
 	"transfer": 7, "movement": 8, "idempotency record": 9, "adjustment": 10, "stock level": 11, "series": 12, "number": 13,
-	"chain head": 14, "pairing": 15, "till status": 16, "product import": 17}
+	"chain head": 14, "pairing": 15, "till status": 16, "product import": 17, "cashier": 18, "approval": 19, "shift": 20, "Z report": 21}
 
 // digestSink turns what Walk gives into items.
 type digestSink struct {
@@ -296,6 +297,15 @@ func (d *digestSink) TillStatus(s *engine.TillStatus) error {
 }
 func (d *digestSink) ProductImport(r *engine.ImportReport) error {
 	return d.emit("product import", r.ID, r)
+}
+func (d *digestSink) Cashier(c *engine.Cashier) error {
+	// The PIN's key and scheme are json:"-": compared beside the rest.
+	return d.emit("cashier", c.ID, []any{c, hex.EncodeToString(c.PIN[:]), c.PINScheme})
+}
+func (d *digestSink) Approval(a *engine.Approval) error { return d.emit("approval", a.ID, a) }
+func (d *digestSink) Shift(s *engine.Shift) error       { return d.emit("shift", s.ID, s) }
+func (d *digestSink) ZReport(z *engine.ZReport) error {
+	return d.emit("Z report", z.ZNumber+" "+z.ID, z)
 }
 func (d *digestSink) Done(string) error { return nil }
 

@@ -172,4 +172,17 @@ func (s *TxSink) ProductImport(r *engine.ImportReport) error {
 		return itx.PutProductImport(r)
 	})
 }
+func (s *TxSink) Cashier(c *engine.Cashier) error {
+	return s.add(func(tx engine.Tx) error { return tx.PutCashier(c) })
+}
+func (s *TxSink) Approval(a *engine.Approval) error {
+	return s.add(func(tx engine.Tx) error { return tx.PutApproval(a) })
+}
+func (s *TxSink) Shift(sh *engine.Shift) error {
+	return s.add(func(tx engine.Tx) error { return tx.PutShift(sh) })
+}
+func (s *TxSink) ZReport(z *engine.ZReport) error {
+	s.Figures.Documents++
+	return s.add(func(tx engine.Tx) error { return tx.PutZReport(z) })
+}
 func (s *TxSink) Done(string) error { return nil }

@@ -33,7 +33,7 @@ func TestCopyAndCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if figs.Sales != 14 || figs.Businesses != 2 {
+	if figs.Sales != 16 || figs.Businesses != 2 {
 		t.Errorf("copied %v", figs)
 	}
 	rep, err := storecopy.Compare(ctx, src, dst)
@@ -43,7 +43,8 @@ func TestCopyAndCompare(t *testing.T) {
 	if !rep.Same() {
 		t.Fatalf("a fresh copy differs: %v", rep.Findings)
 	}
-	for _, k := range []string{"business", "sale", "movement", "number", "idempotency record", "token", "stock level", "series", "return", "receipt", "transfer", "adjustment", "location", "product"} {
+	for _, k := range []string{"business", "sale", "movement", "number", "idempotency record", "token", "stock level", "series", "return", "receipt", "transfer", "adjustment", "location", "product",
+		"chain head", "pairing", "till status", "product import", "cashier", "approval", "shift", "Z report"} {
 		if rep.Counts[k][0] == 0 {
 			t.Errorf("nothing of kind %q compared", k)
 		}
@@ -67,6 +68,11 @@ func TestCopyAndCompare(t *testing.T) {
 			return tx.ClaimNumber(biz, "INV-209912-0001", engine.DocRef{Kind: engine.KindSale, ID: "x"})
 		}},
 		{"counter", "series", func(tx engine.Tx) error { _, err := tx.NextNumber(biz, "INV-202611"); return err }},
+		{"cashier's PIN", "cashier", func(tx engine.Tx) error {
+			cs, _ := tx.Cashiers(biz)
+			cs[0].PIN[0]++
+			return tx.PutCashier(cs[0])
+		}},
 		{"extra movement", "movement", func(tx engine.Tx) error {
 			return tx.AddMovement(&engine.Movement{BusinessID: biz, LocationID: "l", ProductID: "p", Quantity: 1})
 		}},

@@ -29,6 +29,7 @@ type Sink interface {
 	Token(t *engine.Token) error
 	// Sale is called in the business's list order.
 	Sale(s *engine.Sale) error
+	// Return is called in each location's stored order (ReturnsAt).
 	Return(r *engine.Return) error
 	Receipt(r *engine.Receipt) error
 	Transfer(t *engine.Transfer) error
@@ -46,6 +47,12 @@ type Sink interface {
 	Pairing(p *engine.Pairing) error
 	TillStatus(s *engine.TillStatus) error
 	ProductImport(r *engine.ImportReport) error
+	// Cashier, Approval, Shift and ZReport are the day's close; shifts and
+	// Z reports come in each location's stored order.
+	Cashier(c *engine.Cashier) error
+	Approval(a *engine.Approval) error
+	Shift(s *engine.Shift) error
+	ZReport(z *engine.ZReport) error
 	// Done is called once at the end of a business.
 	Done(business string) error
 }
@@ -118,7 +125,7 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 		}
 		cursor = next
 	}
-	if err := tx.Returns(id, sink.Return); err != nil {
+	if err := walkReturns(ctx, tx, id, locs, sink); err != nil {
 		return err
 	}
 	if err := tx.Receipts(id, sink.Receipt); err != nil {
@@ -131,7 +138,7 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 	// its movements (an adjustment has at least one line) or by the
 	// idempotency record of the request that made it.
 	adj := map[string]bool{}
-	named := map[engine.DocKind]map[string]bool{engine.KindPairing: {}, engine.KindImport: {}}
+	named := map[engine.DocKind]map[string]bool{engine.KindPairing: {}, engine.KindImport: {}, engine.KindApproval: {}}
 	n := 0
 	if err := tx.Movements(id, func(m *engine.Movement) error {
 		if m.Doc.Kind == engine.KindAdjustment {
@@ -223,6 +230,9 @@ func walkBusiness(ctx context.Context, tx engine.ScanTx, b *engine.Business, sin
 	if err := walkOffice(tx, id, named, sink); err != nil {
 		return err
 	}
+	if err := walkClose(ctx, tx, id, locs, named[engine.KindApproval], sink); err != nil {
+		return err
+	}
 	return sink.Done(id)
 }
 
@@ -298,4 +308,90 @@ func walkChains(tx engine.ScanTx, business string, series []string, sink Sink) e
 		}
 	}
 	return nil
+}
+
+// walkReturns gives the refunds location by location in their stored
+// order, which a Z report relies on (it walks a location's refunds back
+// to the last one it covered), and checks that the lists hold every
+// refund.
+func walkReturns(ctx context.Context, tx engine.ScanTx, biz string, locs []*engine.Location, sink Sink) error {
+	listed := 0
+	for _, l := range locs {
+		if err := eachAt(ctx, tx.ReturnsAt, biz, l.ID, func(r *engine.Return) error {
+			listed++
+			return sink.Return(r)
+		}); err != nil {
+			return err
+		}
+	}
+	all := 0
+	if err := tx.Returns(biz, func(*engine.Return) error { all++; return nil }); err != nil {
+		return err
+	}
+	if all != listed {
+		return engine.Errorf(engine.EINTERNAL, "business %s has %d refunds, of them %d in their locations' lists: the store's refund lists are incomplete", biz, all, listed)
+	}
+	return nil
+}
+
+// walkClose walks the day's close: the cashiers, the approvals the
+// idempotency records name (an approval is made by an idempotent request
+// and never deleted), and each location's shifts and Z reports in their
+// stored order.
+func walkClose(ctx context.Context, tx engine.ScanTx, biz string, locs []*engine.Location, approvals map[string]bool, sink Sink) error {
+	cs, err := tx.Cashiers(biz)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := sink.Cashier(c); err != nil {
+			return err
+		}
+	}
+	for _, aid := range sorted(approvals) {
+		a, err := tx.Approval(biz, aid)
+		if engine.IsNotFound(err) {
+			continue // named by a record whose document is gone: verify reports it
+		}
+		if err != nil {
+			return err
+		}
+		if err := sink.Approval(a); err != nil {
+			return err
+		}
+	}
+	for _, l := range locs {
+		if err := eachAt(ctx, tx.Shifts, biz, l.ID, sink.Shift); err != nil {
+			return err
+		}
+	}
+	for _, l := range locs {
+		if err := eachAt(ctx, tx.ZReports, biz, l.ID, sink.ZReport); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachAt pages a per-location list, oldest first.
+func eachAt[T any](ctx context.Context, list func(string, engine.SaleFilter) ([]*T, string, error), biz, loc string, fn func(*T) error) error {
+	cursor := ""
+	for {
+		page, next, err := list(biz, engine.SaleFilter{LocationID: loc, Cursor: cursor, Limit: salePage})
+		if err != nil {
+			return err
+		}
+		for _, x := range page {
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
 }

@@ -13,13 +13,16 @@ import (
 // Fill puts one of everything into st through the engine, for tests that
 // copy, compare or migrate whole stores: two businesses
 // with sales, a refund, receipts, a transfer, an adjustment, tokens (one
-// revoked) and expired and fresh idempotency answers.
+// revoked), expired and fresh idempotency answers, the back office's
+// records, and the day's close: cashiers, a closed shift with a pay-out
+// and an open one, an approval, a Z report.
 func Fill(t testing.TB, st engine.Store) {
 	t.Helper()
 	ctx := context.Background()
 	svc := engine.NewService(st)
 	clk := NewClock(time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
+	svc.PINs = FastPINs{}
 	for b := 0; b < 2; b++ {
 		_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: fmt.Sprintf("Shop %d", b), Timezone: "Europe/Berlin", Currency: "EUR"})
 		if err != nil {
@@ -76,6 +79,33 @@ func Fill(t testing.TB, st engine.Store) {
 		must(err)
 		must(svc.ReportTillStatus(ctx, ta, engine.TillReport{Queued: json.RawMessage("2"), Parked: json.RawMessage("0"), Version: "t1", Clock: clk.Now().Format(time.RFC3339)}))
 		_, err = svc.ImportProducts(ctx, a, key(), engine.ImportRequest{Rows: []engine.ProductRow{{Line: 2, SKU: "B", Name: "Bread", Price: "2.50"}}})
+		must(err)
+		// The day's close: the paired till's shift with a pay-out and a
+		// sale by a cashier, closed to the cent; a refund approved by a
+		// manager's PIN; a Z; a second shift left open.
+		anna, err := svc.CreateCashier(ctx, a, key(), engine.CashierInput{Name: "Anna", Role: "cashier", PIN: "4821"})
+		must(err)
+		_, err = svc.CreateCashier(ctx, a, key(), engine.CashierInput{Name: "Max", Role: "manager", PIN: "135790"})
+		must(err)
+		sh, err := svc.OpenShift(ctx, ta, key(), engine.ShiftInput{LocationID: loc.ID, Float: json.RawMessage("5000"), CashierID: &anna.Doc.ID})
+		must(err)
+		_, err = svc.AddCashMovement(ctx, ta, key(), sh.Doc.ID, engine.CashMovementInput{Type: engine.PayOut, Amount: json.RawMessage("300"), Reason: "milk"})
+		must(err)
+		tsale, err := svc.CreateSale(ctx, ta, key(), engine.SaleInput{LocationID: loc.ID, CashierID: &anna.Doc.ID,
+			Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
+			Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}})
+		must(err)
+		ap, err := svc.Approve(ctx, ta, key(), engine.ApprovalInput{PIN: "135790", Action: engine.ApproveRefund})
+		must(err)
+		_, err = svc.RefundSale(ctx, ta, key(), tsale.Doc.ID, engine.RefundInput{Items: []engine.ItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}}, ApprovalID: &ap.Doc.ID})
+		must(err)
+		cur, err := svc.Shift(ctx, a, sh.Doc.ID)
+		must(err)
+		_, err = svc.CloseShift(ctx, ta, key(), sh.Doc.ID, engine.CloseShiftInput{Counted: json.RawMessage(fmt.Sprint(cur.Cash.Expected))})
+		must(err)
+		_, err = svc.CreateZReport(ctx, a, key(), engine.ZReportInput{LocationID: loc.ID})
+		must(err)
+		_, err = svc.OpenShift(ctx, ta, key(), engine.ShiftInput{LocationID: loc.ID, Float: json.RawMessage("5000")})
 		must(err)
 		tok, err := svc.CreateToken(ctx, a, key(), engine.TokenInput{Role: "till", Name: "till"})
 		must(err)

@@ -69,12 +69,19 @@ CREATE TABLE sales (
 );
 CREATE INDEX sales_location ON sales (business_id, location_id, pos);
 
+-- pos is a refund's place in its business's stored order, from the
+-- '#return' counter as a sale's is from '#sale': a Z report walks a
+-- location's refunds by it (ReturnsAt).
 CREATE TABLE returns (
 	business_id text COLLATE "C" NOT NULL,
 	id          text COLLATE "C" NOT NULL,
+	pos         bigint NOT NULL,
+	location_id text COLLATE "C" NOT NULL,
 	doc         jsonb NOT NULL,
-	CONSTRAINT returns_pkey PRIMARY KEY (business_id, id)
+	CONSTRAINT returns_pkey PRIMARY KEY (business_id, id),
+	CONSTRAINT returns_pos_key UNIQUE (business_id, pos)
 );
+CREATE INDEX returns_location ON returns (business_id, location_id, pos);
 CREATE TABLE receipts (
 	business_id text COLLATE "C" NOT NULL,
 	id          text COLLATE "C" NOT NULL,
@@ -183,3 +190,49 @@ CREATE TABLE product_imports (
 	doc         jsonb NOT NULL,
 	CONSTRAINT product_imports_pkey PRIMARY KEY (business_id, id)
 );
+
+-- The day's close. A cashier's PIN is kept only as its key (engine.PINKey:
+-- a slow hash of the PIN and the business), unique per business
+-- (cashiers_pin_key: a PIN names one person; NULL, no PIN, repeats).
+CREATE TABLE cashiers (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	pin         bytea,
+	pin_scheme  text NOT NULL DEFAULT '',
+	doc         jsonb NOT NULL,
+	CONSTRAINT cashiers_pkey PRIMARY KEY (business_id, id),
+	CONSTRAINT cashiers_pin_key UNIQUE (business_id, pin)
+);
+CREATE TABLE approvals (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT approvals_pkey PRIMARY KEY (business_id, id)
+);
+-- Shifts in the order they were opened (pos, from '#shift'); one open
+-- shift per till (shifts_open_till).
+CREATE TABLE shifts (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	pos         bigint NOT NULL,
+	location_id text COLLATE "C" NOT NULL,
+	till_id     text COLLATE "C" NOT NULL,
+	open        boolean NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT shifts_pkey PRIMARY KEY (business_id, id),
+	CONSTRAINT shifts_pos_key UNIQUE (business_id, pos)
+);
+CREATE INDEX shifts_location ON shifts (business_id, location_id, pos);
+CREATE UNIQUE INDEX shifts_open_till ON shifts (business_id, till_id) WHERE open;
+-- Z reports in the order they were made (pos, from '#z'); written once
+-- (zreports_pkey refuses a second row for an ID: a Z is never changed).
+CREATE TABLE zreports (
+	business_id text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	pos         bigint NOT NULL,
+	location_id text COLLATE "C" NOT NULL,
+	doc         jsonb NOT NULL,
+	CONSTRAINT zreports_pkey PRIMARY KEY (business_id, id),
+	CONSTRAINT zreports_pos_key UNIQUE (business_id, pos)
+);
+CREATE INDEX zreports_location ON zreports (business_id, location_id, pos);
