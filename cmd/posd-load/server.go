@@ -68,8 +68,8 @@ func hasDB(dir string) bool {
 
 // startPosd serves dir with the posd binary bin, initialising it first
 // (posd init --json) when it holds no database; token is then the new
-// owner token, else the given one.
-func startPosd(ctx context.Context, bin, dir, token string) (*server, error) {
+// owner token, else the given one. extra are more flags for posd serve.
+func startPosd(ctx context.Context, bin, dir, token string, extra ...string) (*server, error) {
 	if !hasDB(dir) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
@@ -84,7 +84,8 @@ func startPosd(ctx context.Context, bin, dir, token string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startProcess(filepath.Join(dir, "posd-load-serve.log"), bin, "serve", "--data-dir", dir, "--listen", addr, "--log-level", "warn")
+	args := append([]string{"serve", "--data-dir", dir, "--listen", addr, "--log-level", "warn"}, extra...)
+	s, err := startProcess(filepath.Join(dir, "posd-load-serve.log"), bin, args...)
 	if err != nil {
 		return nil, err
 	}
