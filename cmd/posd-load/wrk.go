@@ -38,23 +38,27 @@ import (
 
 // WrkResult is what posd-load wrk measured.
 type WrkResult struct {
-	Started    time.Time         `json:"started"`
-	Machine    string            `json:"machine"`
-	Wrk        string            `json:"wrk"`
-	Seconds    float64           `json:"secondsPerPoint"`
-	Warmup     float64           `json:"warmupSeconds"`
-	Conns      []int             `json:"connections"`
-	PG         map[int]*PGResult `json:"pg,omitempty"`
-	PGSkip     string            `json:"pgSkipped,omitempty"`
-	Bare       map[int]*WrkRun   `json:"bare"`
-	Posd       map[int]*WrkRun   `json:"posd"`
-	Verify     *WrkVerification  `json:"verify"`
-	Profiles   []string          `json:"profiles,omitempty"`
-	Before     Probe             `json:"machineBefore"`
-	After      Probe             `json:"machineAfter"`
-	CPUBaseUS  float64           `json:"cpuBaselineUs,omitempty"`
-	BareCount  bool              `json:"bareCounted"`
-	PosdCommit string            `json:"posdVersion,omitempty"`
+	Started  time.Time         `json:"started"`
+	Machine  string            `json:"machine"`
+	Wrk      string            `json:"wrk"`
+	Seconds  float64           `json:"secondsPerPoint"`
+	Warmup   float64           `json:"warmupSeconds"`
+	Conns    []int             `json:"connections"`
+	PG       map[int]*PGResult `json:"pg,omitempty"`
+	PGSkip   string            `json:"pgSkipped,omitempty"`
+	Bare     map[int]*WrkRun   `json:"bare"`
+	Posd     map[int]*WrkRun   `json:"posd"`
+	Verify   *WrkVerification  `json:"verify"`
+	Profiles []string          `json:"profiles,omitempty"`
+	Before   Probe             `json:"machineBefore"`
+	After    Probe             `json:"machineAfter"`
+	// DiskBefore and DiskAfter time what a lone sale's commit asks of the
+	// disk, without posd (commitProbe).
+	DiskBefore *CommitProbe `json:"diskBefore"`
+	DiskAfter  *CommitProbe `json:"diskAfter"`
+	CPUBaseUS  float64      `json:"cpuBaselineUs,omitempty"`
+	BareCount  bool         `json:"bareCounted"`
+	PosdCommit string       `json:"posdVersion,omitempty"`
 }
 
 // WrkRun is one wrk run: a target at one connection count.
@@ -166,7 +170,8 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res.PosdCommit = strings.TrimSpace(string(v))
 	}
 	res.Before = probe(scratch)
-	fmt.Fprintf(log, "wrk: machine before: %v\n", res.Before)
+	res.DiskBefore = commitProbe(scratch, commitPages, 1000)
+	fmt.Fprintf(log, "wrk: machine before: %v\nwrk: disk before: %v\n", res.Before, res.DiskBefore)
 
 	// The shop's sales: the same bodies for posd and the bare echo.
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -298,6 +303,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	res.After = probe(scratch)
+	res.DiskAfter = commitProbe(scratch, commitPages, 1000)
 	res.print(stdout)
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -314,6 +320,10 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	return nil
 }
+
+// commitPages is how many pages a lone sale's bbolt commit writes besides
+// the meta page (BENCHMARKS.md: about 27).
+const commitPages = 27
 
 // wrkSpec is a wrk load: sales with fresh keys against url.
 type wrkSpec struct {
@@ -801,7 +811,8 @@ func (r *WrkResult) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "posd's wrk runs hand each answer to a Lua callback (it counts statuses and keeps the invoice numbers for the verification); the bare echo's run has none, the lightest wrk, so its ceiling is the highest wrk reaches here.")
 	}
-	fmt.Fprintf(w, "Machine before: %v.\nMachine after: %v.\n\n", r.Before, r.After)
+	fmt.Fprintf(w, "Machine before: %v.\nMachine after: %v.\n", r.Before, r.After)
+	fmt.Fprintf(w, "Disk floor of a lone commit, before: %v.\nDisk floor of a lone commit, after: %v.\n\n", r.DiskBefore, r.DiskAfter)
 	fmt.Fprintln(w, "| target | conns | 2xx/s | p50 ms | p90 ms | p99 ms | max ms | server CPU µs/req | server RSS max MiB | non-2xx | wrk CPU µs/req |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range r.Conns {

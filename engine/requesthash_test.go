@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// encodeJSON is what requestHash hashed before appendSaleInputJSON, and
+// still hashes for what it declines.
+func encodeJSON(t testing.TB, v any) []byte {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestSaleInputHashJSON(t *testing.T) {
+	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+	till := SaleInput{LocationID: "0190c0de-0000-7000-8000-000000000001",
+		Items:    []SaleItemInput{{ProductID: "p1", Quantity: raw("2")}, {ProductID: "p2", Quantity: raw("0.25"), UnitPrice: raw("1250")}},
+		Payments: []PaymentInput{{Method: "cash", Amount: raw("5000")}}}
+	for name, c := range map[string]struct {
+		in   SaleInput
+		fast bool
+	}{
+		"a till's sale":                  {till, true},
+		"empty":                          {SaleInput{}, true},
+		"empty lists":                    {SaleInput{Items: []SaleItemInput{}, Payments: []PaymentInput{}}, true},
+		"line without quantity":          {SaleInput{Items: []SaleItemInput{{ProductID: "p"}}}, true},
+		"numbers of every shape":         {SaleInput{Items: []SaleItemInput{{Quantity: raw("-0.5e+3"), UnitPrice: raw("1E9")}}, Payments: []PaymentInput{{Amount: raw("0")}}}, true},
+		"HTML characters":                {SaleInput{LocationID: "a<b>&c"}, false},
+		"quote and backslash":            {SaleInput{Items: []SaleItemInput{{ProductID: `a"b\c`}}}, false},
+		"non-ASCII":                      {SaleInput{Payments: []PaymentInput{{Method: "café"}}}, false},
+		"control character":              {SaleInput{LocationID: "a\tb"}, false},
+		"quantity as a string":           {SaleInput{Items: []SaleItemInput{{Quantity: raw(`"2"`)}}}, false},
+		"quantity with white space":      {SaleInput{Items: []SaleItemInput{{Quantity: raw(" 2")}}}, false},
+		"amount as an object":            {SaleInput{Payments: []PaymentInput{{Amount: raw(`{"a": 1}`)}}}, false},
+		"unit price null (not omitted)":  {SaleInput{Items: []SaleItemInput{{UnitPrice: raw("null")}}}, false},
+		"number with a leading zero":     {SaleInput{Items: []SaleItemInput{{Quantity: raw("01")}}}, false},
+		"number ending in a dot":         {SaleInput{Items: []SaleItemInput{{Quantity: raw("1.")}}}, false},
+		"number with an empty exponent":  {SaleInput{Items: []SaleItemInput{{Quantity: raw("1e")}}}, false},
+		"number that is only a minus":    {SaleInput{Items: []SaleItemInput{{Quantity: raw("-")}}}, false},
+		"number followed by another one": {SaleInput{Items: []SaleItemInput{{Quantity: raw("1 2")}}}, false},
+	} {
+		got, ok := appendSaleInputJSON([]byte("prefix"), &c.in)
+		if ok != c.fast {
+			t.Errorf("%s: fast path %v, want %v", name, ok, c.fast)
+		}
+		if !ok {
+			if string(got) != "prefix" {
+				t.Errorf("%s: declined but appended %q", name, got)
+			}
+			continue
+		}
+		if want := append([]byte("prefix"), encodeJSON(t, c.in)...); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+// FuzzSaleInputHashJSON: whatever the fast encoder writes is what
+// encoding/json writes, byte for byte.
+func FuzzSaleInputHashJSON(f *testing.F) {
+	f.Add("0190c0de-0000-7000-8000-000000000001", "p1", []byte("2"), []byte(""), "cash", []byte("5000"), uint8(0))
+	f.Add("loc", "p<1>", []byte("0.25"), []byte("1250"), "card", []byte("-1e3"), uint8(1))
+	f.Add("", "", []byte(`"2"`), []byte("null"), "café", []byte(" 1"), uint8(2))
+	f.Fuzz(func(t *testing.T, loc, product string, qty, price []byte, method string, amount []byte, shape uint8) {
+		in := SaleInput{LocationID: loc}
+		if shape&1 == 0 {
+			in.Items = []SaleItemInput{{ProductID: product, Quantity: nilIfEmpty(qty), UnitPrice: nilIfEmpty(price)}, {ProductID: loc, Quantity: nilIfEmpty(amount)}}
+		} else if shape&2 == 0 {
+			in.Items = []SaleItemInput{}
+		}
+		if shape&4 == 0 {
+			in.Payments = []PaymentInput{{Method: method, Amount: nilIfEmpty(amount)}}
+		}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(in); err != nil {
+			// Invalid raw JSON: encoding/json refuses it, and so must
+			// the fast path (the hash then covers the prefix only, as
+			// before).
+			if _, ok := appendSaleInputJSON(nil, &in); ok {
+				t.Fatalf("fast path wrote what encoding/json refuses (%v)", err)
+			}
+			return
+		}
+		got, ok := appendSaleInputJSON(nil, &in)
+		if ok && !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("\n got %s\nwant %s", got, want.Bytes())
+		}
+	})
+}
+
+func nilIfEmpty(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
