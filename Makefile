@@ -6,6 +6,8 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DATA_DIR  ?= ./data
 LISTEN    ?= :8080
+# HTTPS beside HTTP, from the shop's own CA (make run TLS_LISTEN= turns it off).
+TLS_LISTEN ?= :8443
 # Fuzz budgets are execution counts, not durations: with a duration, Go
 # 1.26's fuzz coordinator can report its own deadline as a failure
 # ("context deadline exceeded", no failing input; golang/go#75804, fixed in
@@ -21,7 +23,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
 
 run: build
-	$(BIN) serve --data-dir $(DATA_DIR) --listen $(LISTEN)
+	$(BIN) serve --data-dir $(DATA_DIR) --listen $(LISTEN) $(if $(TLS_LISTEN),--tls-listen $(TLS_LISTEN))
 
 ## test: everything CI runs.
 test: lint test-go test-fault test-fuzz test-browser
@@ -52,10 +54,12 @@ test-long:
 	$(MAKE) test-fuzz FUZZTIME=500000x
 
 ## test-browser: the till's JS unit tests (node --test) and its browser tests
-## in Debian's Chromium against a real posd; installs chromium only if absent.
+## in Debian's Chromium against a real posd; installs chromium, and certutil
+## (libnss3-tools, for the HTTPS test's trust store), only if absent.
 TILL_E2E := api/till/e2e
 test-browser:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v certutil >/dev/null || { echo "installing Debian's libnss3-tools (certutil)"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss3-tools >/dev/null; }
 	cd $(TILL_E2E) && npm ci --no-audit --no-fund --loglevel=error
 	cd $(TILL_E2E) && node --test unit/
 	cd $(TILL_E2E) && node --test --test-concurrency=1 browser/

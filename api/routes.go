@@ -45,7 +45,7 @@ func routes() []Route {
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
 		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(true, sendTransfer)},
 		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(true, receiveTransfer)},
-	}, opsRoutes()...)
+	}, append(opsRoutes(), setupRoutes()...)...)
 }
 
 // writeCall is an idempotent engine call.

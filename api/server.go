@@ -21,6 +21,7 @@ type Server struct {
 	metrics *metrics
 	routes  []Route
 	ops     Ops
+	https   HTTPS
 	promState
 	// Now is the clock for rate limiting and the health view.
 	Now func() time.Time
@@ -33,6 +34,8 @@ type Options struct {
 	Till http.Handler
 	// Ops feeds the health view and /metrics (see ops.go).
 	Ops Ops
+	// HTTPS serves /ca.crt and /api/setup (see setup.go); nil: no CA.
+	HTTPS HTTPS
 }
 
 // Route describes one API route: what it needs and who may call it. The
@@ -55,7 +58,7 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, Now: time.Now}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, Now: time.Now}
 	s.router.StrictSlash(false)
 	s.routes = routes()
 	api := s.router.PathPrefix("/api").Subrouter()

@@ -11,7 +11,8 @@ import (
 // TestImportGraph keeps the house's dependency arrows true:
 //
 //	cmd/posd ──► api ──► engine ◄── engine/boltstore (the only importer of bbolt)
-//	backup ──► engine; install has no business logic.
+//	backup ──► engine; install has no business logic; cmd/internal/shopca
+//	(the shop CA) is the standard library only.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}} {{join .Imports \",\"}}", "posd/...").Output()
 	if err != nil {
@@ -43,6 +44,8 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("backup imports %s; it goes through its own interface", imp)
 			case strings.HasPrefix(pkg, "posd/install") && (strings.HasPrefix(imp, "posd/engine") || strings.HasPrefix(imp, "posd/api")):
 				t.Errorf("install imports %s; it holds no business logic", imp)
+			case pkg == "posd/cmd/internal/shopca" && !standard[imp] && imp != "golang.org/x/sys/windows":
+				t.Errorf("shopca imports %s; the shop CA is crypto/x509 and the file system only", imp)
 			case strings.HasPrefix(pkg, "posd/engine") && (strings.HasPrefix(imp, "posd/api") || strings.HasPrefix(imp, "posd/cmd")):
 				t.Errorf("%s imports %s; the arrows point into engine", pkg, imp)
 			}

@@ -24,12 +24,24 @@ type Config struct {
 	// absolute.
 	DataDir string
 	Listen  string
+	// TLSListen is the HTTPS listener's address ("" for none) and TLSNames
+	// the extra names of its certificate, passed on as --tls-listen and
+	// --tls-name.
+	TLSListen string
+	TLSNames  []string
 }
 
 // Arguments are the command-line arguments the service manager starts the
 // executable with.
 func (c Config) Arguments() []string {
-	return []string{"service", "run", "--data-dir", c.DataDir, "--listen", c.Listen}
+	a := []string{"service", "run", "--data-dir", c.DataDir, "--listen", c.Listen}
+	if c.TLSListen != "" {
+		a = append(a, "--tls-listen", c.TLSListen)
+	}
+	for _, n := range c.TLSNames {
+		a = append(a, "--tls-name", n)
+	}
+	return a
 }
 
 // Validate checks what would make a broken service definition.
@@ -40,7 +52,7 @@ func (c Config) Validate() error {
 	if !filepath.IsAbs(c.Executable) || !filepath.IsAbs(c.DataDir) {
 		return errors.New("install: the executable and the data directory must be absolute paths")
 	}
-	for _, s := range []string{c.Executable, c.DataDir, c.Listen} {
+	for _, s := range append([]string{c.Executable, c.DataDir, c.Listen, c.TLSListen}, c.TLSNames...) {
 		// The library reads service files as templates; and a line break
 		// would end the unit's line.
 		if strings.Contains(s, "{{") || strings.ContainsAny(s, "\r\n\x00") {

@@ -32,17 +32,18 @@ func golden(t *testing.T, name, got string) {
 }
 
 var linux = Config{Name: "posd", DisplayName: "posd", Description: "point-of-sale back office",
-	Executable: "/usr/local/bin/posd", DataDir: "/var/lib/posd", Listen: ":8080"}
+	Executable: "/usr/local/bin/posd", DataDir: "/var/lib/posd", Listen: ":8080", TLSListen: ":8443"}
 
 var awkward = Config{Name: "posd", DisplayName: "posd", Description: "point-of-sale back office",
-	Executable: "/Applications/posd 1.0/posd", DataDir: "/Library/Application Support/posd & co 100%", Listen: "127.0.0.1:8080"}
+	Executable: "/Applications/posd 1.0/posd", DataDir: "/Library/Application Support/posd & co 100%", Listen: "127.0.0.1:8080",
+	TLSListen: "127.0.0.1:8443", TLSNames: []string{"shop.lan", "till-server"}}
 
 func TestSystemdUnitGolden(t *testing.T) {
 	golden(t, "posd.service", SystemdUnit(linux))
 	golden(t, "posd-awkward.service", SystemdUnit(awkward))
 	u := SystemdUnit(linux)
 	for _, want := range []string{"Restart=on-failure\n", "RestartSec=2\n", "TimeoutStopSec=15\n", "After=network-online.target\n",
-		`ExecStart="/usr/local/bin/posd" "service" "run" "--data-dir" "/var/lib/posd" "--listen" ":8080"`} {
+		`ExecStart="/usr/local/bin/posd" "service" "run" "--data-dir" "/var/lib/posd" "--listen" ":8080" "--tls-listen" ":8443"`} {
 		if !strings.Contains(u, want) {
 			t.Errorf("unit lacks %q", want)
 		}
@@ -84,6 +85,7 @@ func TestValidate(t *testing.T) {
 		"template":          {Name: "posd", Executable: "/usr/bin/posd", DataDir: "/d/{{x}}", Listen: ":8080"},
 		"newline":           {Name: "posd", Executable: "/usr/bin/posd", DataDir: "/d\nExecStartPre=/bin/evil", Listen: ":8080"},
 		"no listen":         {Name: "posd", Executable: "/usr/bin/posd", DataDir: "/d"},
+		"newline in a name": {Name: "posd", Executable: "/usr/bin/posd", DataDir: "/d", Listen: ":8080", TLSNames: []string{"a\nb"}},
 	} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: got nil error", name)

@@ -187,7 +187,11 @@ func (p *program) event(isErr bool, format string, args ...any) {
 func (p *program) Start(s service.Service) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	p.event(false, "%s service starting (data dir %s, listen %s, %s)", p.c.Name, p.c.DataDir, p.c.Listen, service.Platform())
+	listen := p.c.Listen
+	if p.c.TLSListen != "" {
+		listen += ", HTTPS " + p.c.TLSListen
+	}
+	p.event(false, "%s service starting (data dir %s, listen %s, %s)", p.c.Name, p.c.DataDir, listen, service.Platform())
 	go func() {
 		err := p.fn(ctx, p.log)
 		p.mu.Lock()

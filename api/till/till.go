@@ -45,7 +45,13 @@ func Handler() http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+		if strings.HasSuffix(r.URL.Path, "/setup.html") {
+			// The setup page checks that the device trusts posd's HTTPS
+			// address (another origin: another port) before it goes there.
+			csp = strings.Replace(csp, "connect-src 'self'", "connect-src 'self' https:", 1)
+		}
+		h.Set("Content-Security-Policy", csp)
 		if strings.HasSuffix(r.URL.Path, "/sw.js") {
 			// The service worker controls the whole till, from /till/.
 			h.Set("Service-Worker-Allowed", "/till/")

@@ -46,6 +46,8 @@ func TestServedByPosd(t *testing.T) {
 		{"/till/js/posd-outbox.js", "text/javascript", "export class IdbOutbox"},
 		{"/till/till.css", "text/css", "@media print"},
 		{"/till/sw.js", "text/javascript", "caches.open"},
+		{"/till/setup.html", "text/html", `<script type="module" src="js/setup.js">`},
+		{"/till/js/setup.js", "text/javascript", "export function secureTarget"},
 	} {
 		res, err := http.Get(srv.URL + tc.path)
 		if err != nil {
@@ -66,8 +68,14 @@ func TestServedByPosd(t *testing.T) {
 		if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
 			t.Errorf("GET %s: Cache-Control %q, want no-cache (revalidate, so a new posd's till is used)", tc.path, cc)
 		}
-		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		csp := res.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "default-src 'self'") {
 			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+		}
+		// Only the setup page may connect elsewhere: to posd's HTTPS
+		// address, to check that the device trusts it.
+		if wide := strings.Contains(csp, "connect-src 'self' https:"); wide != (tc.path == "/till/setup.html") {
+			t.Errorf("GET %s: connect-src in %q", tc.path, csp)
 		}
 	}
 

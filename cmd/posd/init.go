@@ -16,7 +16,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tz := fs.String("timezone", machineTimezone(), "IANA time zone of the shop, e.g. Europe/Berlin (document numbers use its months)")
 	cur := fs.String("currency", "EUR", "ISO 4217 currency code")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	selfSigned := fs.Bool("tls-self-signed", false, "also make the data dir's self-signed HTTPS certificate and print its fingerprint (see serve --tls-self-signed)")
+	selfSigned := fs.Bool("tls-self-signed", false, "deprecated: also make the shop's HTTPS certificate authority and print its fingerprint (serve --tls-listen makes it when first needed)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,12 +30,12 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("%s", engine.ErrorMessage(err)+fieldSuffix(err))
 	}
-	if *selfSigned && !*asJSON {
-		if err := printSelfSigned(*dir, stdout); err != nil {
-			return err
+	if *selfSigned {
+		out := stdout
+		if *asJSON {
+			out = nil
 		}
-	} else if *selfSigned {
-		if _, _, err := ensureSelfSigned(*dir); err != nil {
+		if err := printCA(*dir, out); err != nil {
 			return err
 		}
 	}

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"posd/api"
+	"posd/cmd/internal/shopca"
 	"posd/engine"
 )
 
@@ -66,6 +68,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v (is another program using the port? try --listen :8081)", *listen, err)
 	}
+	defer ln.Close() // on the way out before serving; Shutdown closes it otherwise
+	plain, secure := ln, net.Listener(nil)
+	if tlsOpt.onListen() {
+		plain, secure = nil, ln
+		tlsOpt.deprecations(stderr)
+	} else if tlsOpt.listen != "" {
+		if secure, err = net.Listen("tcp", tlsOpt.listen); err != nil {
+			return fmt.Errorf("cannot listen on %s for HTTPS: %v (is another program using the port? try --tls-listen :8444)", tlsOpt.listen, err)
+		}
+		defer secure.Close()
+	}
 	bizs, err := svc.Businesses(ctx)
 	if err != nil {
 		return err
@@ -80,25 +93,48 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
-	if ln, err = tlsOpt.wrap(ln, *dir, stdout); err != nil {
+	https, err := tlsOpt.start(*dir, plain, secure)
+	if err != nil {
 		return err
 	}
-	for _, u := range tillURLs(ln.Addr()) {
-		fmt.Fprintf(stdout, "Till: %s\n", tlsOpt.url(u))
-	}
+	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api()})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api(), HTTPS: https})
 	hs := api.HTTPServer(*listen, srv)
-	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	hs.ErrorLog = serverLog(log)
+	// One server on both listeners: the same routes, tokens and pairing
+	// over HTTP and HTTPS, and one Shutdown for both.
+	if secure != nil {
+		cfg := shopca.TLSConfig(https.src)
+		// Naming h2 here makes Serve and ServeTLS, whichever of the two
+		// goroutines below starts first, set HTTP/2 up; otherwise a
+		// Serve first leaves it out while ServeTLS still offers h2, and
+		// browsers' connections are dropped after the handshake.
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		hs.TLSConfig = cfg
+	}
+	errc := make(chan error, 2)
+	if plain != nil {
+		go func() { errc <- hs.Serve(plain) }()
+	}
+	if secure != nil {
+		go func() { errc <- hs.ServeTLS(secure, "", "") }()
+	}
 	sweepDone := make(chan struct{})
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	go func() {
 		defer close(sweepDone)
 		sweep(sweepCtx, svc, log)
 	}()
-	log.Info("posd serving", "listen", ln.Addr().String(), "data", st.Path(), "version", version)
+	go https.run(sweepCtx, log)
+	logArgs := []any{"data", st.Path(), "version", version}
+	if plain != nil {
+		logArgs = append(logArgs, "listen", plain.Addr().String())
+	}
+	if secure != nil {
+		logArgs = append(logArgs, "tls-listen", secure.Addr().String())
+	}
+	log.Info("posd serving", logArgs...)
 
 	select {
 	case err := <-errc:
@@ -144,23 +180,20 @@ func sweep(ctx context.Context, svc *engine.Service, log *slog.Logger) {
 	}
 }
 
-// tillURLs lists the addresses a till on the LAN can open.
-func tillURLs(addr net.Addr) []string {
-	ta, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return nil
-	}
-	port := strconv.Itoa(ta.Port)
-	if !ta.IP.IsUnspecified() {
-		return []string{"http://" + net.JoinHostPort(ta.IP.String(), port) + "/till/"}
-	}
-	var out []string
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
-				out = append(out, "http://"+net.JoinHostPort(ipn.IP.String(), port)+"/till/")
-			}
+// serverLog is the http.Server's own log: warnings, except failed TLS
+// handshakes, which are what every device not yet trusting the shop CA
+// causes (the setup page's check among them) and go to debug.
+func serverLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(logWriter(func(p []byte) {
+		msg := strings.TrimSpace(string(p))
+		level := slog.LevelWarn
+		if strings.HasPrefix(msg, "http: TLS handshake error") {
+			level = slog.LevelDebug
 		}
-	}
-	return append(out, "http://localhost:"+port+"/till/")
+		log.Log(context.Background(), level, msg)
+	}), "", 0)
 }
+
+type logWriter func([]byte)
+
+func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }

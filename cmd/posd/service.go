@@ -18,7 +18,7 @@ import (
 // stop, restart, status, and run (what the service manager starts).
 func runService(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	actions := append(append([]string{}, install.Actions...), "status", "run")
-	synopsis := strings.Join(actions, "|") + " [--data-dir DIR] [--listen ADDR]"
+	synopsis := strings.Join(actions, "|") + " [--data-dir DIR] [--listen ADDR] [--tls-listen ADDR] [--tls-name NAME]"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs := newFlags("service", synopsis, stderr)
 		if err := parse(fs, args); err != nil {
@@ -30,7 +30,26 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("service "+action, synopsis, stderr)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (made absolute at install time)")
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
+	// A new service serves HTTPS too; a service installed before, whose
+	// definition has no --tls-listen, goes on as it was (HTTP only).
+	tlsDefault := ""
+	if action == "install" {
+		tlsDefault = ":8443"
+	}
+	tlsOpt := &tlsOptions{}
+	fs.StringVar(&tlsOpt.listen, "tls-listen", tlsDefault, "also serve HTTPS there, with a certificate from the shop's own CA; --tls-listen= turns it off")
+	fs.Func("tls-name", "another host name or address for the HTTPS certificate (repeat, or separate with commas)", func(v string) error {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				tlsOpt.names = append(tlsOpt.names, n)
+			}
+		}
+		return nil
+	})
 	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := tlsOpt.check(); err != nil {
 		return err
 	}
 	known := false
@@ -40,7 +59,7 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !known {
 		return usageError{fmt.Sprintf("unknown service action %q; use %s", action, strings.Join(actions, ", "))}
 	}
-	cfg, err := serviceConfig(*dir, *listen)
+	cfg, err := serviceConfig(*dir, *listen, tlsOpt.listen, tlsOpt.names)
 	if err != nil {
 		return err
 	}
@@ -49,7 +68,7 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// What the service manager starts: serve in the foreground, its log
 		// in the rotating file, stopped by the manager.
 		return install.Run(cfg, func(ctx context.Context, log io.Writer) error {
-			return runServe(ctx, []string{"--data-dir", cfg.DataDir, "--listen", cfg.Listen}, log, log)
+			return runServe(ctx, cfg.Arguments()[2:], log, log)
 		}, shutdownTimeout+2*time.Second)
 	case "status":
 		st, err := install.Status(cfg)
@@ -77,7 +96,11 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch action {
 	case "install":
 		fmt.Fprintf(stdout, "Installed the posd service (%s):\n    %s %s\n", install.Platform(), cfg.Executable, strings.Join(cfg.Arguments(), " "))
-		fmt.Fprintf(stdout, "Data directory: %s\nListening on:   %s\nLog file:       %s\n", cfg.DataDir, cfg.Listen, cfg.LogFile())
+		fmt.Fprintf(stdout, "Data directory: %s\nListening on:   %s\n", cfg.DataDir, cfg.Listen)
+		if cfg.TLSListen != "" {
+			fmt.Fprintf(stdout, "HTTPS on:       %s (each till trusts the shop's CA once: open /till/setup.html on it)\n", cfg.TLSListen)
+		}
+		fmt.Fprintf(stdout, "Log file:       %s\n", cfg.LogFile())
 		if err := firstOwnerToken(ctx, cfg.DataDir, stdout); err != nil {
 			return err
 		}
@@ -92,7 +115,7 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // serviceConfig resolves the paths the service will use, once and for all:
 // the binary and the data directory as absolute paths.
-func serviceConfig(dir, listen string) (install.Config, error) {
+func serviceConfig(dir, listen, tlsListen string, tlsNames []string) (install.Config, error) {
 	exe, err := os.Executable()
 	if err == nil {
 		exe, err = filepath.EvalSymlinks(exe)
@@ -105,7 +128,7 @@ func serviceConfig(dir, listen string) (install.Config, error) {
 		return install.Config{}, err
 	}
 	c := install.Config{Name: "posd", DisplayName: "posd", Description: "point-of-sale back office for the shop's tills",
-		Executable: exe, DataDir: abs, Listen: listen}
+		Executable: exe, DataDir: abs, Listen: listen, TLSListen: tlsListen, TLSNames: tlsNames}
 	return c, c.Validate()
 }
 

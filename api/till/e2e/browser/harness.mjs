@@ -46,6 +46,7 @@ export class Posd {
     this.dataDir = dataDir;
     this.proc = null;
     this.log = '';
+    this.args = []; // more serve flags, e.g. --tls-listen
   }
   async init() {
     const out = execFileSync(posdBinary(), ['init', '--data-dir', this.dataDir, '--business', 'Corner Shop', '--timezone', 'Europe/Vienna', '--currency', 'EUR', '--json']);
@@ -56,7 +57,7 @@ export class Posd {
     this.url = `http://127.0.0.1:${this.port}`;
   }
   async start() {
-    this.proc = spawn(posdBinary(), ['serve', '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(posdBinary(), ['serve', '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'warn', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => (this.log += d));
     this.proc.stderr.on('data', (d) => (this.log += d));
     const exited = new Promise((r) => this.proc.once('exit', r));
@@ -175,12 +176,17 @@ export class Proxy {
   }
 }
 
-/** launch starts Chromium with a profile in userDataDir (the same dir again is a browser restart). */
-export async function launch(userDataDir) {
+/**
+ * launch starts Chromium with a profile in userDataDir (the same dir again
+ * is a browser restart). env replaces the browser's environment (HOME
+ * decides which NSS trust store it reads) and args adds flags.
+ */
+export async function launch(userDataDir, { env, args = [] } = {}) {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...args],
+    ...(env ? { env } : {}),
     viewport: { width: 1024, height: 768 },
     acceptDownloads: true,
   });
@@ -189,12 +195,17 @@ export async function launch(userDataDir) {
 /**
  * setup gives a test a fresh posd with a till token and three products, a
  * proxy in front of it, and a Chromium profile. Everything is torn down
- * when the test ends.
+ * when the test ends. With tlsName, posd also serves HTTPS from its shop
+ * CA on posd.tlsPort (127.0.0.1), with tlsName on the certificate.
  */
-export async function setup(t, { bound = true } = {}) {
+export async function setup(t, { bound = true, tlsName } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'posd-e2e-'));
   const posd = new Posd(path.join(root, 'data'));
   await posd.init();
+  if (tlsName) {
+    posd.tlsPort = await freePort();
+    posd.args.push('--tls-listen', `127.0.0.1:${posd.tlsPort}`, '--tls-name', tlsName);
+  }
   await posd.start();
   const tok = await posd.api('POST', '/api/tokens', { role: 'till', name: 'Till 1', ...(bound ? { locationId: posd.locationId } : {}) });
   const products = {};
@@ -209,7 +220,7 @@ export async function setup(t, { bound = true } = {}) {
   await proxy.listen();
   const profile = path.join(root, 'profile');
   mkdirSync(profile);
-  const env = { root, posd, proxy, profile, tillToken: tok.token, products, browser: null };
+  const env = { root, posd, proxy, profile, tillToken: tok.token, products, browser: null, browsers: [] };
   env.open = async () => {
     env.browser = await launch(profile);
     const page = env.browser.pages()[0] || (await env.browser.newPage());
@@ -219,6 +230,7 @@ export async function setup(t, { bound = true } = {}) {
   };
   t.after(async () => {
     if (env.browser) await env.browser.close().catch(() => {});
+    for (const b of env.browsers) await b.close().catch(() => {}); // more browsers a test started
     await proxy.close().catch(() => {});
     await posd.stop().catch(() => {});
     rmSync(root, { recursive: true, force: true });
@@ -253,9 +265,9 @@ export async function queued(page) {
   return Number(await page.textContent('#queued-count'));
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, opts = {}) {
   mkdirSync(outDir, { recursive: true });
-  await page.screenshot({ path: path.join(outDir, `${name}.png`) });
+  await page.screenshot({ path: path.join(outDir, `${name}.png`), ...opts });
 }
 
 export async function waitFor(fn, { timeout = 20000, interval = 100, what = 'condition' } = {}) {
