@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"posd/api"
 	"posd/engine"
 )
 
@@ -43,10 +44,10 @@ var genericBadInputs = []badInput{
 	{name: "invalid UTF-8", body: func(v string) string { return addField(v, "\"x\":\"\xff\xfe\"") }, status: 400, code: engine.EINVALID},
 	{name: "NUL byte", body: func(v string) string { return v + "\x00" }, status: 400, code: engine.EINVALID},
 	{name: "body of 2 MiB", body: func(v string) string { return addField(v, `"pad":"`+strings.Repeat("x", 2<<20)+`"`) }, status: 413, code: engine.ETOOLARGE},
-	{name: "text/plain", ctype: "text/plain", body: same, status: 415, code: engine.EMEDIATYPE},
-	{name: "form content type", ctype: "application/x-www-form-urlencoded", body: same, status: 415, code: engine.EMEDIATYPE},
-	{name: "latin-1 charset", ctype: "application/json; charset=iso-8859-1", body: same, status: 415, code: engine.EMEDIATYPE},
-	{name: "no content type", ctype: "-", body: same, status: 415, code: engine.EMEDIATYPE},
+	{name: "text/plain", ctype: "text/plain", body: same, status: 415, code: api.EMEDIATYPE},
+	{name: "form content type", ctype: "application/x-www-form-urlencoded", body: same, status: 415, code: api.EMEDIATYPE},
+	{name: "latin-1 charset", ctype: "application/json; charset=iso-8859-1", body: same, status: 415, code: api.EMEDIATYPE},
+	{name: "no content type", ctype: "-", body: same, status: 415, code: api.EMEDIATYPE},
 	{name: "key missing", key: "-", body: same, status: 400, code: engine.EIDEMPOTENCYMISSING},
 	{name: "key empty", key: `""`, body: same, status: 400, code: engine.EIDEMPOTENCYINVALID},
 	{name: "key of 256 characters", key: strings.Repeat("k", 256), body: same, status: 400, code: engine.EIDEMPOTENCYINVALID},

@@ -48,7 +48,7 @@ func readBody(r *http.Request, allowEmpty bool) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || mt != "application/json" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
-		return nil, &engine.Error{Code: engine.EMEDIATYPE, Message: fmt.Sprintf("the body must be sent as Content-Type: application/json, not %q", ct)}
+		return nil, &engine.Error{Code: EMEDIATYPE, Message: fmt.Sprintf("the body must be sent as Content-Type: application/json, not %q", ct)}
 	}
 	if !utf8.Valid(body) {
 		return nil, engine.Errorf(engine.EINVALID, "the body is not valid UTF-8")

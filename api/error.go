@@ -2,41 +2,65 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"posd/engine"
+)
+
+// Error codes that only HTTP gives: the engine has no such errors. They
+// travel as *engine.Error like the engine's own, and api/client knows them
+// by the same names.
+const (
+	ERATELIMITED      = "rate_limited"
+	EMEDIATYPE        = "unsupported_media_type"
+	EMETHODNOTALLOWED = "method_not_allowed"
 )
 
 // statusOf maps every error code of the contract to its HTTP status. It is
 // the only place where errors meet status codes; a code not listed here is
 // a 500.
 var statusOf = map[string]int{
-	engine.EINVALID:              http.StatusBadRequest,
-	engine.EIDEMPOTENCYMISSING:   http.StatusBadRequest,
-	engine.EIDEMPOTENCYINVALID:   http.StatusBadRequest,
-	engine.EUNAUTHORIZED:         http.StatusUnauthorized,
-	engine.EFORBIDDEN:            http.StatusForbidden,
-	engine.ENOTFOUND:             http.StatusNotFound,
-	engine.EINVALIDSTATE:         http.StatusConflict,
-	engine.EINSUFFICIENTSTOCK:    http.StatusConflict,
-	engine.EREFUNDEXCEEDSSALE:    http.StatusConflict,
-	engine.EIDEMPOTENCYINPROGRES: http.StatusConflict,
-	engine.ETOOLARGE:             http.StatusRequestEntityTooLarge,
-	engine.EMEDIATYPE:            http.StatusUnsupportedMediaType,
-	engine.EIDEMPOTENCYREUSED:    http.StatusUnprocessableEntity,
-	engine.ERATELIMITED:          http.StatusTooManyRequests,
-	engine.EINTERNAL:             http.StatusInternalServerError,
-	engine.EUNAVAILABLE:          http.StatusServiceUnavailable,
+	engine.EINVALID:               http.StatusBadRequest,
+	engine.EIDEMPOTENCYMISSING:    http.StatusBadRequest,
+	engine.EIDEMPOTENCYINVALID:    http.StatusBadRequest,
+	engine.EUNAUTHORIZED:          http.StatusUnauthorized,
+	engine.EFORBIDDEN:             http.StatusForbidden,
+	engine.ENOTFOUND:              http.StatusNotFound,
+	engine.EINVALIDSTATE:          http.StatusConflict,
+	engine.EINSUFFICIENTSTOCK:     http.StatusConflict,
+	engine.EREFUNDEXCEEDSSALE:     http.StatusConflict,
+	engine.EIDEMPOTENCYINPROGRESS: http.StatusConflict,
+	engine.ETOOLARGE:              http.StatusRequestEntityTooLarge,
+	EMEDIATYPE:                    http.StatusUnsupportedMediaType,
+	EMETHODNOTALLOWED:             http.StatusMethodNotAllowed,
+	engine.EIDEMPOTENCYREUSED:     http.StatusUnprocessableEntity,
+	ERATELIMITED:                  http.StatusTooManyRequests,
+	engine.EINTERNAL:              http.StatusInternalServerError,
+	engine.EUNAVAILABLE:           http.StatusServiceUnavailable,
 }
 
 // retryAfter is the Retry-After value, in seconds, sent with codes that ask
-// the client to come back.
+// the client to come back, unless the error says how long itself
+// (waitError).
 var retryAfter = map[string]string{
-	engine.EIDEMPOTENCYINPROGRES: "1",
-	engine.ERATELIMITED:          "10",
-	engine.EUNAVAILABLE:          "2",
+	engine.EIDEMPOTENCYINPROGRESS: "1",
+	ERATELIMITED:                  "10",
+	engine.EUNAVAILABLE:           "2",
 }
+
+// waitError is an error that knows when the client may come back: a
+// rate-limited address, whose wait depends on how many wrong tokens it
+// sent.
+type waitError struct {
+	err  *engine.Error
+	wait time.Duration
+}
+
+func (e *waitError) Error() string { return e.err.Error() }
+func (e *waitError) Unwrap() error { return e.err }
 
 // ErrorBody is the JSON shape of every error answer.
 type ErrorBody struct {
@@ -50,8 +74,8 @@ type ErrorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// StatusOf returns the HTTP status for an error code.
-func StatusOf(code string) int {
+// httpStatus returns the HTTP status for an error code.
+func httpStatus(code string) int {
 	if s, ok := statusOf[code]; ok {
 		return s
 	}
@@ -63,12 +87,15 @@ func StatusOf(code string) int {
 // internal detail reaches a client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := engine.ErrorCode(err)
-	status := StatusOf(code)
+	status := httpStatus(code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	s.metrics.refused(code)
-	if ra, ok := retryAfter[code]; ok {
+	var we *waitError
+	if errors.As(err, &we) {
+		w.Header().Set("Retry-After", seconds(we.wait))
+	} else if ra, ok := retryAfter[code]; ok {
 		w.Header().Set("Retry-After", ra)
 	}
 	body := ErrorBody{Error: ErrorDetail{Code: code, Message: engine.ErrorMessage(err), Field: engine.ErrorField(err)}}

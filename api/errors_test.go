@@ -79,8 +79,8 @@ func TestErrorCodes(t *testing.T) {
 		{"refund beyond sale", "POST", "/api/sales/" + sale.ID + "/refund", till, key(), json, `{"items":[{"productId":"` + f.apple.ID + `","quantity":3}]}`, 409, engine.EREFUNDEXCEEDSSALE, "items[0].quantity", nil},
 		{"body over 1 MiB", "POST", "/api/locations", owner, key(), json, big, 413, engine.ETOOLARGE, "", nil},
 		{"over 1000 lines", "POST", "/api/sales", owner, key(), json, tooManyLines, 413, engine.ETOOLARGE, "", nil},
-		{"text body", "POST", "/api/sales", owner, key(), "text/plain", saleBody(""), 415, engine.EMEDIATYPE, "", nil},
-		{"no content type", "POST", "/api/sales", owner, key(), "", saleBody(""), 415, engine.EMEDIATYPE, "", nil},
+		{"text body", "POST", "/api/sales", owner, key(), "text/plain", saleBody(""), 415, api.EMEDIATYPE, "", nil},
+		{"no content type", "POST", "/api/sales", owner, key(), "", saleBody(""), 415, api.EMEDIATYPE, "", nil},
 		{"key reused", "POST", "/api/sales", owner, "reuse", json, saleBody(""), 0, "", "", nil}, // first use, succeeds
 		{"key reused, other body", "POST", "/api/sales", owner, "reuse", json, strings.Replace(saleBody(""), `"amount":150`, `"amount":151`, 1), 422, engine.EIDEMPOTENCYREUSED, "", nil},
 		{"key reused, other route", "POST", "/api/locations", owner, "reuse", json, `{"name":"x"}`, 422, engine.EIDEMPOTENCYREUSED, "", nil},
@@ -129,8 +129,39 @@ func TestRateLimit(t *testing.T) {
 	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
 		t.Fatalf("after 40 wrong tokens: %d, Retry-After %q", last.StatusCode, last.Header.Get("Retry-After"))
 	}
-	if code := errorShape(t, body); code != engine.ERATELIMITED {
+	if code := errorShape(t, body); code != api.ERATELIMITED {
 		t.Errorf("code: %s", code)
+	}
+	// The 429 goes through the one error path: counted with the others.
+	if n := e.api.Counters().Refused[api.ERATELIMITED]; n != 1 {
+		t.Errorf("refused rate_limited: got %d, want 1", n)
+	}
+}
+
+// TestMethodNotAllowed: a known route with another method is a 405 in the
+// contract's shape with an Allow header; an unknown route stays a 404.
+func TestMethodNotAllowed(t *testing.T) {
+	e := newEnv(t)
+	res, b := e.raw("DELETE", "/api/sales", e.ownerToken(), "", "", "")
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST, GET" {
+		t.Errorf("DELETE /api/sales: %d, Allow %q; want 405, Allow \"POST, GET\"", res.StatusCode, res.Header.Get("Allow"))
+	}
+	if code := errorShape(t, b); code != api.EMETHODNOTALLOWED {
+		t.Errorf("code: got %s, want %s", code, api.EMETHODNOTALLOWED)
+	}
+	res, b = e.raw("GET", "/api/nonsense", e.ownerToken(), "", "", "")
+	if res.StatusCode != http.StatusNotFound || errorShape(t, b) != engine.ENOTFOUND {
+		t.Errorf("unknown route: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestTransportCodesAgree: the Go client knows the codes only HTTP gives by
+// the values the server sends.
+func TestTransportCodesAgree(t *testing.T) {
+	for _, c := range [][2]string{{api.ERATELIMITED, client.ERATELIMITED}, {api.EMEDIATYPE, client.EMEDIATYPE}, {api.EMETHODNOTALLOWED, client.EMETHODNOTALLOWED}} {
+		if c[0] != c[1] {
+			t.Errorf("api says %q, client says %q", c[0], c[1])
+		}
 	}
 }
 

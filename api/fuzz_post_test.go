@@ -43,28 +43,36 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	}
 	owner, _ := svc.Authenticate(ctx, secret)
 	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: secret, ids: map[string]string{"LOC": loc.ID}}
-	do := func(out *engine.Outcome, err error) map[string]any {
+	must := func(err error) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		var v map[string]any
-		json.Unmarshal(out.Body, &v)
-		return v
 	}
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	s.ids["LOC2"] = do(svc.CreateLocation(ctx, owner, "f-loc2", engine.LocationInput{Name: "Back"}))["id"].(string)
+	loc2, err := svc.CreateLocation(ctx, owner, "f-loc2", engine.LocationInput{Name: "Back"})
+	must(err)
+	s.ids["LOC2"] = loc2.Doc.ID
 	for _, p := range []struct{ sku, price string }{{"APPLE", "150"}, {"CHEESE", "1999"}} {
-		s.ids[p.sku] = do(svc.CreateProduct(ctx, owner, engine.IdempotencyKey("f-"+p.sku), engine.ProductInput{SKU: p.sku, Name: p.sku, Price: raw(p.price)}))["id"].(string)
+		out, err := svc.CreateProduct(ctx, owner, engine.IdempotencyKey("f-"+p.sku), engine.ProductInput{SKU: p.sku, Name: p.sku, Price: raw(p.price)})
+		must(err)
+		s.ids[p.sku] = out.Doc.ID
 	}
-	do(svc.AdjustStock(ctx, owner, "f-stock", engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
-		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1000000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("1000000")}}}))
-	s.ids["SALE"] = do(svc.CreateSale(ctx, owner, "f-sale", engine.SaleInput{LocationID: s.ids["LOC"],
+	_, err = svc.AdjustStock(ctx, owner, "f-stock", engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
+		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1000000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("1000000")}}})
+	must(err)
+	sale, err := svc.CreateSale(ctx, owner, "f-sale", engine.SaleInput{LocationID: s.ids["LOC"],
 		Items:    []engine.SaleItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("100000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("100000")}},
-		Payments: []engine.PaymentInput{{Method: "cash", Amount: raw("999999999999")}}}))["id"].(string)
-	s.ids["RECEIPT"] = do(svc.CreateReceipt(ctx, owner, "f-receipt", engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
-		Items: []engine.ReceiptItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1"), UnitCost: raw("1")}}}))["id"].(string)
-	s.ids["TRANSFER"] = do(svc.CreateTransfer(ctx, owner, "f-transfer", engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
-		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}}))["id"].(string)
+		Payments: []engine.PaymentInput{{Method: "cash", Amount: raw("999999999999")}}})
+	must(err)
+	s.ids["SALE"] = sale.Doc.ID
+	receipt, err := svc.CreateReceipt(ctx, owner, "f-receipt", engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
+		Items: []engine.ReceiptItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1"), UnitCost: raw("1")}}})
+	must(err)
+	s.ids["RECEIPT"] = receipt.Doc.ID
+	transfer, err := svc.CreateTransfer(ctx, owner, "f-transfer", engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
+		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}})
+	must(err)
+	s.ids["TRANSFER"] = transfer.Doc.ID
 	return s
 }
 

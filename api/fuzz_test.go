@@ -53,9 +53,7 @@ func FuzzCreateSale(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		var prod engine.Product
-		json.Unmarshal(out.Body, &prod)
-		ids[p.sku] = prod.ID
+		ids[p.sku] = out.Doc.ID
 	}
 	n := 0
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -17,51 +18,64 @@ func routes() []Route {
 		{Name: "health", Method: "GET", Path: "/health", Public: true, handle: getHealth},
 		{Name: "me", Method: "GET", Path: "/me", Perm: engine.PermRead, handle: getMe},
 
-		{Name: "tokens.create", Method: "POST", Path: "/tokens", Perm: engine.PermOwner, handle: idempotent(false, createToken)},
+		{Name: "tokens.create", Method: "POST", Path: "/tokens", Perm: engine.PermOwner, handle: idempotent(creates, createToken)},
 		{Name: "tokens.list", Method: "GET", Path: "/tokens", Perm: engine.PermOwner, handle: listTokens},
 		{Name: "tokens.revoke", Method: "DELETE", Path: "/tokens/{id}", Perm: engine.PermOwner, handle: revokeToken},
 
-		{Name: "locations.create", Method: "POST", Path: "/locations", Perm: engine.PermManage, handle: idempotent(false, createLocation)},
+		{Name: "locations.create", Method: "POST", Path: "/locations", Perm: engine.PermManage, handle: idempotent(creates, createLocation)},
 		{Name: "locations.list", Method: "GET", Path: "/locations", Perm: engine.PermRead, handle: listLocations},
 
-		{Name: "products.create", Method: "POST", Path: "/products", Perm: engine.PermManage, handle: idempotent(false, createProduct)},
+		{Name: "products.create", Method: "POST", Path: "/products", Perm: engine.PermManage, handle: idempotent(creates, createProduct)},
 		{Name: "products.list", Method: "GET", Path: "/products", Perm: engine.PermRead, handle: listProducts},
 		{Name: "products.update", Method: "PATCH", Path: "/products/{id}", Perm: engine.PermManage, handle: updateProduct},
 
-		{Name: "stock.adjust", Method: "POST", Path: "/stock/adjustments", Perm: engine.PermManage, handle: idempotent(false, adjustStock)},
+		{Name: "stock.adjust", Method: "POST", Path: "/stock/adjustments", Perm: engine.PermManage, handle: idempotent(creates, adjustStock)},
 		{Name: "stock.list", Method: "GET", Path: "/stock", Perm: engine.PermRead, handle: listStock},
 
-		{Name: "sales.create", Method: "POST", Path: "/sales", Perm: engine.PermSell, handle: idempotent(false, createSale)},
+		{Name: "sales.create", Method: "POST", Path: "/sales", Perm: engine.PermSell, handle: idempotent(creates, createSale)},
 		{Name: "sales.list", Method: "GET", Path: "/sales", Perm: engine.PermRead, handle: listSales},
 		{Name: "sales.get", Method: "GET", Path: "/sales/{id}", Perm: engine.PermRead, handle: getSale},
-		{Name: "sales.refund", Method: "POST", Path: "/sales/{id}/refund", Perm: engine.PermSell, handle: idempotent(false, refundSale)},
+		{Name: "sales.refund", Method: "POST", Path: "/sales/{id}/refund", Perm: engine.PermSell, handle: idempotent(creates, refundSale)},
 		{Name: "returns.get", Method: "GET", Path: "/returns/{id}", Perm: engine.PermRead, handle: getReturn},
 
-		{Name: "receipts.create", Method: "POST", Path: "/purchases/receipts", Perm: engine.PermManage, handle: idempotent(false, createReceipt)},
+		{Name: "receipts.create", Method: "POST", Path: "/purchases/receipts", Perm: engine.PermManage, handle: idempotent(creates, createReceipt)},
 		{Name: "receipts.get", Method: "GET", Path: "/purchases/receipts/{id}", Perm: engine.PermManage, handle: getReceipt},
-		{Name: "receipts.approve", Method: "POST", Path: "/purchases/receipts/{id}/approve", Perm: engine.PermManage, handle: idempotent(true, approveReceipt)},
+		{Name: "receipts.approve", Method: "POST", Path: "/purchases/receipts/{id}/approve", Perm: engine.PermManage, handle: idempotent(changes, approveReceipt)},
 
-		{Name: "transfers.create", Method: "POST", Path: "/transfers", Perm: engine.PermManage, handle: idempotent(false, createTransfer)},
+		{Name: "transfers.create", Method: "POST", Path: "/transfers", Perm: engine.PermManage, handle: idempotent(creates, createTransfer)},
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
-		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(true, sendTransfer)},
-		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(true, receiveTransfer)},
+		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(changes, sendTransfer)},
+		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(changes, receiveTransfer)},
 	}, append(opsRoutes(), setupRoutes()...)...)
 }
 
-// writeCall is an idempotent engine call.
-type writeCall[T any] func(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, in T) (*engine.Outcome, error)
+// writeCall is an idempotent engine call that answers a D.
+type writeCall[T, D any] func(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, in T) (*engine.Outcome[D], error)
+
+// writeKind says what an idempotent route does, which fixes its status.
+type writeKind int
+
+const (
+	// creates: POST /sales and the like make a document, 201; their body
+	// is required.
+	creates writeKind = iota
+	// changes: approve, send and receive move a document to its next
+	// state, 200; their body is {} and may be left out.
+	changes
+)
 
 // idempotent makes the handler of a POST: key, body, engine, answer. The
 // checks run in the order a client can fix them: token, role, key, media
-// type and size, then the body itself.
-func idempotent[T any](allowEmpty bool, call writeCall[T]) func(*Server, http.ResponseWriter, *http.Request, *engine.Actor) {
+// type and size, then the body itself. The answer is rendered here, after
+// the commit, from the document the engine returns (render.go).
+func idempotent[T, D any](kind writeKind, call writeCall[T, D]) func(*Server, http.ResponseWriter, *http.Request, *engine.Actor) {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
 		key, err := idempotencyKey(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		body, err := readBody(r, allowEmpty)
+		body, err := readBody(r, kind == changes)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -76,24 +90,62 @@ func idempotent[T any](allowEmpty bool, call writeCall[T]) func(*Server, http.Re
 			s.writeError(w, r, err)
 			return
 		}
+		b, err := renderAnswer(out.Doc, out.Version)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		status := http.StatusCreated
+		if kind == changes || out.Current {
+			// A replay after the answer TTL returns the document as it is
+			// now: 200, as a GET would.
+			status = http.StatusOK
+		}
 		if out.Replayed {
 			w.Header().Set("X-Idempotent-Replay", "true")
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
 		s.metrics.write(mux.CurrentRoute(r).GetName(), out.Replayed)
-		writeRaw(w, out.Status, out.Body)
+		writeRaw(w, status, b)
 	}
 }
 
+// idempotencyKey reads the Idempotency-Key header: one value, the key
+// itself or a structured-header string ("..." with \" and \\ escapes),
+// which is unwrapped so that both spellings name the same key. The rule
+// for the key itself is the engine's.
 func idempotencyKey(r *http.Request) (engine.IdempotencyKey, error) {
 	vals := r.Header.Values("Idempotency-Key")
 	switch len(vals) {
 	case 0:
 		return "", engine.ErrIdempotencyMissing
 	case 1:
-		return engine.ParseIdempotencyKey(vals[0])
+	default:
+		return "", engine.ErrIdempotencyInvalid
 	}
-	return "", engine.ErrIdempotencyInvalid
+	v := vals[0]
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		var b strings.Builder
+		in := v[1 : len(v)-1]
+		for i := 0; i < len(in); i++ {
+			c := in[i]
+			if c == '\\' {
+				if i+1 >= len(in) || (in[i+1] != '"' && in[i+1] != '\\') {
+					return "", engine.ErrIdempotencyInvalid
+				}
+				i++
+				c = in[i]
+			} else if c == '"' {
+				return "", engine.ErrIdempotencyInvalid
+			}
+			b.WriteByte(c)
+		}
+		if b.Len() == 0 {
+			return "", engine.ErrIdempotencyInvalid
+		}
+		v = b.String()
+	}
+	return engine.ParseIdempotencyKey(v)
 }
 
 func getHealth(s *Server, w http.ResponseWriter, r *http.Request, _ *engine.Actor) {
@@ -126,7 +178,7 @@ func getMe(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
 	writeJSON(w, http.StatusOK, me)
 }
 
-func createToken(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.TokenInput) (*engine.Outcome, error) {
+func createToken(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.TokenInput) (*engine.Outcome[*engine.CreatedToken], error) {
 	return svc.CreateToken(ctx, a, key, in)
 }
 
@@ -150,7 +202,7 @@ func revokeToken(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Ac
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func createLocation(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.LocationInput) (*engine.Outcome, error) {
+func createLocation(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.LocationInput) (*engine.Outcome[*engine.Location], error) {
 	return svc.CreateLocation(ctx, a, key, in)
 }
 
@@ -166,7 +218,7 @@ func listLocations(s *Server, w http.ResponseWriter, r *http.Request, a *engine.
 	writeJSON(w, http.StatusOK, map[string]any{"locations": ls})
 }
 
-func createProduct(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.ProductInput) (*engine.Outcome, error) {
+func createProduct(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.ProductInput) (*engine.Outcome[*engine.Product], error) {
 	return svc.CreateProduct(ctx, a, key, in)
 }
 
@@ -203,7 +255,7 @@ func updateProduct(s *Server, w http.ResponseWriter, r *http.Request, a *engine.
 	writeJSON(w, http.StatusOK, p)
 }
 
-func adjustStock(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.AdjustmentInput) (*engine.Outcome, error) {
+func adjustStock(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.AdjustmentInput) (*engine.Outcome[*engine.Adjustment], error) {
 	return svc.AdjustStock(ctx, a, key, in)
 }
 
@@ -221,7 +273,7 @@ func listStock(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Acto
 	writeJSON(w, http.StatusOK, map[string]any{"locationId": loc, "items": items})
 }
 
-func createSale(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.SaleInput) (*engine.Outcome, error) {
+func createSale(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.SaleInput) (*engine.Outcome[*engine.Sale], error) {
 	return svc.CreateSale(ctx, a, key, in)
 }
 
@@ -271,7 +323,7 @@ func getSale(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor)
 	writeJSON(w, http.StatusOK, sale)
 }
 
-func refundSale(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, in engine.RefundInput) (*engine.Outcome, error) {
+func refundSale(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, in engine.RefundInput) (*engine.Outcome[*engine.Return], error) {
 	return svc.RefundSale(ctx, a, key, id, in)
 }
 
@@ -284,7 +336,7 @@ func getReturn(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Acto
 	writeJSON(w, http.StatusOK, ret)
 }
 
-func createReceipt(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.ReceiptInput) (*engine.Outcome, error) {
+func createReceipt(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.ReceiptInput) (*engine.Outcome[*engine.Receipt], error) {
 	return svc.CreateReceipt(ctx, a, key, in)
 }
 
@@ -297,11 +349,11 @@ func getReceipt(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Act
 	writeJSON(w, http.StatusOK, rc)
 }
 
-func approveReceipt(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome, error) {
+func approveReceipt(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome[*engine.Receipt], error) {
 	return svc.ApproveReceipt(ctx, a, key, id)
 }
 
-func createTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.TransferInput) (*engine.Outcome, error) {
+func createTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, _ string, in engine.TransferInput) (*engine.Outcome[*engine.Transfer], error) {
 	return svc.CreateTransfer(ctx, a, key, in)
 }
 
@@ -314,11 +366,11 @@ func getTransfer(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Ac
 	writeJSON(w, http.StatusOK, t)
 }
 
-func sendTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome, error) {
+func sendTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome[*engine.Transfer], error) {
 	return svc.SendTransfer(ctx, a, key, id)
 }
 
-func receiveTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome, error) {
+func receiveTransfer(ctx context.Context, svc *engine.Service, a *engine.Actor, key engine.IdempotencyKey, id string, _ engine.EmptyInput) (*engine.Outcome[*engine.Transfer], error) {
 	return svc.ReceiveTransfer(ctx, a, key, id)
 }
 

@@ -69,13 +69,18 @@ func NewServer(svc *engine.Service, o Options) *Server {
 		}
 		r.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method).Name(rt.Name)
 	}
-	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// gorilla/mux reports a method mismatch as not found when another
+	// route's pattern follows (/sales, then /sales/{id}), so the 405 is
+	// decided here, from the route table itself.
+	noRoute := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowed(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.writeError(w, r, &engine.Error{Code: EMETHODNOTALLOWED, Message: "this route does not take " + r.Method + "; it takes " + allow})
+			return
+		}
 		s.writeError(w, r, engine.Errorf(engine.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
 	})
-	api.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", s.allowed(r))
-		writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: engine.ENOTFOUND, Message: "this route does not take " + r.Method}})
-	})
+	api.NotFoundHandler, api.MethodNotAllowedHandler = noRoute, noRoute
 	if o.Till != nil {
 		s.router.PathPrefix("/till/").Handler(o.Till)
 		s.router.Handle("/till", http.RedirectHandler("/till/", http.StatusMovedPermanently))
@@ -123,10 +128,8 @@ func (s *Server) wrap(rt Route) http.Handler {
 		}
 		ip := clientIP(r)
 		if wait := s.limiter.blocked(ip, s.Now()); wait > 0 {
-			w.Header().Set("Retry-After", seconds(wait))
-			writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: ErrorDetail{Code: engine.ERATELIMITED,
-				Message: "too many requests with wrong tokens from this address; wait and retry"}})
-			s.metrics.refused(engine.ERATELIMITED)
+			s.writeError(w, r, &waitError{err: &engine.Error{Code: ERATELIMITED,
+				Message: "too many requests with wrong tokens from this address; wait and retry"}, wait: wait})
 			return
 		}
 		secret, ok := bearer(r)

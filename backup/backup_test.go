@@ -51,8 +51,7 @@ func shop(t *testing.T, n int) (*boltstore.Store, *engine.Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p engine.Product
-	json.Unmarshal(out.Body, &p)
+	p := out.Doc
 	for i := 0; i < n; i++ {
 		_, err := svc.CreateSale(ctx, owner, engine.IdempotencyKey(fmt.Sprintf("s%d", i)), engine.SaleInput{LocationID: loc.ID,
 			Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},

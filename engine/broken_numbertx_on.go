@@ -11,7 +11,7 @@ import (
 // transaction of its own before the document's transaction runs, and makes
 // the document take that number: a refusal, a crash or a lost race between
 // the two leaves a gap.
-func (s *Service) numberFirst(ctx context.Context, a *Actor, op string, fn func(Tx, time.Time) (*result, error)) func(Tx, time.Time) (*result, error) {
+func (s *Service) numberFirst(ctx context.Context, a *Actor, op string, fn opFunc) opFunc {
 	prefix := map[string]string{opCreateSale: PrefixSale, opRefundSale: PrefixReturn, opApproveReceipt: PrefixReceipt, opSendTransfer: PrefixTransfer}[op]
 	if prefix == "" {
 		return fn
@@ -24,17 +24,13 @@ func (s *Service) numberFirst(ctx context.Context, a *Actor, op string, fn func(
 			return err
 		}
 		series = SeriesOf(prefix, s.now(), biz.Location())
-		last, err := tx.LastNumber(a.BusinessID, series)
-		if err != nil {
-			return err
-		}
-		n = last + 1
-		return tx.SetLastNumber(a.BusinessID, series, n)
+		n, err = tx.NextNumber(a.BusinessID, series)
+		return err
 	})
 	if err != nil {
-		return func(Tx, time.Time) (*result, error) { return nil, err }
+		return func(Tx, time.Time) (any, DocRef, error) { return nil, DocRef{}, err }
 	}
-	return func(tx Tx, now time.Time) (*result, error) {
+	return func(tx Tx, now time.Time) (any, DocRef, error) {
 		return fn(preNumbered{Tx: tx, series: series, n: n}, now)
 	}
 }
@@ -46,16 +42,9 @@ type preNumbered struct {
 	n      uint64
 }
 
-func (p preNumbered) LastNumber(biz string, s Series) (uint64, error) {
+func (p preNumbered) NextNumber(biz string, s Series) (uint64, error) {
 	if s == p.series {
-		return p.n - 1, nil
+		return p.n, nil
 	}
-	return p.Tx.LastNumber(biz, s)
-}
-
-func (p preNumbered) SetLastNumber(biz string, s Series, n uint64) error {
-	if s == p.series {
-		return nil
-	}
-	return p.Tx.SetLastNumber(biz, s, n)
+	return p.Tx.NextNumber(biz, s)
 }

@@ -5,25 +5,25 @@ import (
 	"fmt"
 )
 
-// Error codes. They are the codes of the contract's error table, so a code
-// travels unchanged from the engine through the API to a client and back.
+// Error codes. They are the codes of the contract's error table that the
+// domain gives, so a code travels unchanged from the engine through the API
+// to a client and back. The codes only HTTP gives (rate_limited,
+// unsupported_media_type, method_not_allowed) are the API's.
 const (
-	EINVALID              = "invalid_request"
-	EIDEMPOTENCYMISSING   = "idempotency_key_missing"
-	EIDEMPOTENCYINVALID   = "idempotency_key_invalid"
-	EUNAUTHORIZED         = "unauthorized"
-	EFORBIDDEN            = "forbidden"
-	ENOTFOUND             = "not_found"
-	EINVALIDSTATE         = "invalid_state"
-	EINSUFFICIENTSTOCK    = "insufficient_stock"
-	EREFUNDEXCEEDSSALE    = "refund_exceeds_sale"
-	EIDEMPOTENCYINPROGRES = "idempotency_key_in_progress"
-	ETOOLARGE             = "request_too_large"
-	EMEDIATYPE            = "unsupported_media_type"
-	EIDEMPOTENCYREUSED    = "idempotency_key_reused"
-	ERATELIMITED          = "rate_limited"
-	EINTERNAL             = "internal"
-	EUNAVAILABLE          = "unavailable"
+	EINVALID               = "invalid_request"
+	EIDEMPOTENCYMISSING    = "idempotency_key_missing"
+	EIDEMPOTENCYINVALID    = "idempotency_key_invalid"
+	EUNAUTHORIZED          = "unauthorized"
+	EFORBIDDEN             = "forbidden"
+	ENOTFOUND              = "not_found"
+	EINVALIDSTATE          = "invalid_state"
+	EINSUFFICIENTSTOCK     = "insufficient_stock"
+	EREFUNDEXCEEDSSALE     = "refund_exceeds_sale"
+	EIDEMPOTENCYINPROGRESS = "idempotency_key_in_progress"
+	ETOOLARGE              = "request_too_large"
+	EIDEMPOTENCYREUSED     = "idempotency_key_reused"
+	EINTERNAL              = "internal"
+	EUNAVAILABLE           = "unavailable"
 )
 
 // Error is the one error type of the domain. Its Code is stable and is what
@@ -66,19 +66,19 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is. They carry only a code.
 var (
-	ErrInvalid             = &Error{Code: EINVALID}
-	ErrUnauthorized        = &Error{Code: EUNAUTHORIZED}
-	ErrForbidden           = &Error{Code: EFORBIDDEN}
-	ErrNotFound            = &Error{Code: ENOTFOUND}
-	ErrInvalidState        = &Error{Code: EINVALIDSTATE}
-	ErrInsufficientStock   = &Error{Code: EINSUFFICIENTSTOCK}
-	ErrRefundExceedsSale   = &Error{Code: EREFUNDEXCEEDSSALE}
-	ErrIdempotencyReused   = &Error{Code: EIDEMPOTENCYREUSED}
-	ErrIdempotencyMissing  = &Error{Code: EIDEMPOTENCYMISSING}
-	ErrIdempotencyInvalid  = &Error{Code: EIDEMPOTENCYINVALID}
-	ErrIdempotencyProgress = &Error{Code: EIDEMPOTENCYINPROGRES}
-	ErrUnavailable         = &Error{Code: EUNAVAILABLE}
-	ErrInternal            = &Error{Code: EINTERNAL}
+	ErrInvalid               = &Error{Code: EINVALID}
+	ErrUnauthorized          = &Error{Code: EUNAUTHORIZED}
+	ErrForbidden             = &Error{Code: EFORBIDDEN}
+	ErrNotFound              = &Error{Code: ENOTFOUND}
+	ErrInvalidState          = &Error{Code: EINVALIDSTATE}
+	ErrInsufficientStock     = &Error{Code: EINSUFFICIENTSTOCK}
+	ErrRefundExceedsSale     = &Error{Code: EREFUNDEXCEEDSSALE}
+	ErrIdempotencyReused     = &Error{Code: EIDEMPOTENCYREUSED}
+	ErrIdempotencyMissing    = &Error{Code: EIDEMPOTENCYMISSING}
+	ErrIdempotencyInvalid    = &Error{Code: EIDEMPOTENCYINVALID}
+	ErrIdempotencyInProgress = &Error{Code: EIDEMPOTENCYINPROGRESS}
+	ErrUnavailable           = &Error{Code: EUNAVAILABLE}
+	ErrInternal              = &Error{Code: EINTERNAL}
 )
 
 // Errorf returns an *Error with the given code and a formatted message.
@@ -141,20 +141,18 @@ func ErrorField(err error) string {
 }
 
 var defaultMessages = map[string]string{
-	EINVALID:              "the request is not valid",
-	EIDEMPOTENCYMISSING:   "every POST needs an Idempotency-Key header (a UUID made once per request and reused on retries)",
-	EIDEMPOTENCYINVALID:   "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
-	EUNAUTHORIZED:         "a valid token is needed: send Authorization: Bearer TOKEN",
-	EFORBIDDEN:            "this token's role may not do this",
-	ENOTFOUND:             "not found",
-	EINVALIDSTATE:         "the document is not in a state that allows this",
-	EINSUFFICIENTSTOCK:    "not enough stock",
-	EREFUNDEXCEEDSSALE:    "the refund returns more than the sale still holds",
-	EIDEMPOTENCYINPROGRES: "a request with this Idempotency-Key is still running; retry shortly",
-	ETOOLARGE:             "the request is too large",
-	EMEDIATYPE:            "send the body as Content-Type: application/json",
-	EIDEMPOTENCYREUSED:    "this Idempotency-Key was already used for a different request; make a new key for a new request",
-	ERATELIMITED:          "too many requests; wait and retry",
-	EINTERNAL:             "an internal error occurred; nothing was written",
-	EUNAVAILABLE:          "posd cannot write right now; nothing was written, retry shortly",
+	EINVALID:               "the request is not valid",
+	EIDEMPOTENCYMISSING:    "every POST needs an Idempotency-Key header (a UUID made once per request and reused on retries)",
+	EIDEMPOTENCYINVALID:    "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
+	EUNAUTHORIZED:          "a valid token is needed: send Authorization: Bearer TOKEN",
+	EFORBIDDEN:             "this token's role may not do this",
+	ENOTFOUND:              "not found",
+	EINVALIDSTATE:          "the document is not in a state that allows this",
+	EINSUFFICIENTSTOCK:     "not enough stock",
+	EREFUNDEXCEEDSSALE:     "the refund returns more than the sale still holds",
+	EIDEMPOTENCYINPROGRESS: "a request with this Idempotency-Key is still running; retry shortly",
+	ETOOLARGE:              "the request is too large",
+	EIDEMPOTENCYREUSED:     "this Idempotency-Key was already used for a different request; make a new key for a new request",
+	EINTERNAL:              "an internal error occurred; nothing was written",
+	EUNAVAILABLE:           "posd cannot write right now; nothing was written, retry shortly",
 }

@@ -21,7 +21,7 @@ type LocationInput struct {
 }
 
 // CreateLocation adds a location.
-func (s *Service) CreateLocation(ctx context.Context, a *Actor, key IdempotencyKey, in LocationInput) (*Outcome, error) {
+func (s *Service) CreateLocation(ctx context.Context, a *Actor, key IdempotencyKey, in LocationInput) (*Outcome[*Location], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
@@ -29,12 +29,12 @@ func (s *Service) CreateLocation(ctx context.Context, a *Actor, key IdempotencyK
 	if err := checkText(name, "name", 1, 100); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opCreateLocation, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateLocation, "", in, func(tx Tx, now time.Time) (*Location, DocRef, error) {
 		l := &Location{ID: NewID(now), Name: name, CreatedAt: now, BusinessID: a.BusinessID}
 		if err := tx.PutLocation(l); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(l), kind: KindLocation, docID: l.ID}, nil
+		return l, DocRef{Kind: KindLocation, ID: l.ID}, nil
 	})
 }
 

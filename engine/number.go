@@ -9,9 +9,9 @@ import (
 
 // Series names one numbering series of a business: a document prefix and a
 // month, "INV-202611". Numbers run 1, 2, 3, … within a series, with no gap
-// and no duplicate, because the counter is read and advanced in the same
-// transaction that stores the document: a transaction that fails takes its
-// number with it.
+// and no duplicate, because the counter is advanced in the same transaction
+// that stores the document: a transaction that fails takes its number with
+// it.
 type Series string
 
 // Document number prefixes.
@@ -46,17 +46,17 @@ func ParseNumber(number string) (Series, uint64, bool) {
 	return Series(number[:i]), n, true
 }
 
-// nextNumber takes the next number of a series for ref, inside tx.
+// nextNumber takes the next number of a series for ref, inside tx: the
+// counter advances in the document's own transaction (Tx.NextNumber), so a
+// failed transaction gives its number back, and Tx.ClaimNumber refuses a
+// number that is somehow taken already.
 func nextNumber(tx Tx, biz *Business, prefix string, now time.Time, ref DocRef) (string, error) {
 	s := SeriesOf(prefix, now, biz.Location())
-	last, err := tx.LastNumber(biz.ID, s)
+	n, err := tx.NextNumber(biz.ID, s)
 	if err != nil {
 		return "", err
 	}
-	number := FormatNumber(s, last+1)
-	if err := tx.SetLastNumber(biz.ID, s, last+1); err != nil {
-		return "", err
-	}
+	number := FormatNumber(s, n)
 	if err := tx.ClaimNumber(biz.ID, number, ref); err != nil {
 		return "", err
 	}

@@ -51,7 +51,7 @@ func checkSKU(sku string) error {
 
 // CreateProduct adds a product. SKUs are unique within a business, so that
 // a barcode scan finds exactly one product.
-func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKey, in ProductInput) (*Outcome, error) {
+func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKey, in ProductInput) (*Outcome[*Product], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
@@ -72,17 +72,17 @@ func (s *Service) CreateProduct(ctx context.Context, a *Actor, key IdempotencyKe
 			return nil, err
 		}
 	}
-	return s.write(ctx, a, key, opCreateProduct, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateProduct, "", in, func(tx Tx, now time.Time) (*Product, DocRef, error) {
 		if _, err := tx.ProductBySKU(a.BusinessID, in.SKU); err == nil {
-			return nil, fieldErr("sku", "%q is already used by another product", in.SKU)
+			return nil, DocRef{}, fieldErr("sku", "%q is already used by another product", in.SKU)
 		} else if !IsNotFound(err) {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		p := &Product{ID: NewID(now), SKU: in.SKU, Name: name, Price: price, TaxRate: rate, CreatedAt: now, UpdatedAt: now, BusinessID: a.BusinessID}
 		if err := tx.PutProduct(p); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(p), kind: KindProduct, docID: p.ID}, nil
+		return p, DocRef{Kind: KindProduct, ID: p.ID}, nil
 	})
 }
 

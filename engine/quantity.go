@@ -21,10 +21,11 @@ const MaxQuantity Quantity = 1_000_000 * QuantityScale
 func Q(n int64) Quantity { return Quantity(n * QuantityScale) }
 
 // String formats q as a decimal without trailing zeros.
-func (q Quantity) String() string { return string(q.appendJSON(nil)) }
+func (q Quantity) String() string { return string(q.Append(nil)) }
 
-// appendJSON appends q as a decimal without trailing zeros.
-func (q Quantity) appendJSON(b []byte) []byte {
+// Append appends q to b as a decimal without trailing zeros: its text and
+// JSON form.
+func (q Quantity) Append(b []byte) []byte {
 	if q < 0 {
 		b = append(b, '-')
 		q = -q
@@ -40,7 +41,7 @@ func (q Quantity) appendJSON(b []byte) []byte {
 }
 
 // MarshalJSON writes q as a JSON number.
-func (q Quantity) MarshalJSON() ([]byte, error) { return q.appendJSON(nil), nil }
+func (q Quantity) MarshalJSON() ([]byte, error) { return q.Append(nil), nil }
 
 // UnmarshalJSON reads a JSON number with at most three decimals. It serves
 // stored documents and the Go client; requests are parsed by parseQuantity,
@@ -113,10 +114,11 @@ func allDigits(s string) bool {
 type TaxRate int64
 
 // MarshalJSON writes r as a percentage.
-func (r TaxRate) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
+func (r TaxRate) MarshalJSON() ([]byte, error) { return r.Append(nil), nil }
 
-// appendJSON appends r as a percentage with up to two decimals.
-func (r TaxRate) appendJSON(b []byte) []byte {
+// Append appends r to b as a percentage with up to two decimals: its JSON
+// form.
+func (r TaxRate) Append(b []byte) []byte {
 	if r < 0 { // never stored: rates are 0 to 100%
 		b = append(b, '-')
 		r = -r

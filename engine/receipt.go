@@ -58,7 +58,7 @@ type ReceiptItemInput struct {
 type EmptyInput struct{}
 
 // CreateReceipt drafts a purchase receipt.
-func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKey, in ReceiptInput) (*Outcome, error) {
+func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKey, in ReceiptInput) (*Outcome[*Receipt], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
@@ -100,56 +100,56 @@ func (s *Service) CreateReceipt(ctx context.Context, a *Actor, key IdempotencyKe
 		}
 		lines[i] = ReceiptLine{ProductID: it.ProductID, Quantity: q, UnitCost: cost, LineTotal: amount}
 	}
-	return s.write(ctx, a, key, opCreateReceipt, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateReceipt, "", in, func(tx Tx, now time.Time) (*Receipt, DocRef, error) {
 		if _, err := getLocation(tx, a.BusinessID, in.LocationID, "locationId"); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		for i, l := range lines {
 			if _, err := getProduct(tx, a.BusinessID, l.ProductID, fmt.Sprintf("items[%d].productId", i), false); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
 		r := &Receipt{ID: NewID(now), Status: StatusDraft, LocationID: in.LocationID, Supplier: supplier, Items: lines, Total: total, CreatedAt: now, BusinessID: a.BusinessID}
 		if err := tx.PutReceipt(r); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(r), kind: KindReceipt, docID: r.ID}, nil
+		return r, DocRef{Kind: KindReceipt, ID: r.ID}, nil
 	})
 }
 
 // ApproveReceipt approves a draft receipt: it is numbered and its goods are
 // added to stock, in one transaction.
-func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
+func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome[*Receipt], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opApproveReceipt, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opApproveReceipt, id, EmptyInput{}, func(tx Tx, now time.Time) (*Receipt, DocRef, error) {
 		r, err := getReceipt(tx, a.BusinessID, id)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if r.Status != StatusDraft {
-			return nil, Errorf(EINVALIDSTATE, "the receipt is %s; only a draft can be approved", r.Status)
+			return nil, DocRef{}, Errorf(EINVALIDSTATE, "the receipt is %s; only a draft can be approved", r.Status)
 		}
 		biz, err := tx.Business(a.BusinessID)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		ref := DocRef{Kind: KindReceipt, ID: r.ID}
 		number, err := nextNumber(tx, biz, PrefixReceipt, now, ref)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		for _, l := range r.Items {
 			if err := tx.AddMovement(&Movement{BusinessID: a.BusinessID, LocationID: r.LocationID, ProductID: l.ProductID, Quantity: l.Quantity, Doc: ref, At: now}); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
 		r.Status, r.ReceiptNumber, r.ApprovedAt = StatusApproved, &number, &now
 		if err := tx.PutReceipt(r); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 200, body: mustJSON(r), kind: KindReceipt, docID: r.ID}, nil
+		return r, DocRef{Kind: KindReceipt, ID: r.ID}, nil
 	})
 }
 

@@ -45,7 +45,7 @@ type RefundInput struct {
 // sale's own prices, and a line refunded in several steps pays back exactly
 // its line total in the end: each step pays the difference between the
 // rounded amounts for the quantities refunded after and before it.
-func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, saleID string, in RefundInput) (*Outcome, error) {
+func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, saleID string, in RefundInput) (*Outcome[*Return], error) {
 	if err := a.Can(PermSell); err != nil {
 		return nil, err
 	}
@@ -61,14 +61,14 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		seen[it.ProductID] = true
 	}
 	restock := in.Restock == nil || *in.Restock
-	return s.write(ctx, a, key, opRefundSale, saleID, in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opRefundSale, saleID, in, func(tx Tx, now time.Time) (*Return, DocRef, error) {
 		sale, err := getSale(tx, a.BusinessID, saleID)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		biz, err := tx.Business(a.BusinessID)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
 		for i, it := range items {
@@ -80,7 +80,7 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				}
 			}
 			if want > left {
-				return nil, &Error{Code: EREFUNDEXCEEDSSALE, Field: fmt.Sprintf("items[%d].quantity", i),
+				return nil, DocRef{}, &Error{Code: EREFUNDEXCEEDSSALE, Field: fmt.Sprintf("items[%d].quantity", i),
 					Message: fmt.Sprintf("the sale holds %s of this product that can still be refunded; %s was asked", left, want)}
 			}
 			for j := range sale.Items {
@@ -100,23 +100,23 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		}
 		ref := DocRef{Kind: KindReturn, ID: ret.ID}
 		if ret.ReturnNumber, err = nextNumber(tx, biz, PrefixReturn, now, ref); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if restock {
 			for _, l := range ret.Items {
 				if err := tx.AddMovement(&Movement{BusinessID: a.BusinessID, LocationID: sale.LocationID, ProductID: l.ProductID, Quantity: l.Quantity, Doc: ref, At: now}); err != nil {
-					return nil, err
+					return nil, DocRef{}, err
 				}
 			}
 		}
 		sale.Returns = append(sale.Returns, ret.ID)
 		if err := tx.PutSale(sale); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if err := tx.PutReturn(ret); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(ret), kind: KindReturn, docID: ret.ID}, nil
+		return ret, ref, nil
 	})
 }
 

@@ -94,7 +94,7 @@ type saleLineSpec struct {
 }
 
 // CreateSale records a sale. It is never refused for lack of stock.
-func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, in SaleInput) (*Outcome, error) {
+func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, in SaleInput) (*Outcome[*Sale], error) {
 	if err := a.Can(PermSell); err != nil {
 		return nil, err
 	}
@@ -159,13 +159,13 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			cash += amt
 		}
 	}
-	return s.write(ctx, a, key, opCreateSale, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateSale, "", in, func(tx Tx, now time.Time) (*Sale, DocRef, error) {
 		biz, err := tx.Business(a.BusinessID)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if _, err := getLocation(tx, a.BusinessID, in.LocationID, "locationId"); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		sale := &Sale{ID: NewID(now), LocationID: in.LocationID, Items: make([]SaleLine, len(lines)), Payments: payments,
 			Paid: paid, Currency: biz.Currency, CreatedAt: now, TokenID: a.TokenID, Returns: []string{}, BusinessID: a.BusinessID}
@@ -173,7 +173,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			f := fmt.Sprintf("items[%d]", i)
 			p, err := getProduct(tx, a.BusinessID, l.productID, f+".productId", false)
 			if err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 			price := p.Price
 			if l.price != nil {
@@ -181,36 +181,36 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			}
 			amount, err := lineAmount(price, l.qty, f)
 			if err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 			tax := includedTax(amount, p.TaxRate)
 			sale.Items[i] = SaleLine{ProductID: p.ID, SKU: p.SKU, Name: p.Name, Quantity: l.qty, UnitPrice: price, TaxRate: p.TaxRate, LineTotal: amount, TaxAmount: tax}
 			var ok bool
 			if sale.Total, ok = addMoney(sale.Total, amount); !ok {
-				return nil, fieldErr("items", "add up to a total that is too large")
+				return nil, DocRef{}, fieldErr("items", "add up to a total that is too large")
 			}
 			sale.TaxTotal += tax
 		}
 		if paid < sale.Total {
-			return nil, fieldErr("payments", "add up to %d, less than the total of %d", paid, sale.Total)
+			return nil, DocRef{}, fieldErr("payments", "add up to %d, less than the total of %d", paid, sale.Total)
 		}
 		sale.Change = paid - sale.Total
 		if sale.Change > cash {
-			return nil, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
+			return nil, DocRef{}, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
 		}
 		ref := DocRef{Kind: KindSale, ID: sale.ID}
 		if sale.InvoiceNumber, err = nextNumber(tx, biz, PrefixSale, now, ref); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		for _, l := range sale.Items {
 			if err := tx.AddMovement(&Movement{BusinessID: a.BusinessID, LocationID: sale.LocationID, ProductID: l.ProductID, Quantity: -l.Quantity, Doc: ref, At: now}); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
 		if err := tx.PutSale(sale); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(sale), kind: KindSale, docID: sale.ID}, nil
+		return sale, ref, nil
 	})
 }
 

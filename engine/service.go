@@ -17,11 +17,17 @@ type Service struct {
 	Now func() time.Time
 	// IdempotencyTTL is how long full answers are replayed byte for byte.
 	IdempotencyTTL time.Duration
+	// replayFromView is the store's ReplayFromView.
+	replayFromView bool
 }
 
 // NewService returns a Service on store with the real clock.
 func NewService(store Store) *Service {
-	return &Service{store: store, Now: time.Now, IdempotencyTTL: DefaultIdempotencyTTL}
+	s := &Service{store: store, Now: time.Now, IdempotencyTTL: DefaultIdempotencyTTL}
+	if r, ok := store.(ReplayFromView); ok {
+		s.replayFromView = r.ReplayFromView()
+	}
+	return s
 }
 
 // Store returns the service's store.

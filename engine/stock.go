@@ -92,7 +92,7 @@ func parseItems(items []ItemInput, allowNegative bool) ([]AdjustmentItem, error)
 }
 
 // AdjustStock records a stock correction.
-func (s *Service) AdjustStock(ctx context.Context, a *Actor, key IdempotencyKey, in AdjustmentInput) (*Outcome, error) {
+func (s *Service) AdjustStock(ctx context.Context, a *Actor, key IdempotencyKey, in AdjustmentInput) (*Outcome[*Adjustment], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
@@ -104,24 +104,24 @@ func (s *Service) AdjustStock(ctx context.Context, a *Actor, key IdempotencyKey,
 	if err := checkText(reason, "reason", 1, 200); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opAdjustStock, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opAdjustStock, "", in, func(tx Tx, now time.Time) (*Adjustment, DocRef, error) {
 		if _, err := getLocation(tx, a.BusinessID, in.LocationID, "locationId"); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		adj := &Adjustment{ID: NewID(now), LocationID: in.LocationID, Items: items, Reason: reason, CreatedAt: now, BusinessID: a.BusinessID}
 		ref := DocRef{Kind: KindAdjustment, ID: adj.ID}
 		for i, it := range items {
 			if _, err := getProduct(tx, a.BusinessID, it.ProductID, fmt.Sprintf("items[%d].productId", i), false); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 			if err := tx.AddMovement(&Movement{BusinessID: a.BusinessID, LocationID: in.LocationID, ProductID: it.ProductID, Quantity: it.Quantity, Doc: ref, At: now}); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
 		if err := tx.PutAdjustment(adj); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(adj), kind: KindAdjustment, docID: adj.ID}, nil
+		return adj, DocRef{Kind: KindAdjustment, ID: adj.ID}, nil
 	})
 }
 

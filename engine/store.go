@@ -12,13 +12,28 @@ import (
 type Store interface {
 	// Update runs fn in a write transaction. fn's writes become durable
 	// together, on stable storage, before Update returns nil; if fn returns
-	// an error none of its writes happen, and the error is returned. An
-	// implementation may run many callers' fns in one physical transaction
-	// (group commit), but each fn must see the writes of the fns committed
-	// before it, must run exactly once, and must not be affected by another
-	// fn's failure.
+	// an error none of its writes happen, and the error is returned.
+	//
+	// Updates are serializable per business: the fns that touch one
+	// business behave as if they ran one at a time, each seeing every write
+	// of those committed before it. The engine's read-check-write rules
+	// (the next number of a series, a refund within what the sale still
+	// holds, a transfer within the source's stock, a state change of a
+	// receipt or transfer) rely on it and take no locks of their own. bbolt
+	// gets it from its single writer; a database can get it from a lock per
+	// business, or from serializable isolation.
+	//
+	// An implementation may run fn more than once, for instance again after
+	// a serialization failure: only the writes of its last run commit, and
+	// only if that run returns nil. fn therefore has no effect outside tx
+	// that a second run would repeat (doc.go says why the engine's fns are
+	// safe for it; storetest.Rerunning shows it). An implementation may
+	// also run many callers' fns in one physical transaction (group
+	// commit), as long as one fn's failure leaves the others' writes and
+	// results untouched.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn on a consistent read-only snapshot. Writes fail.
+	// View runs fn on a consistent read-only snapshot. Writes fail. The
+	// Tx it hands out also implements Scanner.
 	View(ctx context.Context, fn func(Tx) error) error
 	// SweepIdempotency drops the stored answers of up to limit idempotency
 	// records that expired before t, keeping their key-to-document links,
@@ -29,10 +44,24 @@ type Store interface {
 	Close() error
 }
 
-// Tx is a transaction on a Store. Getters return an error with code
-// ENOTFOUND when the object does not exist in the given business; objects of
-// other businesses are never returned. In a write transaction, reads see the
-// transaction's own earlier writes.
+// ReplayFromView is an optional interface of a Store. When ReplayFromView
+// reports true, Service looks the idempotency key of every write up in a
+// View first and answers a retry of a finished request from there, without
+// a write transaction; the lookup inside the write transaction stays, as
+// the guard. It suits a store whose reads cost next to nothing beside its
+// writes (boltstore: a snapshot is a pointer, while its one writer is
+// posd's ceiling). A store whose every transaction is a round trip to a
+// server (PostgreSQL) leaves it out and gets the lookup inside the write
+// transaction only.
+type ReplayFromView interface {
+	ReplayFromView() bool
+}
+
+// Tx is a transaction on a Store: the reads and writes of the engine's
+// write path. Getters return an error with code ENOTFOUND when the object
+// does not exist in the given business; objects of other businesses are
+// never returned. In a write transaction, reads see the transaction's own
+// earlier writes.
 type Tx interface {
 	Business(id string) (*Business, error)
 	Businesses() ([]*Business, error)
@@ -55,8 +84,6 @@ type Tx interface {
 	// AddMovement appends m to the ledger and adds m.Quantity to the stock
 	// of m.ProductID at m.LocationID, so stock and ledger never diverge.
 	AddMovement(m *Movement) error
-	// Movements calls fn for every movement of the business, in order.
-	Movements(business string, fn func(*Movement) error) error
 
 	Sale(business, id string) (*Sale, error)
 	// PutSale stores a sale; a new one is appended to the business's list.
@@ -74,28 +101,17 @@ type Tx interface {
 	Adjustment(business, id string) (*Adjustment, error)
 	PutAdjustment(a *Adjustment) error
 
-	// AllSales, Returns, Receipts and Transfers call fn for every document
-	// of their kind in the business, in no promised order, so that checks
-	// such as Service.Verify can walk a whole database without paging.
-	AllSales(business string, fn func(*Sale) error) error
-	Returns(business string, fn func(*Return) error) error
-	Receipts(business string, fn func(*Receipt) error) error
-	Transfers(business string, fn func(*Transfer) error) error
-
-	// LastNumber returns the last number given in a series (0 if none).
-	LastNumber(business string, s Series) (uint64, error)
-	// SetLastNumber records n as the last number of a series.
-	SetLastNumber(business string, s Series, n uint64) error
+	// NextNumber advances the counter of a series by one, in this
+	// transaction, and returns the new value: 1 for a series not used
+	// before. It is one verb, not a read and a write, so that a database
+	// can make it one atomic statement (UPDATE … SET last = last + 1
+	// RETURNING last); if the transaction does not commit, the number was
+	// never given.
+	NextNumber(business string, s Series) (uint64, error)
 	// ClaimNumber records that number belongs to ref. It fails with
 	// ErrDuplicateNumber if the number is already taken: the storage-level
 	// guarantee of one document per business and number.
 	ClaimNumber(business, number string, ref DocRef) error
-	// NumberOwner returns the document a number belongs to.
-	NumberOwner(business, number string) (DocRef, error)
-	// Series lists every series of the business with its last number.
-	Series(business string) (map[Series]uint64, error)
-	// Numbers calls fn for every claimed number of the business.
-	Numbers(business string, fn func(number string, ref DocRef) error) error
 
 	// Idempotency returns the record of a key in a business.
 	Idempotency(business, key string) (*IdempotencyRecord, error)
@@ -103,8 +119,6 @@ type Tx interface {
 	// key already has a record: the storage-level guarantee of one document
 	// per idempotency key.
 	PutIdempotency(r *IdempotencyRecord) error
-	// Idempotencies calls fn for every record of the business.
-	Idempotencies(business string, fn func(*IdempotencyRecord) error) error
 
 	TokenByHash(hash [32]byte) (*Token, error)
 	Tokens(business string) ([]*Token, error)
@@ -112,9 +126,55 @@ type Tx interface {
 	DeleteToken(business, id string) error
 }
 
-// ErrDuplicateNumber and ErrDuplicateKey report a broken uniqueness rule
-// caught by storage. The engine never causes them; seeing one means a bug,
-// and the transaction that hit it writes nothing.
+// Scanner is the whole-business reads that only checks need (Service.Verify,
+// the fault harness): every document, movement, number and idempotency
+// record of a business. The Tx of a Store's View implements it; the write
+// path never uses it, so a write transaction need not.
+type Scanner interface {
+	// AllSales, Returns, Receipts and Transfers call fn for every document
+	// of their kind in the business, in no promised order, so that a
+	// check can walk a whole database without paging.
+	AllSales(business string, fn func(*Sale) error) error
+	Returns(business string, fn func(*Return) error) error
+	Receipts(business string, fn func(*Receipt) error) error
+	Transfers(business string, fn func(*Transfer) error) error
+	// Movements calls fn for every movement of the business, in order.
+	Movements(business string, fn func(*Movement) error) error
+	// Series lists every series of the business with its last number.
+	Series(business string) (map[Series]uint64, error)
+	// Numbers calls fn for every claimed number of the business.
+	Numbers(business string, fn func(number string, ref DocRef) error) error
+	// NumberOwner returns the document a number belongs to.
+	NumberOwner(business, number string) (DocRef, error)
+	// Idempotencies calls fn for every record of the business.
+	Idempotencies(business string, fn func(*IdempotencyRecord) error) error
+}
+
+// ScanTx is a read transaction with the whole-business reads.
+type ScanTx interface {
+	Tx
+	Scanner
+}
+
+// Scan runs fn on a read-only snapshot of store, as View does, with the
+// Scanner reads.
+func Scan(ctx context.Context, store Store, fn func(ScanTx) error) error {
+	return store.View(ctx, func(tx Tx) error {
+		st, ok := tx.(ScanTx)
+		if !ok {
+			return Errorf(EINTERNAL, "the store's read transaction (%T) does not implement engine.Scanner", tx)
+		}
+		return fn(st)
+	})
+}
+
+// ErrDuplicateNumber and ErrDuplicateKey report a uniqueness rule caught by
+// storage; the transaction that hit it writes nothing. Under serializable
+// updates the engine never causes a duplicate number, so seeing one means a
+// bug. A duplicate key is what a request loses when another with the same
+// key commits between its lookup and its commit (a store that checks keys
+// at commit, not under a lock); Service answers it as a replay of the
+// winner.
 var (
 	ErrDuplicateNumber = &Error{Code: EINTERNAL, Message: "document number already taken"}
 	ErrDuplicateKey    = &Error{Code: EINTERNAL, Message: "idempotency key already recorded"}

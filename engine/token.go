@@ -102,19 +102,25 @@ type TokenInput struct {
 	LocationID *string `json:"locationId,omitempty"`
 }
 
-// tokenCreated is the first answer to POST /tokens: the only time the secret
-// is shown.
-type tokenCreated struct {
+// CreatedToken is the answer to CreateToken: the token, and in the first
+// answer only its secret, the one time it is shown. A replay carries no
+// secret ("token": null): posd never keeps one in clear, not even in an
+// idempotency record.
+type CreatedToken struct {
 	ID         string    `json:"id"`
-	Token      *string   `json:"token"`
+	Secret     *string   `json:"token"`
 	Role       Role      `json:"role"`
 	Name       string    `json:"name"`
 	LocationID *string   `json:"locationId"`
 	CreatedAt  time.Time `json:"createdAt"`
 }
 
+func createdToken(t *Token, secret *string) *CreatedToken {
+	return &CreatedToken{ID: t.ID, Secret: secret, Role: t.Role, Name: t.Name, LocationID: t.LocationID, CreatedAt: t.CreatedAt}
+}
+
 // CreateToken creates an API token and returns its secret once.
-func (s *Service) CreateToken(ctx context.Context, a *Actor, key IdempotencyKey, in TokenInput) (*Outcome, error) {
+func (s *Service) CreateToken(ctx context.Context, a *Actor, key IdempotencyKey, in TokenInput) (*Outcome[*CreatedToken], error) {
 	if err := a.Can(PermOwner); err != nil {
 		return nil, err
 	}
@@ -129,21 +135,20 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, key IdempotencyKey,
 	if in.LocationID != nil && role != RoleTill {
 		return nil, fieldErr("locationId", "only till tokens can be bound to a location")
 	}
-	return s.write(ctx, a, key, opCreateToken, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateToken, "", in, func(tx Tx, now time.Time) (*CreatedToken, DocRef, error) {
 		if in.LocationID != nil {
 			if _, err := getLocation(tx, a.BusinessID, *in.LocationID, "locationId"); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
+		// A second run of this fn makes another secret; only the last
+		// run's token is stored and answered.
 		secret, hash := newSecret()
 		t := &Token{ID: NewID(now), Role: role, Name: name, LocationID: in.LocationID, CreatedAt: now, BusinessID: a.BusinessID, Hash: hash}
 		if err := tx.PutToken(t); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		first := tokenCreated{ID: t.ID, Token: &secret, Role: t.Role, Name: t.Name, LocationID: t.LocationID, CreatedAt: t.CreatedAt}
-		body := mustJSON(first)
-		first.Token = nil
-		return &result{status: 201, body: body, stored: mustJSON(first), kind: KindToken, docID: t.ID}, nil
+		return createdToken(t, &secret), DocRef{Kind: KindToken, ID: t.ID}, nil
 	})
 }
 

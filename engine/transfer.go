@@ -29,7 +29,7 @@ type TransferInput struct {
 }
 
 // CreateTransfer drafts a transfer.
-func (s *Service) CreateTransfer(ctx context.Context, a *Actor, key IdempotencyKey, in TransferInput) (*Outcome, error) {
+func (s *Service) CreateTransfer(ctx context.Context, a *Actor, key IdempotencyKey, in TransferInput) (*Outcome[*Transfer], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
@@ -46,40 +46,40 @@ func (s *Service) CreateTransfer(ctx context.Context, a *Actor, key IdempotencyK
 	if err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opCreateTransfer, "", in, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opCreateTransfer, "", in, func(tx Tx, now time.Time) (*Transfer, DocRef, error) {
 		if _, err := getLocation(tx, a.BusinessID, in.FromLocationID, "fromLocationId"); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if _, err := getLocation(tx, a.BusinessID, in.ToLocationID, "toLocationId"); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		for i, it := range items {
 			if _, err := getProduct(tx, a.BusinessID, it.ProductID, fmt.Sprintf("items[%d].productId", i), false); err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 		}
 		t := &Transfer{ID: NewID(now), Status: StatusDraft, FromLocationID: in.FromLocationID, ToLocationID: in.ToLocationID, Items: items, CreatedAt: now, BusinessID: a.BusinessID}
 		if err := tx.PutTransfer(t); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 201, body: mustJSON(t), kind: KindTransfer, docID: t.ID}, nil
+		return t, DocRef{Kind: KindTransfer, ID: t.ID}, nil
 	})
 }
 
 // SendTransfer sends a draft transfer: it is numbered and its goods leave
 // the source. Unlike a sale, a transfer is a plan that can wait, so it is
 // refused (ErrInsufficientStock) if it would take the source below zero.
-func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
+func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome[*Transfer], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opSendTransfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opSendTransfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*Transfer, DocRef, error) {
 		t, err := getTransfer(tx, a.BusinessID, id)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if t.Status != StatusDraft {
-			return nil, Errorf(EINVALIDSTATE, "the transfer is %s; only a draft can be sent", t.Status)
+			return nil, DocRef{}, Errorf(EINVALIDSTATE, "the transfer is %s; only a draft can be sent", t.Status)
 		}
 		need := map[string]Quantity{}
 		for _, it := range t.Items {
@@ -88,56 +88,56 @@ func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey
 		for i, it := range t.Items {
 			have, err := tx.Stock(a.BusinessID, t.FromLocationID, it.ProductID)
 			if err != nil {
-				return nil, err
+				return nil, DocRef{}, err
 			}
 			if have < need[it.ProductID] {
-				return nil, &Error{Code: EINSUFFICIENTSTOCK, Field: fmt.Sprintf("items[%d].quantity", i),
+				return nil, DocRef{}, &Error{Code: EINSUFFICIENTSTOCK, Field: fmt.Sprintf("items[%d].quantity", i),
 					Message: fmt.Sprintf("the source location has %s of this product; the transfer needs %s", have, need[it.ProductID])}
 			}
 		}
 		biz, err := tx.Business(a.BusinessID)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		ref := DocRef{Kind: KindTransfer, ID: t.ID}
 		number, err := nextNumber(tx, biz, PrefixTransfer, now, ref)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if err := move(tx, a.BusinessID, t.FromLocationID, ref, now, t.Items, -1); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		t.Status, t.TransferNumber, t.SentAt = StatusInTransit, &number, &now
 		if err := tx.PutTransfer(t); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 200, body: mustJSON(t), kind: KindTransfer, docID: t.ID}, nil
+		return t, DocRef{Kind: KindTransfer, ID: t.ID}, nil
 	})
 }
 
 // ReceiveTransfer receives a sent transfer: its goods arrive at the
 // destination.
-func (s *Service) ReceiveTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome, error) {
+func (s *Service) ReceiveTransfer(ctx context.Context, a *Actor, key IdempotencyKey, id string) (*Outcome[*Transfer], error) {
 	if err := a.Can(PermManage); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, a, key, opReceiveXfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*result, error) {
+	return write(s, ctx, a, key, opReceiveXfer, id, EmptyInput{}, func(tx Tx, now time.Time) (*Transfer, DocRef, error) {
 		t, err := getTransfer(tx, a.BusinessID, id)
 		if err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		if t.Status != StatusInTransit {
-			return nil, Errorf(EINVALIDSTATE, "the transfer is %s; only a sent transfer can be received", t.Status)
+			return nil, DocRef{}, Errorf(EINVALIDSTATE, "the transfer is %s; only a sent transfer can be received", t.Status)
 		}
 		ref := DocRef{Kind: KindTransfer, ID: t.ID}
 		if err := move(tx, a.BusinessID, t.ToLocationID, ref, now, t.Items, 1); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
 		t.Status, t.ReceivedAt = StatusReceived, &now
 		if err := tx.PutTransfer(t); err != nil {
-			return nil, err
+			return nil, DocRef{}, err
 		}
-		return &result{status: 200, body: mustJSON(t), kind: KindTransfer, docID: t.ID}, nil
+		return t, DocRef{Kind: KindTransfer, ID: t.ID}, nil
 	})
 }
 

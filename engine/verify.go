@@ -94,7 +94,7 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 	stock := &Check{Name: "stock equals the sum of its movements"}
 	rep.Checks = []*Check{dup, gaps, idem, stock}
 	var docs, series, claims, records, revoked, levels, moves int
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := Scan(ctx, s.store, func(tx ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 
 // verifier checks one business.
 type verifier struct {
-	tx                     Tx
+	tx                     ScanTx
 	biz                    *Business
 	dup, gaps, idem, stock *Check
 	fig                    BusinessFigures

@@ -8,7 +8,9 @@
 //     are retried with exponential backoff (1 s, 2 s, 4 s, plus jitter), at
 //     most 3 times, each attempt limited to 60 s; other 4xx never are;
 //   - errors come back as *engine.Error with the contract's code, so callers
-//     test them with errors.Is(err, engine.ErrRefundExceedsSale) and so on.
+//     test them with errors.Is(err, engine.ErrRefundExceedsSale) and so on
+//     (the codes only HTTP gives are ERATELIMITED, EMEDIATYPE and
+//     EMETHODNOTALLOWED here).
 //
 // For a till that must survive its own restarts, Outbox adds a durable
 // queue on top.
@@ -84,6 +86,14 @@ type Response struct {
 	// Attempts is how many requests were sent.
 	Attempts int
 }
+
+// Codes of the errors only HTTP gives (the engine has none of them), as
+// package api names them.
+const (
+	ERATELIMITED      = "rate_limited"
+	EMEDIATYPE        = "unsupported_media_type"
+	EMETHODNOTALLOWED = "method_not_allowed"
+)
 
 // NewKey returns a fresh idempotency key.
 func NewKey() string { return uuid.NewString() }
@@ -206,7 +216,7 @@ func errorFrom(status int, body []byte) error {
 	case status == http.StatusServiceUnavailable || status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
 		code = engine.EUNAVAILABLE
 	case status == http.StatusTooManyRequests:
-		code = engine.ERATELIMITED
+		code = ERATELIMITED
 	case status == http.StatusNotFound:
 		code = engine.ENOTFOUND
 	}
@@ -230,7 +240,7 @@ func retryable(err error, resp *Response) (time.Duration, bool) {
 	switch {
 	case resp.Status >= 500, resp.Status == http.StatusTooManyRequests:
 		return wait, true
-	case resp.Status == http.StatusConflict && engine.ErrorCode(err) == engine.EIDEMPOTENCYINPROGRES:
+	case resp.Status == http.StatusConflict && engine.ErrorCode(err) == engine.EIDEMPOTENCYINPROGRESS:
 		return wait, true
 	}
 	return 0, false

@@ -91,10 +91,7 @@ type TokenRequest struct {
 
 // CreatedToken is the answer to POST /api/tokens. Secret is set only on
 // the first answer, never on a replay.
-type CreatedToken struct {
-	engine.Token
-	Secret *string `json:"token"`
-}
+type CreatedToken = engine.CreatedToken
 
 // Me describes the client's token and business.
 type Me struct {

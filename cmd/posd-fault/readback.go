@@ -46,7 +46,7 @@ func readAPI(ctx context.Context, f *shopFixture, ids map[string]engine.DocKind)
 	// the address is locked out for it): nothing more can be read.
 	gone := func(err error) bool {
 		switch engine.ErrorCode(err) {
-		case engine.EUNAUTHORIZED, engine.ERATELIMITED:
+		case engine.EUNAUTHORIZED, client.ERATELIMITED:
 			fail("the owner's token no longer works: %v", err)
 			return true
 		}
@@ -142,7 +142,7 @@ func readFile(dir string) (map[string]*fileState, error) {
 	}
 	defer st.Close()
 	out := map[string]*fileState{}
-	err = st.View(context.Background(), func(tx engine.Tx) error {
+	err = engine.Scan(context.Background(), st, func(tx engine.ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func readFile(dir string) (map[string]*fileState, error) {
 // ledger reads a business's stock ledger from the file: what its movements
 // add up to and what its stock records say, per location and product. When
 // docs is not nil it also notes the document of each movement.
-func ledger(tx engine.Tx, biz string, docs map[string]engine.DocKind) (moves, stock map[stockKey]engine.Quantity, err error) {
+func ledger(tx engine.ScanTx, biz string, docs map[string]engine.DocKind) (moves, stock map[stockKey]engine.Quantity, err error) {
 	moves, stock = map[stockKey]engine.Quantity{}, map[stockKey]engine.Quantity{}
 	if err := tx.Movements(biz, func(m *engine.Movement) error {
 		moves[stockKey{m.LocationID, m.ProductID}] += m.Quantity

@@ -395,7 +395,7 @@ func (r *Run) send(in *Intent, call func(ctx context.Context) (string, error)) {
 // retryableCode tells the codes a till keeps retrying with the same key.
 func retryableCode(code string) bool {
 	switch code {
-	case engine.EUNAVAILABLE, engine.EINTERNAL, engine.ERATELIMITED, engine.EIDEMPOTENCYINPROGRES:
+	case engine.EUNAVAILABLE, engine.EINTERNAL, client.ERATELIMITED, engine.EIDEMPOTENCYINPROGRESS:
 		return true
 	}
 	return false

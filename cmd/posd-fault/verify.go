@@ -28,7 +28,7 @@ func VerifyFile(dir string) error {
 	defer st.Close()
 	var findings []string
 	fail := func(format string, args ...any) { findings = append(findings, fmt.Sprintf(format, args...)) }
-	err = st.View(context.Background(), func(tx engine.Tx) error {
+	err = engine.Scan(context.Background(), st, func(tx engine.ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
 			return err

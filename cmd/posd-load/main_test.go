@@ -192,9 +192,9 @@ func TestSeed(t *testing.T) {
 		t.Errorf("newest seeded sale at %v: the dates should end two days ago", last)
 	}
 	withAnswer := 0
-	st.View(context.Background(), func(tx engine.Tx) error {
+	engine.Scan(context.Background(), st, func(tx engine.ScanTx) error {
 		return tx.Idempotencies(info.BusinessID, func(r *engine.IdempotencyRecord) error {
-			if len(r.Body) > 0 {
+			if r.Answer != nil {
 				withAnswer++
 			}
 			return nil

@@ -112,11 +112,7 @@ func seed(ctx context.Context, dir string, n, nProducts, workers int, span time.
 		if err != nil {
 			return nil, err
 		}
-		var p engine.Product
-		if err := json.Unmarshal(out.Body, &p); err != nil {
-			return nil, err
-		}
-		products = append(products, p.ID)
+		products = append(products, out.Doc.ID)
 	}
 	var done atomic.Int64
 	var firstErr error

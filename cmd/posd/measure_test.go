@@ -202,8 +202,7 @@ func buildLarge(t *testing.T, dir string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p engine.Product
-	json.Unmarshal(out.Body, &p)
+	p := out.Doc
 	in := engine.SaleInput{LocationID: loc.ID, Items: []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
 		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}
 	// One instant for all: one numbering series, 1..n, whatever the date.

@@ -53,11 +53,7 @@ func newBenchShop(b *testing.B) *benchShop {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var p engine.Product
-		if err := json.Unmarshal(out.Body, &p); err != nil {
-			b.Fatal(err)
-		}
-		s.products = append(s.products, p.ID)
+		s.products = append(s.products, out.Doc.ID)
 	}
 	return s
 }

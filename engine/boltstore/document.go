@@ -62,7 +62,7 @@ func (t *txn) PutAdjustment(a *engine.Adjustment) error {
 	return t.putJSON(bAdjustments, key(a.BusinessID, a.ID), a)
 }
 
-// AllSales implements engine.Tx.
+// AllSales implements engine.Scanner.
 func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
 	return t.scan(bSales, prefix(biz), nil, false, func(_, v []byte) error {
 		s := &engine.Sale{BusinessID: biz}
@@ -73,17 +73,17 @@ func (t *txn) AllSales(biz string, fn func(*engine.Sale) error) error {
 	})
 }
 
-// Returns implements engine.Tx.
+// Returns implements engine.Scanner.
 func (t *txn) Returns(biz string, fn func(*engine.Return) error) error {
 	return each(t, bReturns, biz, func(r *engine.Return) error { r.BusinessID = biz; return fn(r) })
 }
 
-// Receipts implements engine.Tx.
+// Receipts implements engine.Scanner.
 func (t *txn) Receipts(biz string, fn func(*engine.Receipt) error) error {
 	return each(t, bReceipts, biz, func(r *engine.Receipt) error { r.BusinessID = biz; return fn(r) })
 }
 
-// Transfers implements engine.Tx.
+// Transfers implements engine.Scanner.
 func (t *txn) Transfers(biz string, fn func(*engine.Transfer) error) error {
 	return each(t, bTransfers, biz, func(x *engine.Transfer) error { x.BusinessID = biz; return fn(x) })
 }

@@ -20,15 +20,17 @@ import (
 // documents, written rarely, stay JSON.
 //
 // A compact value starts with its tag byte; a JSON value starts with '{'.
-// The expiry index (idem_exp) holds the full answers, as raw bytes.
-// Values written as JSON by schema 1 (and sales written as JSON by schema
-// 2) are read as before, so a database written by an older posd needs no
+// The expiry index (idem_exp) holds the answered documents (see
+// idempotency.go). Values written as JSON by schema 1 (and sales written as
+// JSON by schema 2, and records with an HTTP status by schemas 2 and 3) are
+// read as before, so a database written by an older posd needs no
 // migration.
 const (
-	tagIdempotency = 0x01 // schema 2
-	tagMovement    = 0x02 // schema 2
-	tagDocRef      = 0x03 // schema 2
-	tagSale        = 0x04 // schema 3
+	tagIdempotency1 = 0x01 // schemas 2 and 3: with the answer's HTTP status
+	tagMovement     = 0x02 // schema 2
+	tagDocRef       = 0x03 // schema 2
+	tagSale         = 0x04 // schema 3
+	tagIdempotency  = 0x05 // schema 4: with the answer's version
 )
 
 var errShort = errors.New("value is truncated")
@@ -114,9 +116,9 @@ func (d *decoder) time() time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
-// encodeIdempotency: tag, key, op, target, hash, status, doc kind, doc id,
-// created, expires. The answer is not part of the record: it is kept under
-// the record's expiry key (see idempotency.go).
+// encodeIdempotency: tag, key, op, target, hash, answer version, doc kind,
+// doc id, created, expires. The answer is not part of the record: it is
+// kept under the record's expiry key (see idempotency.go).
 func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
 	e := encoder{b: make([]byte, 0, 128+len(r.Key))}
 	e.b = append(e.b, tagIdempotency)
@@ -124,7 +126,7 @@ func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
 	e.str(r.Op)
 	e.str(r.Target)
 	e.bytes(r.Hash)
-	e.int(int64(r.Status))
+	e.int(int64(r.Version))
 	e.str(string(r.Doc.Kind))
 	e.str(r.Doc.ID)
 	e.time(r.CreatedAt)
@@ -132,20 +134,47 @@ func encodeIdempotency(r *engine.IdempotencyRecord) []byte {
 	return e.b
 }
 
-func decodeIdempotency(b []byte) (*engine.IdempotencyRecord, error) {
-	r := new(engine.IdempotencyRecord)
+// recordV1 is an idempotency record as schema 1 wrote it, in JSON, with its
+// answer inline.
+type recordV1 struct {
+	Key       string        `json:"key"`
+	Op        string        `json:"op"`
+	Target    string        `json:"target,omitempty"`
+	Hash      []byte        `json:"hash"`
+	Body      []byte        `json:"body,omitempty"`
+	Doc       engine.DocRef `json:"doc"`
+	CreatedAt time.Time     `json:"createdAt"`
+	ExpiresAt time.Time     `json:"expiresAt"`
+}
+
+// decodeIdempotency reads a record in any of its encodings, and the answer
+// a schema-1 record holds inline. Records written before schema 4 were
+// answered in version 1 (their HTTP status, 201 or 200, followed from the
+// route and is dropped).
+func decodeIdempotency(b []byte) (r *engine.IdempotencyRecord, inline []byte, err error) {
+	r = new(engine.IdempotencyRecord)
 	if len(b) > 0 && b[0] == '{' {
-		return r, json.Unmarshal(b, r)
+		var v1 recordV1
+		if err := json.Unmarshal(b, &v1); err != nil {
+			return nil, nil, err
+		}
+		*r = engine.IdempotencyRecord{Key: v1.Key, Op: v1.Op, Target: v1.Target, Hash: v1.Hash, Doc: v1.Doc, Version: 1,
+			CreatedAt: v1.CreatedAt, ExpiresAt: v1.ExpiresAt}
+		return r, v1.Body, nil
 	}
-	if len(b) == 0 || b[0] != tagIdempotency {
-		return nil, errors.New("unknown idempotency record encoding")
+	if len(b) == 0 || (b[0] != tagIdempotency && b[0] != tagIdempotency1) {
+		return nil, nil, errors.New("unknown idempotency record encoding")
 	}
 	d := decoder{b: b[1:]}
 	r.Key = d.str()
 	r.Op = d.str()
 	r.Target = d.str()
 	r.Hash = append([]byte(nil), d.raw()...)
-	r.Status = int(d.int())
+	if v := int(d.int()); b[0] == tagIdempotency {
+		r.Version = v
+	} else {
+		r.Version = 1
+	}
 	r.Doc.Kind = engine.DocKind(d.str())
 	r.Doc.ID = d.str()
 	r.CreatedAt = d.time()
@@ -154,9 +183,9 @@ func decodeIdempotency(b []byte) (*engine.IdempotencyRecord, error) {
 		d.err = errors.New("trailing bytes")
 	}
 	if d.err != nil {
-		return nil, d.err
+		return nil, nil, d.err
 	}
-	return r, nil
+	return r, nil, nil
 }
 
 // encodeMovement: tag, location, product, quantity, doc kind, doc id, time.

@@ -3,19 +3,27 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"posd/engine"
 )
 
 // Idempotency records are kept small, in the random-keyed idem bucket
-// (the keys are the clients' UUIDs), while the full first answer they may
-// replay lives in idem_exp under its expiry time: that bucket is written in
-// time order, so answers pack full pages, and the sweeper drops expired
-// answers by deleting from its front instead of rewriting records spread
-// over the whole file. A schema-1 record (JSON) still carries its answer
-// inline. Since schema 3 the answer to a new sale is kept as the compact
-// sale it renders from (answerValue).
+// (the keys are the clients' UUIDs), while the answer they may replay lives
+// in idem_exp under its expiry time: that bucket is written in time order,
+// so answers pack full pages, and the sweeper drops expired answers by
+// deleting from its front instead of rewriting records spread over the
+// whole file. A schema-1 record (JSON) still carries its answer inline.
+//
+// An answer is kept as the document it answered, in the encoding its own
+// bucket uses: a sale in the compact sale encoding, any other document (and
+// a created token, without its secret) as JSON. The API renders it (in the
+// record's answer version) on every replay, as it rendered the first
+// answer. Before schema 4 idem_exp held the answer's bytes; they were those
+// very encodings (schema 3: the compact sale; schemas 1 and 2: the sale's
+// JSON, which decodeSale reads too), so old answers read back the same way.
 
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
@@ -26,53 +34,68 @@ func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
 	return t.idempotency(biz, k, b)
 }
 
-// idempotency decodes a stored record and finds its answer.
+// idempotency decodes a stored record and its answer.
 func (t *txn) idempotency(biz, k string, b []byte) (*engine.IdempotencyRecord, error) {
-	r, err := decodeIdempotency(b)
+	r, answer, err := decodeIdempotency(b)
 	if err != nil {
 		return nil, corrupt(bIdem, err)
 	}
 	r.BusinessID = biz
-	if b[0] == tagIdempotency {
-		if body := t.get(bIdemExp, expKey(r.ExpiresAt, biz, k)); len(body) > 0 {
-			if r.Body, err = answer(body); err != nil {
-				return nil, corrupt(bIdemExp, err)
-			}
+	if b[0] != '{' {
+		answer = t.get(bIdemExp, expKey(r.ExpiresAt, biz, k))
+	}
+	if len(answer) > 0 {
+		if r.Answer, err = decodeAnswer(biz, r.Doc.Kind, answer); err != nil {
+			return nil, corrupt(bIdemExp, err)
 		}
 	}
 	return r, nil
 }
 
-// answerValue is what idem_exp keeps of a record's answer. The answer to a
-// new sale is the JSON of the sale just written in this transaction; it is
-// kept in the sale's compact encoding (less than half the bytes, and the
-// largest value a sale writes) when that provably renders back to the very
-// same bytes, and as it is otherwise.
-func (t *txn) answerValue(r *engine.IdempotencyRecord) []byte {
-	if r.Doc.Kind != engine.KindSale || len(r.Body) == 0 || r.Body[0] != '{' {
-		return r.Body
+// encodeAnswer is what idem_exp keeps of an answered document.
+func encodeAnswer(doc any) ([]byte, error) {
+	if s, ok := doc.(*engine.Sale); ok {
+		return encodeSale(s), nil
 	}
-	v := t.get(bSales, key(r.BusinessID, r.Doc.ID))
-	if len(v) == 0 || v[0] != tagSale {
-		return r.Body
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &engine.Error{Code: engine.EINTERNAL, Err: err}
 	}
-	var s engine.Sale
-	if decodeSale(v, &s) != nil || !bytes.Equal(s.AppendJSON(make([]byte, 0, len(r.Body))), r.Body) {
-		return r.Body
-	}
-	return bytes.Clone(v)
+	return b, nil
 }
 
-// answer turns an idem_exp value back into the answer's bytes.
-func answer(v []byte) ([]byte, error) {
-	if v[0] != tagSale {
-		return bytes.Clone(v), nil
+// decodeAnswer reads a kept answer back into the document of its kind.
+func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
+	var doc any
+	switch kind {
+	case engine.KindSale:
+		s := &engine.Sale{}
+		if err := decodeSale(v, s); err != nil {
+			return nil, err
+		}
+		s.BusinessID = biz
+		return s, nil
+	case engine.KindReturn:
+		doc = &engine.Return{BusinessID: biz}
+	case engine.KindReceipt:
+		doc = &engine.Receipt{BusinessID: biz}
+	case engine.KindTransfer:
+		doc = &engine.Transfer{BusinessID: biz}
+	case engine.KindAdjustment:
+		doc = &engine.Adjustment{BusinessID: biz}
+	case engine.KindLocation:
+		doc = &engine.Location{BusinessID: biz}
+	case engine.KindProduct:
+		doc = &engine.Product{BusinessID: biz}
+	case engine.KindToken:
+		doc = &engine.CreatedToken{}
+	default:
+		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}
-	var s engine.Sale
-	if err := decodeSale(v, &s); err != nil {
+	if err := json.Unmarshal(v, doc); err != nil {
 		return nil, err
 	}
-	return s.AppendJSON(make([]byte, 0, 1024)), nil
+	return doc, nil
 }
 
 // PutIdempotency implements engine.Tx. It refuses a second record for a
@@ -85,13 +108,17 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {
 		return err
 	}
-	if len(r.Body) == 0 {
+	if r.Answer == nil {
 		return nil
 	}
-	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), t.answerValue(r))
+	v, err := encodeAnswer(r.Answer)
+	if err != nil {
+		return err
+	}
+	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), v)
 }
 
-// Idempotencies implements engine.Tx.
+// Idempotencies implements engine.Scanner.
 func (t *txn) Idempotencies(biz string, fn func(*engine.IdempotencyRecord) error) error {
 	p := prefix(biz)
 	return t.scan(bIdem, p, nil, false, func(k, v []byte) error {
@@ -126,11 +153,11 @@ func (s *Store) SweepIdempotency(ctx context.Context, before time.Time, limit in
 			// A schema-1 record holds its answer inline: rewrite it
 			// without. A compact one loses its answer with this entry.
 			if b := t.get(bIdem, key(biz, ik)); len(b) > 0 && b[0] == '{' {
-				r, err := decodeIdempotency(b)
+				r, _, err := decodeIdempotency(b)
 				if err != nil {
 					return corrupt(bIdem, err)
 				}
-				r.BusinessID, r.Body = biz, nil
+				r.BusinessID = biz
 				if err := t.put(bIdem, key(biz, ik), encodeIdempotency(r)); err != nil {
 					return err
 				}

@@ -50,9 +50,6 @@ var fillPercent = map[string]float64{
 	bIdemExp: 0.9, // expiry millisecond, biz, key
 }
 
-// Buckets lists the bucket names, for tools that walk the file.
-func Buckets() []string { return append([]string(nil), allBuckets...) }
-
 // key joins parts with NUL separators.
 func key(parts ...string) []byte {
 	n := len(parts) - 1

@@ -2,14 +2,13 @@ package boltstore
 
 import "posd/engine"
 
-// LastNumber implements engine.Tx.
-func (t *txn) LastNumber(biz string, s engine.Series) (uint64, error) {
-	return u64(t.get(bCounters, key(biz, string(s)))), nil
-}
-
-// SetLastNumber implements engine.Tx.
-func (t *txn) SetLastNumber(biz string, s engine.Series, n uint64) error {
-	return t.put(bCounters, key(biz, string(s)), u64bytes(n))
+// NextNumber implements engine.Tx: a get and a put of the series counter in
+// the operation's overlay. The single writer makes the pair atomic; a
+// failed operation's overlay is dropped, and its number with it.
+func (t *txn) NextNumber(biz string, s engine.Series) (uint64, error) {
+	k := key(biz, string(s))
+	n := u64(t.get(bCounters, k)) + 1
+	return n, t.put(bCounters, k, u64bytes(n))
 }
 
 // ClaimNumber implements engine.Tx: the uniqueness of a number is checked
@@ -22,7 +21,7 @@ func (t *txn) ClaimNumber(biz, number string, ref engine.DocRef) error {
 	return t.put(bNumbers, k, encodeDocRef(ref))
 }
 
-// NumberOwner implements engine.Tx.
+// NumberOwner implements engine.Scanner.
 func (t *txn) NumberOwner(biz, number string) (engine.DocRef, error) {
 	b := t.get(bNumbers, key(biz, number))
 	if b == nil {
@@ -35,7 +34,7 @@ func (t *txn) NumberOwner(biz, number string) (engine.DocRef, error) {
 	return ref, nil
 }
 
-// Series implements engine.Tx.
+// Series implements engine.Scanner.
 func (t *txn) Series(biz string) (map[engine.Series]uint64, error) {
 	p := prefix(biz)
 	out := map[engine.Series]uint64{}
@@ -48,7 +47,7 @@ func (t *txn) Series(biz string) (map[engine.Series]uint64, error) {
 	return out, err
 }
 
-// Numbers implements engine.Tx.
+// Numbers implements engine.Scanner.
 func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
 	p := prefix(biz)
 	return t.scan(bNumbers, p, nil, false, func(k, v []byte) error {

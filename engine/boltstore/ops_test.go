@@ -38,8 +38,7 @@ func newSeller(t testing.TB, s *boltstore.Store) *seller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p engine.Product
-	json.Unmarshal(out.Body, &p)
+	p := out.Doc
 	return &seller{svc: svc, owner: owner, biz: biz.ID, in: engine.SaleInput{LocationID: loc.ID,
 		Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
 		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}}
@@ -101,12 +100,12 @@ func TestSweepLargeUnderWrites(t *testing.T) {
 	sl.svc.Now = func() time.Time { return base }
 	const expired, chunk = 20000, 1000
 	old := time.Now().Add(-48 * time.Hour)
-	body := []byte(strings.Repeat(`{"a":"answer"}`, 20))
+	answer := &engine.Location{ID: "x", Name: strings.Repeat("answer ", 40), CreatedAt: old}
 	for i := 0; i < expired; i += chunk {
 		err := s.Update(ctx, func(tx engine.Tx) error {
 			for j := i; j < i+chunk; j++ {
-				err := tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: sl.biz, Key: fmt.Sprintf("old-%06d", j), Op: "sale.create",
-					Status: 201, Body: body, Doc: engine.DocRef{Kind: engine.KindSale, ID: "x"}, CreatedAt: old, ExpiresAt: old.Add(24 * time.Hour)})
+				err := tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: sl.biz, Key: fmt.Sprintf("old-%06d", j), Op: "location.create",
+					Answer: answer, Version: engine.AnswerVersion, Doc: engine.DocRef{Kind: engine.KindLocation, ID: "x"}, CreatedAt: old, ExpiresAt: old.Add(24 * time.Hour)})
 				if err != nil {
 					return err
 				}
@@ -181,10 +180,10 @@ func TestSweepLargeUnderWrites(t *testing.T) {
 	// Every old record keeps its key-to-document link, without its body;
 	// every new sale is there with its record.
 	withBody, records := 0, 0
-	err := s.View(ctx, func(tx engine.Tx) error {
+	err := engine.Scan(ctx, s, func(tx engine.ScanTx) error {
 		return tx.Idempotencies(sl.biz, func(r *engine.IdempotencyRecord) error {
 			records++
-			if strings.HasPrefix(r.Key, "old-") && len(r.Body) > 0 {
+			if strings.HasPrefix(r.Key, "old-") && r.Answer != nil {
 				withBody++
 			}
 			return nil

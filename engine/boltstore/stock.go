@@ -33,7 +33,7 @@ func (t *txn) AddMovement(m *engine.Movement) error {
 	return t.put(bStock, k, u64bytes(uint64(int64(q))))
 }
 
-// Movements implements engine.Tx.
+// Movements implements engine.Scanner.
 func (t *txn) Movements(biz string, fn func(*engine.Movement) error) error {
 	return t.scan(bMoves, prefix(biz), nil, false, func(_, v []byte) error {
 		m, err := decodeMovement(v)

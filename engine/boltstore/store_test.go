@@ -25,7 +25,13 @@ func mustOpen(tb testing.TB) *boltstore.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) engine.Store { return mustOpen(t) })
+	storetest.Run(t, func(t testing.TB) engine.Store { return mustOpen(t) })
+}
+
+// TestConformanceRerunning runs the suite with every update run twice, the
+// first run's writes discarded: the engine is safe for a store that retries.
+func TestConformanceRerunning(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) engine.Store { return storetest.Rerunning(mustOpen(t)) })
 }
 
 func TestRefusesNewerSchema(t *testing.T) {

@@ -2,7 +2,6 @@ package boltstore_test
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,12 +31,8 @@ func TestRevokedTokenStopsAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var tok struct {
-			ID    string `json:"id"`
-			Token string `json:"token"`
-		}
-		json.Unmarshal(out.Body, &tok)
-		if _, err := svc.Authenticate(ctx, tok.Token); err != nil {
+		tok := out.Doc
+		if _, err := svc.Authenticate(ctx, *tok.Secret); err != nil {
 			t.Fatalf("new token: %v", err)
 		}
 		var revoked atomic.Bool
@@ -54,7 +49,7 @@ func TestRevokedTokenStopsAtOnce(t *testing.T) {
 					default:
 					}
 					after := revoked.Load() // read before authenticating
-					a, err := svc.Authenticate(ctx, tok.Token)
+					a, err := svc.Authenticate(ctx, *tok.Secret)
 					if after && err == nil {
 						t.Errorf("round %d: a revoked token authenticated as %s", round, a.TokenID)
 						return
@@ -66,7 +61,7 @@ func TestRevokedTokenStopsAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		revoked.Store(true)
-		if _, err := svc.Authenticate(ctx, tok.Token); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
+		if _, err := svc.Authenticate(ctx, *tok.Secret); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
 			t.Fatalf("round %d: revoked token: got %v, want unauthorized", round, err)
 		}
 		close(stop)

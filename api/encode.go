@@ -1,22 +1,26 @@
-package engine
+package api
 
 import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"posd/engine"
 )
 
-// A sale is encoded to JSON twice for every sale rung up, both times inside
-// the write transaction on the single writer: once for the answer (kept in
-// the idempotency record) and once by the store. encoding/json's reflection
-// was a large share of the writer's time, so Sale has a hand-written
-// encoder. It writes exactly the bytes encoding/json writes for the same
-// value (field order, HTML-safe string escaping, RFC 3339 times with
-// nanoseconds, null for nil slices); TestSaleJSONMatchesEncodingJSON holds
-// it to that for every field, so a new field cannot be forgotten.
+// Sale is the answer of every sale rung up, and the largest: it has a
+// hand-written encoder. For a 3-line sale it takes 12,000 instructions and
+// no allocation where encoding/json's reflection takes 41,000 and 11
+// allocations (BenchmarkSaleJSON under callgrind), about 5 % of posd's CPU
+// per sale, now spent on the request goroutines. It
+// writes exactly the bytes encoding/json writes for the same value (field
+// order, HTML-safe string escaping, RFC 3339 times with nanoseconds, null
+// for nil slices); TestSaleJSONMatchesEncodingJSON holds it to that for
+// every field, so a new field cannot be forgotten, and render.go uses it
+// only for answer version 1.
 
-// AppendJSON appends the JSON form of s to b.
-func (s *Sale) AppendJSON(b []byte) []byte {
+// appendSaleJSON appends the JSON form of s to b.
+func appendSaleJSON(b []byte, s *engine.Sale) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, s.ID)
 	b = append(b, `,"invoiceNumber":`...)
@@ -32,7 +36,7 @@ func (s *Sale) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = s.Items[i].appendJSON(b)
+			b = appendSaleLineJSON(b, &s.Items[i])
 		}
 		b = append(b, ']')
 	}
@@ -83,10 +87,7 @@ func (s *Sale) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// MarshalJSON implements json.Marshaler with AppendJSON.
-func (s *Sale) MarshalJSON() ([]byte, error) { return s.AppendJSON(make([]byte, 0, 1024)), nil }
-
-func (l *SaleLine) appendJSON(b []byte) []byte {
+func appendSaleLineJSON(b []byte, l *engine.SaleLine) []byte {
 	b = append(b, `{"productId":`...)
 	b = appendJSONString(b, l.ProductID)
 	b = append(b, `,"sku":`...)
@@ -94,17 +95,17 @@ func (l *SaleLine) appendJSON(b []byte) []byte {
 	b = append(b, `,"name":`...)
 	b = appendJSONString(b, l.Name)
 	b = append(b, `,"quantity":`...)
-	b = l.Quantity.appendJSON(b)
+	b = l.Quantity.Append(b)
 	b = append(b, `,"unitPrice":`...)
 	b = strconv.AppendInt(b, int64(l.UnitPrice), 10)
 	b = append(b, `,"taxRate":`...)
-	b = l.TaxRate.appendJSON(b)
+	b = l.TaxRate.Append(b)
 	b = append(b, `,"lineTotal":`...)
 	b = strconv.AppendInt(b, int64(l.LineTotal), 10)
 	b = append(b, `,"taxAmount":`...)
 	b = strconv.AppendInt(b, int64(l.TaxAmount), 10)
 	b = append(b, `,"refundedQuantity":`...)
-	b = l.RefundedQuantity.appendJSON(b)
+	b = l.RefundedQuantity.Append(b)
 	b = append(b, `,"refundedAmount":`...)
 	b = strconv.AppendInt(b, int64(l.RefundedAmount), 10)
 	return append(b, '}')
@@ -114,8 +115,8 @@ func (l *SaleLine) appendJSON(b []byte) []byte {
 func appendJSONTime(b []byte, t time.Time) []byte {
 	if y := t.Year(); y < 0 || y > 9999 {
 		// MarshalJSON refuses these; the engine never makes one, and the
-		// reflection encoder's error would have been a panic in mustJSON.
-		panic("engine: encoding a time outside years 0-9999")
+		// reflection encoder would have failed too.
+		panic("api: encoding a time outside years 0-9999")
 	}
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)

@@ -1,0 +1,33 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"posd/engine"
+)
+
+// renderAnswer returns the JSON answer for a document of an idempotent
+// write, in version v of posd's answers (engine.AnswerVersion). It is a
+// function of the document and the version only, and a first answer and
+// every replay of it come through here with the same two: the engine
+// records the answered document itself (a typed snapshot, never bytes)
+// with the version it was answered in. So a replay is byte for byte the
+// first answer by construction, and it is rendered after the commit, on the
+// request's goroutine, never on the store's writer.
+//
+// When a document's JSON changes, engine.AnswerVersion goes up and this
+// function must keep rendering every older version exactly as before:
+// a replay of an answer given before an upgrade still carries the old
+// shape (contract §7: a replay of a document answered before hash chains
+// carries no hash; a GET of it does). TestAnswersVersion1 pins version 1.
+func renderAnswer(doc any, v int) ([]byte, error) {
+	switch v {
+	case 1:
+		if s, ok := doc.(*engine.Sale); ok {
+			return appendSaleJSON(make([]byte, 0, 1024), s), nil
+		}
+		return json.Marshal(doc)
+	}
+	return nil, fmt.Errorf("api: answer version %d is unknown to this posd (it knows up to %d)", v, engine.AnswerVersion)
+}

@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+
+	"posd/api"
+	"posd/api/client"
+	"posd/engine"
+)
+
+// TestEveryPostReplaysByteForByte sends every POST route twice with one key
+// over HTTP: the second answer has the first's status and bytes (a token's
+// with "token": null) and the replay headers, the first neither. A sale's
+// replay stays the first answer after a refund changed the sale; after the
+// answer TTL it is the sale as it is now, 200, still marked as a replay.
+func TestEveryPostReplaysByteForByte(t *testing.T) {
+	e := newEnv(t)
+	f := e.shop
+	tok := e.ownerToken()
+	covered := map[string]bool{}
+	ids := map[string]string{}
+	post := func(route, path, body string, status int) []byte {
+		t.Helper()
+		covered[route] = true
+		key := "replay-" + route
+		res1, b1 := e.raw("POST", path, tok, key, "application/json", body)
+		if res1.StatusCode != status || res1.Header.Get("X-Idempotent-Replay") != "" || res1.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("%s: first answer %d %v %s, want %d without replay headers", route, res1.StatusCode, res1.Header, b1, status)
+		}
+		res2, b2 := e.raw("POST", path, tok, key, "application/json", body)
+		if res2.StatusCode != status || res2.Header.Get("X-Idempotent-Replay") != "true" || res2.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("%s: replay %d %v, want %d with replay headers", route, res2.StatusCode, res2.Header, status)
+		}
+		want := b1
+		if route == "tokens.create" {
+			want = regexp.MustCompile(`"token":"posd_[^"]+"`).ReplaceAll(b1, []byte(`"token":null`))
+			if bytes.Equal(want, b1) {
+				t.Errorf("%s: first answer has no secret: %s", route, b1)
+			}
+		}
+		if !bytes.Equal(b2, want) {
+			t.Errorf("%s: replay differs from the first answer:\n got %s\nwant %s", route, b2, want)
+		}
+		var v struct{ ID string }
+		if err := json.Unmarshal(b1, &v); err != nil || v.ID == "" {
+			t.Fatalf("%s: answer without id: %s", route, b1)
+		}
+		ids[route] = v.ID
+		return b1
+	}
+	post("tokens.create", "/api/tokens", `{"role":"till","name":"Till 7","locationId":"`+f.loc+`"}`, 201)
+	post("locations.create", "/api/locations", `{"name":"Cellar"}`, 201)
+	post("products.create", "/api/products", `{"sku":"PEAR","name":"Pear <ripe> & \"sweet\"","price":99,"taxRate":7.7}`, 201)
+	post("stock.adjust", "/api/stock/adjustments", `{"locationId":"`+f.loc+`","items":[{"productId":"`+f.apple.ID+`","quantity":20.5}],"reason":"count"}`, 201)
+	sale := post("sales.create", "/api/sales", `{"locationId":"`+f.loc+`","items":[{"productId":"`+f.apple.ID+`","quantity":3},{"productId":"`+f.cheese.ID+`","quantity":0.125,"unitPrice":2000}],"payments":[{"method":"cash","amount":1000}]}`, 201)
+	post("sales.refund", "/api/sales/"+ids["sales.create"]+"/refund", `{"items":[{"productId":"`+f.apple.ID+`","quantity":1}]}`, 201)
+	post("receipts.create", "/api/purchases/receipts", `{"locationId":"`+f.loc+`","supplier":"Farm","items":[{"productId":"`+f.apple.ID+`","quantity":10,"unitCost":80}]}`, 201)
+	post("receipts.approve", "/api/purchases/receipts/"+ids["receipts.create"]+"/approve", `{}`, 200)
+	post("transfers.create", "/api/transfers", `{"fromLocationId":"`+f.loc+`","toLocationId":"`+f.loc2+`","items":[{"productId":"`+f.apple.ID+`","quantity":2}]}`, 201)
+	post("transfers.send", "/api/transfers/"+ids["transfers.create"]+"/send", ``, 200)
+	post("transfers.receive", "/api/transfers/"+ids["transfers.create"]+"/receive", `{}`, 200)
+	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
+		if rt.Method == "POST" && !covered[rt.Name] {
+			t.Errorf("POST route %s (%s) is not replayed here", rt.Name, rt.Path)
+		}
+	}
+
+	// A second refund changes the sale; its replay is still the first answer.
+	saleBody := `{"locationId":"` + f.loc + `","items":[{"productId":"` + f.apple.ID + `","quantity":3},{"productId":"` + f.cheese.ID + `","quantity":0.125,"unitPrice":2000}],"payments":[{"method":"cash","amount":1000}]}`
+	if _, err := f.owner.Refund(context.Background(), "", ids["sales.create"], client.RefundRequest{Items: []client.Line{{ProductID: f.apple.ID, Quantity: engine.Q(1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, now := e.raw("GET", "/api/sales/"+ids["sales.create"], tok, "", "", "")
+	if bytes.Equal(now, sale) {
+		t.Fatal("the refunds did not change the sale")
+	}
+	res, b := e.raw("POST", "/api/sales", tok, "replay-sales.create", "application/json", saleBody)
+	if res.StatusCode != 201 || !bytes.Equal(b, sale) {
+		t.Errorf("replay after a refund: %d\n got %s\nwant %s", res.StatusCode, b, sale)
+	}
+
+	// After the TTL the full answer is gone: the replay is the sale as it
+	// is now, 200, as GET answers it.
+	e.clock.Add(25 * time.Hour)
+	if _, err := e.svc.SweepIdempotency(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	res, b = e.raw("POST", "/api/sales", tok, "replay-sales.create", "application/json", saleBody)
+	if res.StatusCode != 200 || res.Header.Get("X-Idempotent-Replay") != "true" || !bytes.Equal(b, now) {
+		t.Errorf("replay after the TTL: %d %v\n got %s\nwant %s", res.StatusCode, res.Header, b, now)
+	}
+}

@@ -1,0 +1,115 @@
+// Package boltstore is posd's embedded engine.Store: one bbolt file, one
+// writer goroutine, fsync on every commit. It is also the reference for a
+// second backend: what follows is what it keeps, how, and why. It passes
+// engine/storetest, on its own and behind storetest.Rerunning.
+//
+// # Buckets and keys
+//
+// The layout is flat (keys.go): one bucket per kind of value, and every key
+// of an object a business owns starts with the business ID and a NUL, so a
+// prefix scan lists one business and no key of one business can be built
+// from another's. Sequence numbers in keys are 8 bytes big-endian, so keys
+// sort in sequence order.
+//
+//	meta         "schema" → decimal version; "created" → RFC 3339
+//	businesses   id → Business (JSON)
+//	locations    biz\0id → Location (JSON)
+//	products     biz\0id → Product (JSON)
+//	skus         biz\0sku → product id (the SKU index, kept by PutProduct)
+//	stock        biz\0loc\0product → int64 quantity (thousandths)
+//	moves        biz\0seq → Movement (compact); seq from counters biz\0#move
+//	sales        biz\0id → Sale (compact since schema 3; JSON before)
+//	sale_seq     biz\0seq → sale id: the business's list, in stored order
+//	sale_loc     biz\0loc\0seq → sale id: the same per location
+//	returns, receipts, transfers, adjustments
+//	             biz\0id → the document (JSON)
+//	counters     biz\0series → uint64 last number given (NextNumber);
+//	             biz\0#name → uint64 internal sequence (#move, #sale)
+//	numbers      biz\0number → DocRef (compact): the claim (ClaimNumber)
+//	idem         biz\0key → idempotency record (compact)
+//	idem_exp     expiry ms\0biz\0key → the record's answer until it expires
+//	tokens       sha256(secret) → token with business and hash (JSON)
+//	token_ids    biz\0id → sha256(secret)
+//
+// Compact values start with a tag byte (encoding.go), JSON values with '{',
+// so each reader takes both. Buckets whose keys arrive in (nearly)
+// ascending order are packed fuller than bbolt's default (fillPercent).
+//
+// # Writes: overlays and group commit
+//
+// Update queues its fn for the one writer goroutine (store.go), which takes
+// the first waiting operation and every other already waiting (up to
+// MaxBatch, 512), runs them one after the other in one bbolt transaction,
+// commits with fsync, and only then answers all of them: a lone till is
+// served at once, and under load the operations that arrive during one
+// fsync share the next. That single writer is what makes Update
+// serializable (engine.Store.Update): fns run one at a time, each seeing
+// every write applied before it.
+//
+// Each operation writes to its own overlay (txn.go), not to bbolt: reads
+// look at the overlay first, then at the bbolt transaction, and the overlay
+// reaches bbolt only when fn returns nil (apply). A failed or panicking
+// operation is dropped without rolling back or re-running the others; put
+// checks what bbolt would refuse (key and value sizes), so apply cannot
+// fail half way. NextNumber is a get and a put of the counter in the
+// overlay. If the commit itself fails, every operation of the group gets
+// an unavailable error and nothing was written. Store never runs an fn
+// twice, though the contract allows it.
+//
+// # Reads
+//
+// View runs fn on a bbolt read transaction: a consistent snapshot that
+// costs next to nothing and never waits for the writer. So boltstore
+// implements engine.ReplayFromView: a retry of a finished request is
+// answered from a View without queueing for the writer. Its Tx also
+// implements engine.Scanner (Verify's whole-business walks).
+//
+// # Caches
+//
+// objCache (cache.go) keeps the decoded businesses, locations and products
+// the writer reads for nearly every sale. Only the writer uses it, so it
+// has no lock. It holds committed state only: a key written in the current
+// group is dropped at apply and not cached again until the group committed,
+// and a failed commit empties it. Callers get copies.
+//
+// tokenCache (tokencache.go) keeps decoded tokens by hash for read
+// transactions, since every request authenticates. A revocation must work
+// the moment it is answered: after committing a group that wrote a token,
+// the writer bumps the cache's generation and empties it before answering,
+// and a reader adds what it read only if the generation is still the one
+// it saw before its snapshot began.
+//
+// # Idempotency records and their answers
+//
+// A record (key, route, request hash, answer version, document, times) is
+// small and lives in idem under the client's key. Its answer lives apart,
+// in idem_exp under the answer's expiry time (idempotency.go): that bucket
+// is written in time order, so answers pack full pages, and
+// SweepIdempotency drops expired answers from its front in small
+// transactions, keeping the records (the link from a key to its document
+// is kept as long as the document). An answer is the answered document
+// itself in its own bucket's encoding: a sale compact, anything else (a
+// created token without its secret) as JSON; the API renders it in the
+// record's answer version on each replay.
+//
+// # Schema versions
+//
+// meta's schema is the layout version (SchemaVersion). Open refuses a file
+// with a newer one, reads older ones as they are, and marks a file it opens
+// for writing with the current version, so that an older posd refuses it
+// rather than misread it. Nothing is migrated in place: every reader takes
+// the older encodings.
+//
+//   - 1: every value JSON; a record holds its answer's bytes inline (idem_exp
+//     entries empty), with the answer's HTTP status.
+//   - 2: records, movements and number claims compact; a record's answer
+//     moves to idem_exp (the answer's JSON bytes).
+//   - 3: sales compact; the answer to a new sale kept as the compact sale.
+//   - 4: records carry the answer version (engine.AnswerVersion) instead of
+//     an HTTP status (the API picks the status per route). idem_exp keeps
+//     the answered document; for a sale that is the compact sale and for
+//     any other document its JSON, exactly the bytes schemas 2 and 3 kept,
+//     so their answers read back as documents that render (version 1) to
+//     the bytes first answered. Records from before schema 4 read as
+//     version 1.
+package boltstore
