@@ -688,7 +688,7 @@ func checkSaleKeys(ctx context.Context, path string, stored []storedSale, v *Wrk
 	}
 	defer st.Close()
 	keysOf := map[string]int{}
-	err = st.View(ctx, func(tx engine.Tx) error {
+	err = engine.Scan(ctx, st, func(tx engine.ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
 			return err
