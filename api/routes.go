@@ -81,7 +81,7 @@ func idempotent[T, D any](kind writeKind, call writeCall[T, D]) func(*Server, ht
 			return
 		}
 		var in T
-		if err := decodeStrict(body, &in); err != nil {
+		if err := decode(body, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

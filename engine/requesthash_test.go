@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 )
@@ -57,6 +58,38 @@ func TestSaleInputHashJSON(t *testing.T) {
 		if want := append([]byte("prefix"), encodeJSON(t, c.in)...); !bytes.Equal(got, want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
+	}
+}
+
+// TestRequestHashOfSales: requestHash gives a sale the fingerprint it got
+// from encoding/json, whether the fast path writes its JSON or not.
+func TestRequestHashOfSales(t *testing.T) {
+	byJSON := func(op, target string, in any) []byte {
+		h := sha256.New()
+		h.Write([]byte(op))
+		h.Write([]byte{0})
+		h.Write([]byte(target))
+		h.Write([]byte{0})
+		_ = json.NewEncoder(h).Encode(in)
+		return h.Sum(nil)
+	}
+	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+	for _, in := range []SaleInput{
+		{LocationID: "L", Items: []SaleItemInput{{ProductID: "p1", Quantity: raw("2")}}, Payments: []PaymentInput{{Method: "cash", Amount: raw("5000")}}},
+		{LocationID: "L<&>", Items: []SaleItemInput{{ProductID: "p1", Quantity: raw(`"2"`)}}},
+		{},
+	} {
+		if got, want := requestHash(opCreateSale, "", in), byJSON(opCreateSale, "", in); !bytes.Equal(got, want) {
+			t.Errorf("%+v: requestHash %x, by encoding/json %x", in, got, want)
+		}
+	}
+	if a, b := requestHash(opCreateSale, "", SaleInput{LocationID: "L"}), requestHash(opCreateSale, "", SaleInput{LocationID: "M"}); bytes.Equal(a, b) {
+		t.Error("two different sales hash the same")
+	}
+	// Other inputs keep going through encoding/json.
+	in := LocationInput{Name: "Shop"}
+	if got, want := requestHash(opCreateLocation, "", in), byJSON(opCreateLocation, "", in); !bytes.Equal(got, want) {
+		t.Errorf("location: requestHash %x, by encoding/json %x", got, want)
 	}
 }
 
