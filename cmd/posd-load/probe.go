@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -126,4 +128,18 @@ func (p *CommitProbe) String() string {
 	}
 	return fmt.Sprintf("%d × (%d pages + fdatasync + meta page + fdatasync): p50 %.2f ms, p90 %.2f, p99 %.2f, max %.2f ms; each fdatasync p50 %.2f, p99 %.2f, max %.2f ms",
 		p.Samples, p.Pages, p.Ms.P50, p.Ms.P90, p.Ms.P99, p.Ms.Max, p.SyncMs.P50, p.SyncMs.P99, p.SyncMs.Max)
+}
+
+// runProbe prints how busy the machine and its disk are right now: the
+// load average, 200 single-page fdatasyncs and n lone-commit shapes.
+func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("probe", "[--dir DIR] [--commits 300]", stderr)
+	dir := fs.String("dir", os.TempDir(), "directory on the disk to probe")
+	n := fs.Int("commits", 300, "lone-commit shapes to time")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, probe(*dir))
+	fmt.Fprintln(stdout, commitProbe(*dir, commitPages, *n))
+	return nil
 }
