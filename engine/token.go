@@ -159,13 +159,20 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Actor, erro
 	}
 	h := HashToken(secret)
 	var t *Token
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		t, err = tx.TokenByHash(h)
-		return err
-	})
-	if err != nil && !IsNotFound(err) {
-		return nil, err
+	if c, ok := s.store.(CachedTokens); ok {
+		if ct, ok := c.CachedToken(h); ok {
+			t = &ct
+		}
+	}
+	if t == nil {
+		err := s.store.View(ctx, func(tx Tx) error {
+			var err error
+			t, err = tx.TokenByHash(h)
+			return err
+		})
+		if err != nil && !IsNotFound(err) {
+			return nil, err
+		}
 	}
 	// The lookup is by hash; the final comparison is still constant-time so
 	// that no code path ever compares secrets byte by byte.
