@@ -105,7 +105,7 @@ func idempotent[T, D any](kind writeKind, call writeCall[T, D]) func(*Server, ht
 			w.Header().Set("X-Idempotent-Replay", "true")
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
-		s.metrics.write(mux.CurrentRoute(r).GetName(), out.Replayed)
+		s.metrics.write(s.routeName(r), out.Replayed)
 		writeRaw(w, status, b)
 	}
 }
