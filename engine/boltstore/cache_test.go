@@ -94,3 +94,95 @@ func TestWriterCacheFollowsWrites(t *testing.T) {
 		t.Logf("no commit was shared (largest group %d); the in-group case was not exercised", st.MaxBatch)
 	}
 }
+
+// TestWriterRawCacheFollowsWrites: the writer's cache of raw counters and
+// stock levels never hides a change either: an operation sees its own
+// movement, a failed operation's movement and number are never seen, and
+// operations sharing commits each see the ones applied before them (any
+// stale read loses a unit or repeats a number).
+func TestWriterRawCacheFollowsWrites(t *testing.T) {
+	s := mustOpen(t)
+	defer s.Close()
+	ctx := context.Background()
+	move := func(tx engine.Tx, q int64) error {
+		return tx.AddMovement(&engine.Movement{BusinessID: "b", LocationID: "l", ProductID: "p", Quantity: engine.Q(q), Doc: engine.DocRef{Kind: engine.KindAdjustment, ID: "a"}})
+	}
+	stock := func(tx engine.Tx) engine.Quantity {
+		q, err := tx.Stock("b", "l", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	update := func(fn func(tx engine.Tx) error) error { return s.Update(ctx, fn) }
+	if err := update(func(tx engine.Tx) error { return move(tx, 5) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(func(tx engine.Tx) error {
+		if got := stock(tx); got != engine.Q(5) {
+			t.Errorf("first read: got %v, want 5", got)
+		}
+		if err := move(tx, 2); err != nil {
+			return err
+		}
+		if got := stock(tx); got != engine.Q(7) {
+			t.Errorf("read after own movement: got %v, want 7", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	errFail := errors.New("fail")
+	if err := update(func(tx engine.Tx) error {
+		move(tx, 100)
+		tx.NextNumber("b", "INV-202611")
+		return errFail
+	}); !errors.Is(err, errFail) {
+		t.Fatalf("failing update: got %v", err)
+	}
+	const n = 200
+	numbers := make(chan uint64, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := update(func(tx engine.Tx) error {
+				num, err := tx.NextNumber("b", "INV-202611")
+				numbers <- num
+				if err != nil {
+					return err
+				}
+				return move(tx, -1)
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(numbers)
+	seen := map[uint64]bool{}
+	for num := range numbers {
+		if seen[num] || num < 1 || num > n {
+			t.Errorf("number %d handed out twice or out of 1..%d", num, n)
+		}
+		seen[num] = true
+	}
+	s.View(ctx, func(tx engine.Tx) error {
+		if got, want := stock(tx), engine.Q(7-n); got != want {
+			t.Errorf("after %d movements of -1: stock %v, want %v", n, got, want)
+		}
+		return nil
+	})
+	if err := update(func(tx engine.Tx) error {
+		if got, want := stock(tx), engine.Q(7-n); got != want {
+			t.Errorf("writer's read after the commits: stock %v, want %v", got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.MaxBatch < 2 {
+		t.Logf("no commit was shared (largest group %d); the in-group case was not exercised", st.MaxBatch)
+	}
+}

@@ -27,8 +27,12 @@ import (
 
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
-	b := t.get(bIdem, key(biz, k))
+	kk := key(biz, k)
+	b := t.get(bIdem, kk)
 	if b == nil || brokenNoIdempotencyLookup {
+		if t.writable {
+			t.absentIdem = string(kk)
+		}
 		return nil, notFound("idempotency record")
 	}
 	return t.idempotency(biz, k, b)
@@ -102,12 +106,17 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 // key: the storage-level guarantee of one document per key.
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	k := key(r.BusinessID, r.Key)
-	if t.get(bIdem, k) != nil && !brokenNoIdempotencyLookup {
+	// The engine has just looked the key up in this transaction (and
+	// found nothing) before running the operation: no need to seek it in
+	// the B+tree twice.
+	known := t.absentIdem == string(k)
+	if !known && t.get(bIdem, k) != nil && !brokenNoIdempotencyLookup {
 		return engine.ErrDuplicateKey
 	}
 	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {
 		return err
 	}
+	t.absentIdem = ""
 	if r.Answer == nil {
 		return nil
 	}

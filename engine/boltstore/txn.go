@@ -31,6 +31,10 @@ type txn struct {
 	// generation at the start of a read transaction.
 	store    *Store
 	tokenGen uint64
+	// absentIdem is the idempotency record key this operation last looked
+	// up and did not find, until the operation writes it: PutIdempotency
+	// need not look it up again.
+	absentIdem string
 }
 
 type bucketKey struct{ bucket, key string }
@@ -81,6 +85,14 @@ func (t *txn) get(bucket string, key []byte) []byte {
 			return nil
 		}
 		return t.writes[i].v
+	}
+	if t.cache != nil && rawCached(bucket) {
+		if v, ok := t.cache.rawGet(bucket, key); ok {
+			return v
+		}
+		v := t.tx.Bucket([]byte(bucket)).Get(key)
+		t.cache.rawPut(bucketKey{bucket, string(key)}, bytes.Clone(v))
+		return v
 	}
 	return t.tx.Bucket([]byte(bucket)).Get(key)
 }
@@ -135,6 +147,13 @@ func (t *txn) apply() error {
 		k, v := w.bucketKey, w.value
 		if t.cache != nil && cached(k.bucket) {
 			t.cache.written(k)
+		}
+		if t.cache != nil && rawCached(k.bucket) {
+			if v.del {
+				t.cache.rawPut(k, nil)
+			} else {
+				t.cache.rawPut(k, v.v)
+			}
 		}
 		if t.store != nil && (k.bucket == bTokens || k.bucket == bTokenIDs) {
 			t.store.tokensWritten = true
