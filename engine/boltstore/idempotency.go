@@ -25,6 +25,12 @@ import (
 // very encodings (schema 3: the compact sale; schemas 1 and 2: the sale's
 // JSON, which decodeSale reads too), so old answers read back the same way.
 
+// errNoIdempotency is the answer for a key never seen, which is every new
+// write's (twice: the engine looks the key up in a View and again in the
+// write transaction); one value serves them all, as nothing changes an
+// error once made.
+var errNoIdempotency = notFound("idempotency record")
+
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
 	kk := key(biz, k)
@@ -33,7 +39,7 @@ func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
 		if t.writable {
 			t.absentIdem = string(kk)
 		}
-		return nil, notFound("idempotency record")
+		return nil, errNoIdempotency
 	}
 	return t.idempotency(biz, k, b)
 }
