@@ -82,6 +82,9 @@ type WrkRun struct {
 	// run; WrkCPUUS is wrk's own CPU time per answer.
 	Server   *ServerFigures `json:"server,omitempty"`
 	WrkCPUUS float64        `json:"wrkCpuPerRequestUs"`
+	// SalesPerCommit is how many operations shared each of posd's
+	// commits during the run (its /metrics).
+	SalesPerCommit float64 `json:"salesPerCommit,omitempty"`
 	numbers  []string
 }
 
@@ -134,6 +137,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	connsFlag := fs.String("conns", "1,64", "connection counts to compare")
 	pgScript := fs.String("pg-script", defaultPGScript(), "the seed-design PostgreSQL yardstick script")
 	skipPG := fs.Bool("skip-pg", false, "leave out the PostgreSQL yardstick")
+	skipBare := fs.Bool("skip-bare", false, "leave out the bare echo (for A/B runs of posd alone)")
 	pgInstall := fs.Bool("pg-install", true, "install PostgreSQL with apt-get when it is missing")
 	products := fs.Int("products", 200, "products in the shop; each request sells 3 of them")
 	profile := fs.String("profile", "", "after the measured runs, one more posd run at the highest connection count with posd's profiler on, CPU and heap profiles written to this directory")
@@ -211,7 +215,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return err
 			}
 		}
-		w := wrkSpec{bin: wrkBin, url: s.url, token: shop.tills[0], bodies: bodies, conns: n, dir: scratch, count: true}
+		w := wrkSpec{bin: wrkBin, url: s.url, token: shop.tills[0], bodies: bodies, conns: n, dir: scratch, count: true, owner: token}
 		fmt.Fprintf(log, "wrk: posd, %d connection(s), %v + %v warm-up\n", n, *secs, *warm)
 		r, err := w.measure(ctx, fmt.Sprintf("%s-posd-c%d", prefix, n), *warm, *secs, s.pid())
 		if serr := s.stop(); err == nil {
@@ -266,6 +270,9 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	for _, n := range conns {
+		if *skipBare {
+			break
+		}
 		fmt.Fprintf(log, "wrk: bare echo, %d connection(s), %v + %v warm-up\n", n, *secs, *warm)
 		w := wrkSpec{bin: wrkBin, url: bare.url, token: "bare", bodies: bodies, conns: n, dir: scratch, count: *bareCount}
 		r, err := w.measure(ctx, fmt.Sprintf("%s-bare-c%d", prefix, n), *warm, *secs, bare.pid())
@@ -333,6 +340,9 @@ type wrkSpec struct {
 	dir             string
 	// count has the script look at every answer (wrkLua).
 	count bool
+	// owner, when set, reads posd's /metrics before and after each run,
+	// for the sales per commit.
+	owner string
 }
 
 // wrkOutcome is a measured run with what the verification needs from it
@@ -385,9 +395,11 @@ func (w wrkSpec) run(ctx context.Context, prefix string, d time.Duration, pid in
 	proc := newProcWatch(pid)
 	idle := proc.sample()
 	stopSampler := proc.start(100 * time.Millisecond)
+	c0, o0 := w.storeCounters(ctx)
 	a := proc.snap()
 	err := cmd.Run()
 	b := proc.snap()
+	c1, o1 := w.storeCounters(ctx)
 	peak := stopSampler()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v: %s%s", err, tail(stderr.Bytes()), tail(stdout.Bytes()))
@@ -405,10 +417,46 @@ func (w wrkSpec) run(ctx context.Context, prefix string, d time.Duration, pid in
 		r.PerSec = float64(r.OK) / r.Seconds
 	}
 	r.Server = proc.figures(idle, peak, a, b, r.OK)
+	if c1 > c0 {
+		r.SalesPerCommit = (o1 - o0) / (c1 - c0)
+	}
 	if ps := cmd.ProcessState; ps != nil && r.Requests > 0 {
 		r.WrkCPUUS = float64((ps.UserTime() + ps.SystemTime()).Microseconds()) / float64(r.Requests)
 	}
 	return r, nil
+}
+
+// storeCounters reads posd's commits and operations so far from /metrics
+// (0, 0 when there is no owner token or no answer).
+func (w wrkSpec) storeCounters(ctx context.Context) (commits, ops float64) {
+	if w.owner == "" {
+		return 0, 0
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", w.url+"/metrics", nil)
+	if err != nil {
+		return 0, 0
+	}
+	req.Header.Set("Authorization", "Bearer "+w.owner)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "posd_store_commits_total":
+			commits = v
+		case "posd_store_operations_total":
+			ops = v
+		}
+	}
+	return commits, ops
 }
 
 // wrkLua is the script: each request is a sale with the key
@@ -813,8 +861,8 @@ func (r *WrkResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Machine before: %v.\nMachine after: %v.\n", r.Before, r.After)
 	fmt.Fprintf(w, "Disk floor of a lone commit, before: %v.\nDisk floor of a lone commit, after: %v.\n\n", r.DiskBefore, r.DiskAfter)
-	fmt.Fprintln(w, "| target | conns | 2xx/s | p50 ms | p90 ms | p99 ms | max ms | server CPU µs/req | server RSS max MiB | non-2xx | wrk CPU µs/req |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | conns | 2xx/s | p50 ms | p90 ms | p99 ms | max ms | server CPU µs/req | server RSS max MiB | non-2xx | wrk CPU µs/req | sales/commit |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range r.Conns {
 		for _, t := range []struct {
 			name string
@@ -828,15 +876,19 @@ func (r *WrkResult) print(w io.Writer) {
 			if x.Server != nil {
 				cpu, rss = fmt.Sprintf("%.1f", x.Server.CPUPerRequestUS), fmt.Sprintf("%.1f", x.Server.MaxRSSMB)
 			}
-			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d | %.1f |\n", t.name, n, x.PerSec,
-				x.Latency.P50, x.Latency.P90, x.Latency.P99, x.Latency.Max, cpu, rss, x.non2xx()+x.SocketErrors, x.WrkCPUUS)
+			spc := "–"
+			if x.SalesPerCommit > 0 {
+				spc = fmt.Sprintf("%.1f", x.SalesPerCommit)
+			}
+			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d | %.1f | %s |\n", t.name, n, x.PerSec,
+				x.Latency.P50, x.Latency.P90, x.Latency.P99, x.Latency.Max, cpu, rss, x.non2xx()+x.SocketErrors, x.WrkCPUUS, spc)
 		}
 		if g := r.PG[n]; g != nil {
 			cpu := "–"
 			if g.ServerCPUPerTxUS > 0 {
 				cpu = fmt.Sprintf("%.0f", g.ServerCPUPerTxUS)
 			}
-			fmt.Fprintf(w, "| seed design, PostgreSQL (pgbench) | %d | %.0f | avg %.2f | – | – | – | %s | – | – | – |\n", n, g.TPS, g.LatencyMs, cpu)
+			fmt.Fprintf(w, "| seed design, PostgreSQL (pgbench) | %d | %.0f | avg %.2f | – | – | – | %s | – | – | – | – |\n", n, g.TPS, g.LatencyMs, cpu)
 		}
 	}
 	if r.PGSkip != "" {
