@@ -41,6 +41,9 @@ type bucketKey struct{ bucket, key string }
 
 type overlayWrite struct {
 	bucketKey
+	// kb is the key as the caller gave it, for bbolt at apply (which copies
+	// it): put and del own the keys they are given.
+	kb []byte
 	value
 }
 
@@ -97,6 +100,8 @@ func (t *txn) get(bucket string, key []byte) []byte {
 	return t.tx.Bucket([]byte(bucket)).Get(key)
 }
 
+// put writes key in bucket, in the overlay; key and val must not change
+// afterwards.
 func (t *txn) put(bucket string, key, val []byte) error {
 	if !t.writable {
 		return errReadOnly
@@ -130,7 +135,7 @@ func (t *txn) set(bucket string, key []byte, v value) {
 		t.writes = make([]overlayWrite, 0, 16)
 	}
 	k := bucketKey{bucket, string(key)}
-	t.writes = append(t.writes, overlayWrite{k, v})
+	t.writes = append(t.writes, overlayWrite{k, key, v})
 	if t.index != nil {
 		t.index[k] = len(t.writes) - 1
 	} else if len(t.writes) > smallOverlay {
@@ -164,9 +169,9 @@ func (t *txn) apply() error {
 		}
 		var err error
 		if v.del {
-			err = b.Delete([]byte(k.key))
+			err = b.Delete(w.kb)
 		} else {
-			err = b.Put([]byte(k.key), v.v)
+			err = b.Put(w.kb, v.v)
 		}
 		if err != nil {
 			return fmt.Errorf("boltstore: apply %s: %w", k.bucket, err)
