@@ -85,7 +85,7 @@ type WrkRun struct {
 	// SalesPerCommit is how many operations shared each of posd's
 	// commits during the run (its /metrics).
 	SalesPerCommit float64 `json:"salesPerCommit,omitempty"`
-	numbers  []string
+	numbers        []string
 }
 
 func (r *WrkRun) non2xx() int {
