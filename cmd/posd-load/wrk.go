@@ -57,7 +57,9 @@ type WrkResult struct {
 	DiskBefore *CommitProbe `json:"diskBefore"`
 	DiskAfter  *CommitProbe `json:"diskAfter"`
 	CPUBaseUS  float64      `json:"cpuBaselineUs,omitempty"`
-	BareCount  bool         `json:"bareCounted"`
+	// Counted is true when the measured runs handed every answer to the
+	// Lua callback (--count); posd's warm-ups always do.
+	Counted bool `json:"counted"`
 	PosdCommit string       `json:"posdVersion,omitempty"`
 }
 
@@ -102,7 +104,11 @@ type WrkVerification struct {
 	// Acknowledged counts the 2xx answers wrk read from posd over every
 	// run (warm-ups included); Stored the sales posd holds.
 	Acknowledged int `json:"acknowledged"`
-	Stored       int `json:"stored"`
+	// ByNumber of them were checked one by one, by the invoice number they
+	// were answered with (the runs whose answers the script looked at);
+	// the others by count.
+	ByNumber int `json:"byNumber"`
+	Stored   int `json:"stored"`
 	// Unanswered requests were in flight when wrk stopped; posd may have
 	// committed them (their answers went to a closed connection), so
 	// Stored - Acknowledged may be anything from 0 to Unanswered.
@@ -141,7 +147,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pgInstall := fs.Bool("pg-install", true, "install PostgreSQL with apt-get when it is missing")
 	products := fs.Int("products", 200, "products in the shop; each request sells 3 of them")
 	profile := fs.String("profile", "", "after the measured runs, one more posd run at the highest connection count with posd's profiler on, CPU and heap profiles written to this directory")
-	bareCount := fs.Bool("bare-count", false, "give the bare echo's run the same response callback as posd's (by default it runs without one: the lightest wrk, the highest ceiling)")
+	countAll := fs.Bool("count", false, "hand every answer of the measured runs to a Lua callback that keeps its invoice number, so that each acknowledged sale is checked by number, not only by count (wrk then spends about twice the CPU per answer on the shared cores)")
 	cpuBase := fs.Float64("cpu-baseline", 0, "posd CPU µs per sale before tuning, for the target row (at most 65% of it)")
 	work := fs.String("work", "", "scratch directory (default: a temporary one)")
 	out := fs.String("out", "", "write every figure as JSON to this file")
@@ -169,7 +175,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log := stderr
 	res := &WrkResult{Started: time.Now().UTC(), Machine: machine(), Wrk: wrkVersion(wrkBin), Seconds: secs.Seconds(), Warmup: warm.Seconds(),
-		Conns: conns, PG: map[int]*PGResult{}, Bare: map[int]*WrkRun{}, Posd: map[int]*WrkRun{}, CPUBaseUS: *cpuBase, BareCount: *bareCount}
+		Conns: conns, PG: map[int]*PGResult{}, Bare: map[int]*WrkRun{}, Posd: map[int]*WrkRun{}, CPUBaseUS: *cpuBase, Counted: *countAll}
 	if v, err := exec.CommandContext(ctx, bin, "version").Output(); err == nil {
 		res.PosdCommit = strings.TrimSpace(string(v))
 	}
@@ -206,8 +212,11 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for i := range bodies {
 		bodies[i], _ = saleBody(rng, shop, 3)
 	}
+	// acked are the numbers of the sales acknowledged by runs whose
+	// answers the script looked at; ackedCount counts the 2xx of the
+	// others.
 	var acked []string
-	unanswered := 0
+	ackedCount, unanswered := 0, 0
 	prefix := fmt.Sprintf("wrk%d", time.Now().UnixNano())
 	for i, n := range conns {
 		if i > 0 {
@@ -215,7 +224,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return err
 			}
 		}
-		w := wrkSpec{bin: wrkBin, url: s.url, token: shop.tills[0], bodies: bodies, conns: n, dir: scratch, count: true, owner: token}
+		w := wrkSpec{bin: wrkBin, url: s.url, token: shop.tills[0], bodies: bodies, conns: n, dir: scratch, count: *countAll, countWarm: true, owner: token}
 		fmt.Fprintf(log, "wrk: posd, %d connection(s), %v + %v warm-up\n", n, *secs, *warm)
 		r, err := w.measure(ctx, fmt.Sprintf("%s-posd-c%d", prefix, n), *warm, *secs, s.pid())
 		if serr := s.stop(); err == nil {
@@ -227,17 +236,18 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		r.run.Target = "posd"
 		res.Posd[n] = r.run
 		acked = append(acked, r.numbers...)
+		ackedCount += r.ackedCount
 		unanswered += r.unanswered
 	}
 	if *profile != "" {
 		n := slices.Max(conns)
-		files, nums, lost, err := profileRun(ctx, bin, dir, token, shop.tills[0], wrkBin, bodies, n, *secs, *profile, scratch, prefix, log)
+		files, r, err := profileRun(ctx, bin, dir, token, shop.tills[0], wrkBin, bodies, n, *secs, *profile, scratch, prefix, log)
 		if err != nil {
 			return err
 		}
 		res.Profiles = files
-		acked = append(acked, nums...)
-		unanswered += lost
+		ackedCount += r.OK
+		unanswered += r.Sent - r.Requests
 	}
 
 	// 2. Every acknowledged sale stored once: read back through the API,
@@ -254,7 +264,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	v := checkWrkSales(acked, stored, base, unanswered)
+	v := checkWrkSales(acked, ackedCount, stored, base, unanswered)
 	checkSaleKeys(ctx, filepath.Join(dir, "posd.db"), stored, v)
 	vout, verr := exec.CommandContext(ctx, bin, "verify", "--data-dir", dir).CombinedOutput()
 	v.PosdVerify = lastLine(vout)
@@ -274,7 +284,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			break
 		}
 		fmt.Fprintf(log, "wrk: bare echo, %d connection(s), %v + %v warm-up\n", n, *secs, *warm)
-		w := wrkSpec{bin: wrkBin, url: bare.url, token: "bare", bodies: bodies, conns: n, dir: scratch, count: *bareCount}
+		w := wrkSpec{bin: wrkBin, url: bare.url, token: "bare", bodies: bodies, conns: n, dir: scratch, count: *countAll}
 		r, err := w.measure(ctx, fmt.Sprintf("%s-bare-c%d", prefix, n), *warm, *secs, bare.pid())
 		if err != nil {
 			bare.stop()
@@ -338,8 +348,9 @@ type wrkSpec struct {
 	bodies          [][]byte
 	conns           int
 	dir             string
-	// count has the script look at every answer (wrkLua).
-	count bool
+	// count has the script look at every answer of the measured run
+	// (wrkLua), countWarm of the warm-up.
+	count, countWarm bool
 	// owner, when set, reads posd's /metrics before and after each run,
 	// for the sales per commit.
 	owner string
@@ -348,28 +359,41 @@ type wrkSpec struct {
 // wrkOutcome is a measured run with what the verification needs from it
 // and its warm-up.
 type wrkOutcome struct {
-	run        *WrkRun
+	run *WrkRun
+	// numbers are the invoice numbers of the sales acknowledged by the
+	// runs whose answers the script looked at; ackedCount counts the 2xx
+	// of the others.
 	numbers    []string
+	ackedCount int
 	unanswered int
 }
 
 // measure runs a warm-up and then the measured run, each with its own keys.
 func (w wrkSpec) measure(ctx context.Context, prefix string, warm, d time.Duration, pid int) (*wrkOutcome, error) {
 	o := &wrkOutcome{}
+	add := func(r *WrkRun, counted bool) {
+		if counted {
+			o.numbers = append(o.numbers, r.numbers...)
+		} else {
+			o.ackedCount += r.OK
+		}
+		o.unanswered += r.Sent - r.Requests
+	}
 	if warm > 0 {
-		r, err := w.run(ctx, prefix+"-warm", warm, pid)
+		ww := w
+		ww.count = w.countWarm
+		r, err := ww.run(ctx, prefix+"-warm", warm, pid)
 		if err != nil {
 			return nil, err
 		}
-		o.numbers, o.unanswered = r.numbers, r.Sent-r.Requests
+		add(r, ww.count)
 	}
 	r, err := w.run(ctx, prefix, d, pid)
 	if err != nil {
 		return nil, err
 	}
 	o.run = r
-	o.numbers = append(o.numbers, r.numbers...)
-	o.unanswered += r.Sent - r.Requests
+	add(r, w.count)
 	return o, nil
 }
 
@@ -668,8 +692,8 @@ func readSales(ctx context.Context, cfg *Config, hc *http.Client, base *baseline
 // answered with: each acknowledged number stored exactly once, no sale or
 // number stored twice, the series gapless from base on, and no more
 // unacknowledged sales than requests were left unanswered.
-func checkWrkSales(acked []string, stored []storedSale, base *baseline, unanswered int) *WrkVerification {
-	v := &WrkVerification{Acknowledged: len(acked), Stored: len(stored), Unanswered: unanswered}
+func checkWrkSales(acked []string, ackedCount int, stored []storedSale, base *baseline, unanswered int) *WrkVerification {
+	v := &WrkVerification{Acknowledged: len(acked) + ackedCount, ByNumber: len(acked), Stored: len(stored), Unanswered: unanswered}
 	byNumber := map[string]int{}
 	ids := map[string]bool{}
 	bySeries := map[engine.Series][]uint64{}
@@ -716,7 +740,7 @@ func checkWrkSales(acked []string, stored []storedSale, base *baseline, unanswer
 			v.finding("series %s: %s", s, gap)
 		}
 	}
-	v.Extra = v.Stored - len(seen)
+	v.Extra = v.Stored - len(seen) - ackedCount
 	if v.Extra < 0 || v.Extra > unanswered {
 		v.finding("%d sales stored without an answer wrk read, but only %d requests were unanswered", v.Extra, unanswered)
 	}
@@ -778,17 +802,17 @@ func checkSaleKeys(ctx context.Context, path string, stored []storedSale, v *Wrk
 
 // profileRun runs wrk once more at conns connections against a posd with
 // its profiler on, and saves a CPU profile of the run and a heap profile.
-func profileRun(ctx context.Context, bin, dir, token, till, wrkBin string, bodies [][]byte, conns int, d time.Duration, profDir, scratch, prefix string, log io.Writer) ([]string, []string, int, error) {
+func profileRun(ctx context.Context, bin, dir, token, till, wrkBin string, bodies [][]byte, conns int, d time.Duration, profDir, scratch, prefix string, log io.Writer) ([]string, *WrkRun, error) {
 	if err := os.MkdirAll(profDir, 0o755); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	paddr, err := freeAddr()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	s, err := startPosd(ctx, bin, dir, token, "--backup-every", "0", "--pprof", paddr)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	defer s.stop()
 	fmt.Fprintf(log, "wrk: posd with its profiler on, %d connections, %v\n", conns, d)
@@ -797,20 +821,20 @@ func profileRun(ctx context.Context, bin, dir, token, till, wrkBin string, bodie
 	go func() {
 		got <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", paddr, int(d.Seconds())), cpuFile)
 	}()
-	w := wrkSpec{bin: wrkBin, url: s.url, token: till, bodies: bodies, conns: conns, dir: scratch, count: true}
+	w := wrkSpec{bin: wrkBin, url: s.url, token: till, bodies: bodies, conns: conns, dir: scratch}
 	r, err := w.run(ctx, prefix+"-profile", d+time.Second, s.pid())
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	if err := <-got; err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	heapFile := filepath.Join(profDir, fmt.Sprintf("posd-heap-c%d.pprof", conns))
 	if err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/allocs", paddr), heapFile); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(log, "wrk: profiled run: %.0f sales/s, %.0f µs CPU per sale (with the profiler on); %s, %s\n", r.PerSec, r.Server.CPUPerRequestUS, cpuFile, heapFile)
-	return []string{cpuFile, heapFile}, r.numbers, r.Sent - r.Requests, nil
+	return []string{cpuFile, heapFile}, r, nil
 }
 
 func fetch(ctx context.Context, url, file string) error {
@@ -854,10 +878,10 @@ func (r *WrkResult) print(w io.Writer) {
 	fmt.Fprintf(w, "Measured %s on %s; posd %s; %s.\n", r.Started.Format("2006-01-02 15:04 UTC"), r.Machine, r.PosdCommit, r.Wrk)
 	fmt.Fprintf(w, "Each point: %.0f s of wrk after a %.0f s warm-up; every request a 3-line sale with a fresh Idempotency-Key; posd fsyncs every commit before it answers.\n", r.Seconds, r.Warmup)
 	fmt.Fprintln(w, "wrk (and pgbench) run on the same 2 cores as the server they measure: the throughput figures include the loader's share; CPU per request is the server's alone (/proc/PID/stat, user+sys, over the run).")
-	if r.BareCount {
-		fmt.Fprintln(w, "Every wrk run hands each answer to a Lua callback (it counts statuses and keeps the invoice numbers for the verification).")
+	if r.Counted {
+		fmt.Fprintln(w, "Every wrk run hands each answer to a Lua callback that keeps its invoice number (--count): each acknowledged sale is checked by number; wrk costs about twice the CPU per answer.")
 	} else {
-		fmt.Fprintln(w, "posd's wrk runs hand each answer to a Lua callback (it counts statuses and keeps the invoice numbers for the verification); the bare echo's run has none, the lightest wrk, so its ceiling is the highest wrk reaches here.")
+		fmt.Fprintln(w, "The measured runs hand no answer to Lua, the lightest wrk, alike for posd and the bare echo: their acknowledged sales are checked by count; posd's warm-ups hand every answer to a Lua callback that keeps its invoice number, and those sales are checked one by one.")
 	}
 	fmt.Fprintf(w, "Machine before: %v.\nMachine after: %v.\n", r.Before, r.After)
 	fmt.Fprintf(w, "Disk floor of a lone commit, before: %v.\nDisk floor of a lone commit, after: %v.\n\n", r.DiskBefore, r.DiskAfter)
@@ -924,8 +948,8 @@ func (r *WrkResult) print(w io.Writer) {
 		row("every acknowledged sale stored once", v.summary(), "exactly once", v.OK)
 	}
 	if v := r.Verify; v != nil {
-		fmt.Fprintf(w, "\nVerification: %d sales acknowledged (2xx read by wrk, warm-ups included), %d stored, of them %d committed while wrk was stopping (it closed %d connections with a request in flight); numbers %s; %d sale keys in the file, %d key findings; posd verify: %s.\n",
-			v.Acknowledged, v.Stored, v.Extra, v.Unanswered, strings.Join(v.Series, ", "), v.SaleKeys, v.KeyFindings, v.PosdVerify)
+		fmt.Fprintf(w, "\nVerification: %d sales acknowledged (2xx read by wrk, warm-ups included; %d of them checked by invoice number, the rest by count), %d stored, of them %d committed while wrk was stopping (it closed %d connections with a request in flight); numbers %s; %d sale keys in the file, %d key findings; posd verify: %s.\n",
+			v.Acknowledged, v.ByNumber, v.Stored, v.Extra, v.Unanswered, strings.Join(v.Series, ", "), v.SaleKeys, v.KeyFindings, v.PosdVerify)
 		for _, f := range v.Findings {
 			fmt.Fprintf(w, "  - %s\n", f)
 		}

@@ -56,17 +56,23 @@ func TestCheckWrkSales(t *testing.T) {
 		return s
 	}
 	base := &baseline{}
-	good := checkWrkSales([]string{"INV-202612-0001", "INV-202612-0002"}, stored("INV-202612-0003", "INV-202612-0002", "INV-202612-0001"), base, 1)
+	good := checkWrkSales([]string{"INV-202612-0001", "INV-202612-0002"}, 0, stored("INV-202612-0003", "INV-202612-0002", "INV-202612-0001"), base, 1)
 	if !good.OK || good.Extra != 1 || good.Series[0] != "INV-202612 1..3" {
 		t.Errorf("clean run: %+v", good)
 	}
+	// Two acknowledged by number, two by count, one more committed.
+	good = checkWrkSales([]string{"INV-202612-0001", "INV-202612-0004"}, 2, stored("INV-202612-0003", "INV-202612-0002", "INV-202612-0001", "INV-202612-0004", "INV-202612-0005"), base, 3)
+	if !good.OK || good.Extra != 1 || good.Acknowledged != 4 || good.ByNumber != 2 {
+		t.Errorf("clean run, partly by count: %+v", good)
+	}
 	for name, v := range map[string]*WrkVerification{
-		"acknowledged, not stored":        checkWrkSales([]string{"INV-202612-0001", "INV-202612-0002"}, stored("INV-202612-0001"), base, 5),
-		"stored twice":                    checkWrkSales([]string{"INV-202612-0001"}, stored("INV-202612-0001", "INV-202612-0001"), base, 5),
-		"acknowledged twice":              checkWrkSales([]string{"INV-202612-0001", "INV-202612-0001"}, stored("INV-202612-0001"), base, 5),
-		"gap":                             checkWrkSales([]string{"INV-202612-0001", "INV-202612-0003"}, stored("INV-202612-0001", "INV-202612-0003"), base, 5),
-		"more extra sales than in flight": checkWrkSales([]string{"INV-202612-0001"}, stored("INV-202612-0001", "INV-202612-0002", "INV-202612-0003"), base, 1),
-		"not from the baseline on":        checkWrkSales([]string{"INV-202612-0001"}, stored("INV-202612-0001"), &baseline{series: "INV-202612", n: 4}, 0),
+		"acknowledged, not stored":                checkWrkSales([]string{"INV-202612-0001", "INV-202612-0002"}, 0, stored("INV-202612-0001"), base, 5),
+		"stored twice":                            checkWrkSales([]string{"INV-202612-0001"}, 0, stored("INV-202612-0001", "INV-202612-0001"), base, 5),
+		"acknowledged twice":                      checkWrkSales([]string{"INV-202612-0001", "INV-202612-0001"}, 0, stored("INV-202612-0001"), base, 5),
+		"gap":                                     checkWrkSales([]string{"INV-202612-0001", "INV-202612-0003"}, 0, stored("INV-202612-0001", "INV-202612-0003"), base, 5),
+		"more extra sales than in flight":         checkWrkSales([]string{"INV-202612-0001"}, 0, stored("INV-202612-0001", "INV-202612-0002", "INV-202612-0003"), base, 1),
+		"fewer stored than acknowledged by count": checkWrkSales([]string{"INV-202612-0001"}, 2, stored("INV-202612-0001", "INV-202612-0002"), base, 5),
+		"not from the baseline on":                checkWrkSales([]string{"INV-202612-0001"}, 0, stored("INV-202612-0001"), &baseline{series: "INV-202612", n: 4}, 0),
 	} {
 		if v.OK || len(v.Findings) == 0 {
 			t.Errorf("%s: verification passed: %+v", name, v)
@@ -96,7 +102,7 @@ func TestWrkSmoke(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "wrk.json")
 	var stdout, stderr strings.Builder
-	err := runWrk(context.Background(), []string{"--posd", bin, "--seconds", "1s", "--warmup", "0s", "--conns", "1,4", "--skip-pg", "--products", "20", "--out", out}, &stdout, &stderr)
+	err := runWrk(context.Background(), []string{"--posd", bin, "--seconds", "1s", "--warmup", "1s", "--conns", "1,4", "--skip-pg", "--products", "20", "--out", out}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("wrk: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
@@ -114,7 +120,7 @@ func TestWrkSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := res.Verify
-	if v == nil || !v.OK || v.Acknowledged == 0 || v.Acknowledged != res.Posd[1].OK+res.Posd[4].OK || v.SaleKeys != v.Stored {
+	if v == nil || !v.OK || v.ByNumber == 0 || v.Acknowledged != v.ByNumber+res.Posd[1].OK+res.Posd[4].OK || v.SaleKeys != v.Stored {
 		t.Errorf("verification %+v for runs %+v %+v", v, res.Posd[1], res.Posd[4])
 	}
 	if p := res.Posd[4]; p.Server == nil || p.Server.CPUPerRequestUS <= 0 || p.Latency.P99 <= 0 || p.non2xx() != 0 {
