@@ -15,7 +15,8 @@ TLS_LISTEN ?= :8443
 FUZZTIME  ?= 5000x
 # Every fuzz target of the API, one per POST body; each runs FUZZTIME.
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
-	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer
+	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer \
+	FuzzCreatePairingCode FuzzPair FuzzBackupNow FuzzImportProducts
 
 .PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-wrk
 
@@ -53,9 +54,11 @@ test-long:
 	$(GO) test -count=1 -timeout 3h -v -run 'TestFaults|TestSensitivity' ./cmd/posd-fault -args -long
 	$(MAKE) test-fuzz FUZZTIME=500000x
 
-## test-browser: the till's JS unit tests (node --test) and its browser tests
-## in Debian's Chromium against a real posd; installs chromium, and certutil
-## (libnss3-tools, for the HTTPS test's trust store), only if absent.
+## test-browser: the till's JS unit tests (node --test), the till's and the
+## back office's browser tests in Debian's Chromium against a real posd;
+## installs chromium, and certutil (libnss3-tools, for the HTTPS test's
+## trust store), only if absent. POSD_SCREENSHOTS=1 also refreshes the
+## office's screenshots in api/office/screenshots (the README's).
 TILL_E2E := api/till/e2e
 test-browser:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -63,6 +66,7 @@ test-browser:
 	cd $(TILL_E2E) && npm ci --no-audit --no-fund --loglevel=error
 	cd $(TILL_E2E) && node --test unit/
 	cd $(TILL_E2E) && node --test --test-concurrency=1 browser/
+	cd $(TILL_E2E) && node --test --test-concurrency=1 office/
 
 ## measure-backup: how long backup and verify take on a database of SALES
 ## sales, and the write latency during a backup under load (slow, not in

@@ -4,6 +4,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // benchAPI is the real API on a real listener over a real store, with a
@@ -41,26 +43,17 @@ func newBenchAPI(b *testing.B) *benchAPI {
 		srv.Close()
 		st.Close()
 	})
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Bench", Timezone: "Europe/Berlin", Currency: "EUR"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	owner := client.New(srv.URL, secret)
-	owner.HTTP, owner.Retry = hc, &client.NoRetry
-	tok, err := owner.CreateToken(ctx, "", client.TokenRequest{Role: engine.RoleTill, Name: "till", LocationID: &loc.ID})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ba := &benchAPI{store: st, till: client.New(srv.URL, *tok.Secret), loc: loc.ID}
-	ba.till.HTTP, ba.till.Retry = hc, &client.NoRetry
+	shop := storetest.NewShop(b, svc, "Europe/Berlin")
+	ba := &benchAPI{store: st, till: client.New(srv.URL, shop.BoundTillToken), loc: shop.Location}
+	ba.till.HTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	ba.till.Retry = &client.NoRetry
 	for i := range 50 {
-		p, err := owner.CreateProduct(ctx, "", client.ProductRequest{SKU: fmt.Sprintf("SKU%03d", i), Name: fmt.Sprintf("Product %d", i), Price: engine.Money(100 + i)})
+		out, err := svc.CreateProduct(context.Background(), shop.Owner, shop.Key(), engine.ProductInput{
+			SKU: fmt.Sprintf("SKU%03d", i), Name: fmt.Sprintf("Product %d", i), Price: json.RawMessage(strconv.Itoa(100 + i))})
 		if err != nil {
 			b.Fatal(err)
 		}
-		ba.products = append(ba.products, p.ID)
+		ba.products = append(ba.products, out.Doc.ID)
 	}
 	return ba
 }

@@ -84,6 +84,14 @@ func appendSaleJSON(b []byte, s *engine.Sale) []byte {
 		}
 		b = append(b, ']')
 	}
+	if s.Hash != "" {
+		b = append(b, `,"hash":`...)
+		b = appendJSONString(b, s.Hash)
+	}
+	if s.PreviousHash != "" {
+		b = append(b, `,"previousHash":`...)
+		b = appendJSONString(b, s.PreviousHash)
+	}
 	return append(b, '}')
 }
 

@@ -49,6 +49,12 @@ func randomSale(r *rand.Rand) *engine.Sale {
 			s.Payments = append(s.Payments, engine.Payment{Method: randomText(r), Amount: engine.Money(r.Int64N(1e8))})
 		}
 	}
+	if r.IntN(3) > 0 {
+		s.Hash = randomText(r)
+	}
+	if r.IntN(3) > 0 {
+		s.PreviousHash = randomText(r)
+	}
 	if r.IntN(5) > 0 {
 		s.Returns = []string{}
 		for range r.IntN(3) {
@@ -69,7 +75,7 @@ func TestSaleJSONMatchesEncodingJSON(t *testing.T) {
 		if got := appendSaleJSON(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("sale %d:\n got %s\nwant %s", i, got, want)
 		}
-		if got, err := renderAnswer(s, 1); err != nil || !bytes.Equal(got, want) {
+		if got, err := renderAnswer(s, engine.AnswerVersion); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("renderAnswer, sale %d:\n got %s (%v)\nwant %s", i, got, err, want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+
 	"posd/engine"
 )
 
@@ -90,6 +91,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpStatus(code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.metrics.writeFailed(Failure{Cause: engine.StorageCause(err), Route: s.routeName(r), Message: engine.ErrorMessage(err)})
+		}
 	}
 	s.metrics.refused(code)
 	var we *waitError
@@ -132,3 +136,12 @@ var (
 	hdrNoStore = []string{"no-store"}
 	hdrNoSniff = []string{"nosniff"}
 )
+
+// mustMarshal encodes one of the API's own answer types, which cannot fail.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("api: encoding " + err.Error())
+	}
+	return b
+}

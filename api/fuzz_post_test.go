@@ -15,6 +15,7 @@ import (
 	"posd/api"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // fuzzShop is a business for the POST fuzz targets: in request bodies and
@@ -36,40 +37,29 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	}
 	f.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Fuzz", Timezone: "UTC"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: secret, ids: map[string]string{"LOC": loc.ID}}
+	shop := storetest.NewShop(f, svc, "UTC")
+	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: shop.OwnerToken,
+		ids: map[string]string{"LOC": shop.Location, "LOC2": shop.Location2, "APPLE": shop.Apple.ID, "CHEESE": shop.Cheese.ID}}
+	ctx, owner := context.Background(), shop.Owner
 	must := func(err error) {
 		if err != nil {
 			f.Fatal(err)
 		}
 	}
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	loc2, err := svc.CreateLocation(ctx, owner, "f-loc2", engine.LocationInput{Name: "Back"})
-	must(err)
-	s.ids["LOC2"] = loc2.Doc.ID
-	for _, p := range []struct{ sku, price string }{{"APPLE", "150"}, {"CHEESE", "1999"}} {
-		out, err := svc.CreateProduct(ctx, owner, engine.IdempotencyKey("f-"+p.sku), engine.ProductInput{SKU: p.sku, Name: p.sku, Price: raw(p.price)})
-		must(err)
-		s.ids[p.sku] = out.Doc.ID
-	}
-	_, err = svc.AdjustStock(ctx, owner, "f-stock", engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
+	_, err = svc.AdjustStock(ctx, owner, shop.Key(), engine.AdjustmentInput{LocationID: s.ids["LOC"], Reason: "opening",
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1000000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("1000000")}}})
 	must(err)
-	sale, err := svc.CreateSale(ctx, owner, "f-sale", engine.SaleInput{LocationID: s.ids["LOC"],
+	sale, err := svc.CreateSale(ctx, owner, shop.Key(), engine.SaleInput{LocationID: s.ids["LOC"],
 		Items:    []engine.SaleItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("100000")}, {ProductID: s.ids["CHEESE"], Quantity: raw("100000")}},
 		Payments: []engine.PaymentInput{{Method: "cash", Amount: raw("999999999999")}}})
 	must(err)
 	s.ids["SALE"] = sale.Doc.ID
-	receipt, err := svc.CreateReceipt(ctx, owner, "f-receipt", engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
+	receipt, err := svc.CreateReceipt(ctx, owner, shop.Key(), engine.ReceiptInput{LocationID: s.ids["LOC"], Supplier: "S",
 		Items: []engine.ReceiptItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1"), UnitCost: raw("1")}}})
 	must(err)
 	s.ids["RECEIPT"] = receipt.Doc.ID
-	transfer, err := svc.CreateTransfer(ctx, owner, "f-transfer", engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
+	transfer, err := svc.CreateTransfer(ctx, owner, shop.Key(), engine.TransferInput{FromLocationID: s.ids["LOC"], ToLocationID: s.ids["LOC2"],
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}})
 	must(err)
 	s.ids["TRANSFER"] = transfer.Doc.ID
@@ -88,8 +78,27 @@ func (s *fuzzShop) expand(b []byte) []byte {
 // post sends body to path with a fresh key and holds the answer to the
 // rules every POST obeys, whatever the body: no panic and no 5xx; a
 // success is the route's status and applied exactly one write; a refusal
-// is in the contract's shape and wrote nothing at all.
-func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
+// is in the contract's shape and wrote nothing at all. A success's answer
+// also passes check, when there is one.
+func (s *fuzzShop) post(t *testing.T, path string, okStatus int, check func(t *testing.T, answer []byte), body []byte) {
+	s.postWant(t, path, want{status: okStatus, key: "id", writes: 1, check: check}, body)
+}
+
+// want is what a route's success looks like: its status, a member its
+// answer must have, how many store operations it applies, and a check of
+// its answer (nil: none).
+type want struct {
+	status int
+	key    string
+	writes uint64
+	// writesIf names a member of the answer: only when it is true did the
+	// request write (a product import: not a dry run, nor a bad file).
+	writesIf string
+	check    func(t *testing.T, answer []byte)
+}
+
+func (s *fuzzShop) postWant(t *testing.T, path string, w want, body []byte) {
+	okStatus, check := w.status, w.check
 	body = s.expand(body)
 	before := s.st.Stats().Operations
 	req := httptest.NewRequest("POST", string(s.expand([]byte(path))), bytes.NewReader(body))
@@ -102,11 +111,17 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 	switch {
 	case rec.Code == okStatus:
 		var v map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v["id"] == nil {
-			t.Fatalf("%d without a document: %s", rec.Code, rec.Body.Bytes())
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v[w.key] == nil {
+			t.Fatalf("%d without %q: %s", rec.Code, w.key, rec.Body.Bytes())
 		}
-		if after != before+1 {
+		if w.writesIf != "" && v[w.writesIf] != true {
+			w.writes = 0
+		}
+		if after != before+w.writes {
 			t.Fatalf("%d applied %d operations", rec.Code, after-before)
+		}
+		if check != nil {
+			check(t, rec.Body.Bytes())
 		}
 	case rec.Code >= 400 && rec.Code < 500:
 		errorShape(t, rec.Body.Bytes())
@@ -120,11 +135,50 @@ func (s *fuzzShop) post(t *testing.T, path string, okStatus int, body []byte) {
 
 // fuzzPost is the whole of a POST fuzz target: seeds, a shop, the rules.
 func fuzzPost(f *testing.F, path string, okStatus int, seeds ...string) {
+	fuzzPostChecking(f, path, okStatus, nil, seeds...)
+}
+
+// fuzzPostChecking is fuzzPost for a route whose successes must also pass
+// check.
+func fuzzPostChecking(f *testing.F, path string, okStatus int, check func(t *testing.T, answer []byte), seeds ...string) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	s := newFuzzShop(f)
-	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, body) })
+	f.Fuzz(func(t *testing.T, body []byte) { s.post(t, path, okStatus, check, body) })
+}
+
+// fuzzPostWant is fuzzPost for a route whose success looks otherwise.
+func fuzzPostWant(f *testing.F, path string, w want, seeds ...string) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	s := newFuzzShop(f)
+	f.Fuzz(func(t *testing.T, body []byte) { s.postWant(t, path, w, body) })
+}
+
+func FuzzCreatePairingCode(f *testing.F) {
+	fuzzPostWant(f, "/api/pairing-codes", want{status: 201, key: "code", writes: 1}, `{"name":"Till 2","locationId":"LOC"}`)
+}
+
+// FuzzPair: without a valid code every body is refused (and guesses are
+// soon answered 429), writing nothing.
+func FuzzPair(f *testing.F) {
+	fuzzPostWant(f, "/api/pair", want{status: 201, key: "token", writes: 1}, `{"code":"ABCDEF"}`)
+}
+
+// FuzzBackupNow: the fuzz shop has no backups, so the route refuses every
+// body; a backup, when there is one, writes nothing to the store.
+func FuzzBackupNow(f *testing.F) {
+	fuzzPostWant(f, "/api/backups", want{status: 202, key: "id", writes: 0}, `{}`)
+}
+
+// FuzzImportProducts throws arbitrary bodies, and so arbitrary CSV files,
+// at the product import: a report or a refusal, never a 5xx; only a clean
+// file, not a dry run, writes (one operation).
+func FuzzImportProducts(f *testing.F) {
+	fuzzPostWant(f, "/api/products/import", want{status: 200, key: "rows", writes: 1, writesIf: "imported"},
+		`{"csv":"sku,name,price,taxRate\nA1,Apple,1.50,20\n"}`)
 }
 
 func FuzzCreateToken(f *testing.F) {
@@ -175,6 +229,7 @@ func TestFuzzTargetsCoverEveryPost(t *testing.T) {
 		"stock.adjust": "FuzzAdjustStock", "sales.create": "FuzzCreateSale", "sales.refund": "FuzzRefundSale",
 		"receipts.create": "FuzzCreateReceipt", "receipts.approve": "FuzzApproveReceipt", "transfers.create": "FuzzCreateTransfer",
 		"transfers.send": "FuzzSendTransfer", "transfers.receive": "FuzzReceiveTransfer",
+		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow", "products.import": "FuzzImportProducts",
 	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
 		if rt.Method != "POST" {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -27,6 +29,9 @@ type Ops struct {
 	Backup func() BackupStatus
 	// Commits returns the store's group-commit counters.
 	Commits func() CommitStats
+	// BackupNow asks for a backup at once; false when one is already
+	// running. Nil when automatic backups are off.
+	BackupNow func() bool
 }
 
 // BackupStatus is the health view of automatic backups.
@@ -52,6 +57,9 @@ type BackupStatus struct {
 	CheckedAt  *time.Time `json:"checkedAt"`
 	Findings   int        `json:"findings"`
 	Duplicates int        `json:"duplicates"`
+	// Running is true while a backup is being taken.
+	Running      bool       `json:"running"`
+	RunningSince *time.Time `json:"runningSince,omitempty"`
 }
 
 // CommitStats are the store's writer counters.
@@ -70,6 +78,8 @@ func opsRoutes() []Route {
 	return []Route{
 		{Name: "health.details", Method: "GET", Path: "/health/details", Perm: engine.PermManage, handle: getHealthDetails},
 		{Name: "metrics", Method: "GET", Path: "/metrics", Root: true, Perm: engine.PermManage, handle: getMetrics},
+		{Name: "qr", Method: "GET", Path: "/qr", Perm: engine.PermManage, handle: getQR},
+		{Name: "backups.create", Method: "POST", Path: "/backups", Perm: engine.PermOwner, handle: createBackup},
 	}
 }
 
@@ -96,6 +106,13 @@ type HealthDetails struct {
 	Refused      map[string]uint64 `json:"refused"`
 	RefusedTotal map[string]uint64 `json:"refusedTotal"`
 	Backup       *BackupStatus     `json:"backup"`
+	// Writes says whether writes are failing right now, and why (a full
+	// disk): the public health answer stays "ok" for load balancers and
+	// tills, so this is where a failing store shows.
+	Writes WriteFailures `json:"writes"`
+	// Indicators are the seed's health indicators with their thresholds;
+	// the till-based ones are the caller's business's.
+	Indicators []Indicator `json:"indicators"`
 }
 
 // ReplayRate is one route's idempotent writes over the window.
@@ -105,8 +122,10 @@ type ReplayRate struct {
 	Rate     float64 `json:"rate"`
 }
 
-func getHealthDetails(s *Server, w http.ResponseWriter, r *http.Request, _ *engine.Actor) {
-	writeJSON(w, http.StatusOK, s.healthDetails())
+func getHealthDetails(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
+	h := s.healthDetails()
+	h.Indicators = s.indicators(&h, s.tillTotals(r.Context(), a))
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *Server) healthDetails() HealthDetails {
@@ -151,6 +170,11 @@ func (s *Server) healthDetails() HealthDetails {
 			h.Problems = append(h.Problems, "the automatic backup is overdue by more than a whole interval")
 		}
 	}
+	h.Writes = s.metrics.writeFailures()
+	if w := h.Writes; w.Failing {
+		h.Problems = append(h.Problems, fmt.Sprintf("writes are failing right now: %s (last failure %s, %d in 24 h)",
+			w.LastFailure.Message, w.LastFailureAt.Format(time.RFC3339), w.Failures24h))
+	}
 	if len(h.Problems) > 0 {
 		h.Status = "attention"
 	}
@@ -163,7 +187,7 @@ func (s *Server) healthDetails() HealthDetails {
 func (s *Server) metricsHandler() http.Handler {
 	s.promOnce.Do(func() {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{s: s})
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &collector{s: s}, s.metrics.durations)
 		s.prom = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	})
 	return s.prom
@@ -189,13 +213,23 @@ var (
 	descBackupOK = prometheus.NewDesc("posd_backup_last_success_timestamp_seconds", "Unix time of the newest good automatic backup (0: none).", nil, nil)
 	descBackupKO = prometheus.NewDesc("posd_backup_failures_total", "Automatic backups that failed since start.", nil, nil)
 	descDups     = prometheus.NewDesc("posd_duplicate_documents", "Documents carrying a number another also carries, at the last verification. Must be 0.", nil, nil)
+	descWriteKO  = prometheus.NewDesc("posd_write_failures_total", "Writes the store could not make durable (answered 5xx), by cause: disk_full, read_only, io_error, shutting_down, other.", []string{"cause"}, nil)
+	descFailing  = prometheus.NewDesc("posd_writes_failing", "1 while writes are failing: the last one failed in the last 5 minutes and none succeeded since.", nil, nil)
+	tillLabels   = []string{"business", "till"}
+	descTillQ    = prometheus.NewDesc("posd_till_queued", "Writes waiting in a till's offline queue, as it last reported (target < 10).", tillLabels, nil)
+	descTillP    = prometheus.NewDesc("posd_till_parked", "Writes posd refused that a till keeps for a person, as it last reported.", tillLabels, nil)
+	descTillSeen = prometheus.NewDesc("posd_till_last_seen_timestamp_seconds", "Unix time of a till's last report (offline when older than 30 s).", tillLabels, nil)
+	descTillSent = prometheus.NewDesc("posd_till_writes_sent_total", "Writes a till sent, by its own count.", tillLabels, nil)
+	descTillRetr = prometheus.NewDesc("posd_till_writes_retried_total", "Of a till's writes, those that needed a retry (retry success target > 95 %).", tillLabels, nil)
+	descTillFail = prometheus.NewDesc("posd_till_writes_queued_after_retries_total", "Of a till's writes, those queued after every retry (target < 0.1 % of sent).", tillLabels, nil)
 )
 
 // collector exposes the server's counters and Ops to Prometheus.
 type collector struct{ s *Server }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups} {
+	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups, descWriteKO, descFailing,
+		descTillQ, descTillP, descTillSeen, descTillSent, descTillRetr, descTillFail} {
 		ch <- d
 	}
 }
@@ -212,6 +246,28 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(rep), route, "true")
 	}
 	ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, s.Now().Sub(o.Started).Seconds())
+	s.metrics.mu.Lock()
+	fails := maps.Clone(s.metrics.failTotal)
+	s.metrics.mu.Unlock()
+	for _, cause := range slices.Sorted(maps.Keys(fails)) {
+		ch <- prometheus.MustNewConstMetric(descWriteKO, prometheus.CounterValue, float64(fails[cause]), cause)
+	}
+	failing := 0.0
+	if s.metrics.writeFailures().Failing {
+		failing = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, failing)
+	for _, t := range s.svc.TillReports() {
+		l := []string{t.BusinessID, t.TillID}
+		ch <- prometheus.MustNewConstMetric(descTillQ, prometheus.GaugeValue, float64(t.Queued), l...)
+		ch <- prometheus.MustNewConstMetric(descTillP, prometheus.GaugeValue, float64(t.Parked), l...)
+		ch <- prometheus.MustNewConstMetric(descTillSeen, prometheus.GaugeValue, float64(t.LastSeenAt.Unix()), l...)
+		if c := t.Counters; c != nil {
+			ch <- prometheus.MustNewConstMetric(descTillSent, prometheus.CounterValue, float64(c.Sent), l...)
+			ch <- prometheus.MustNewConstMetric(descTillRetr, prometheus.CounterValue, float64(c.Retried), l...)
+			ch <- prometheus.MustNewConstMetric(descTillFail, prometheus.CounterValue, float64(c.QueuedAfterRetries), l...)
+		}
+	}
 	if o.DatabaseSize != nil {
 		if n, err := o.DatabaseSize(); err == nil {
 			ch <- prometheus.MustNewConstMetric(descDBSize, prometheus.GaugeValue, float64(n))
@@ -234,4 +290,29 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descDups, prometheus.GaugeValue, float64(b.Duplicates))
 		}
 	}
+}
+
+// tillTotals sums the tills' reports of a's business for the indicators.
+func (s *Server) tillTotals(ctx context.Context, a *engine.Actor) TillTotals {
+	var t TillTotals
+	tills, err := s.svc.Tills(ctx, a)
+	if err != nil {
+		return t
+	}
+	t.Tills = len(tills)
+	for _, x := range tills {
+		if x.LastSeenAt == nil {
+			continue
+		}
+		t.Reported++
+		if x.Counters != nil {
+			t.Sent += x.Counters.Sent
+			t.Retried += x.Counters.Retried
+			t.QueuedAfterRetries += x.Counters.QueuedAfterRetries
+		}
+		if x.Queued > t.MaxQueued || t.MaxQueuedTill == "" {
+			t.MaxQueued, t.MaxQueuedTill = x.Queued, x.Name
+		}
+	}
+	return t
 }

@@ -3,44 +3,33 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"posd/api"
+	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
-	"posd/engine/storetest"
 )
 
 // newOpsEnv is newEnv with the appliance facts cmd/posd would give.
 func newOpsEnv(t *testing.T, backup func() api.BackupStatus) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := engine.NewService(st)
-	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
-	svc.Now = clk.Now
-	ops := api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
-		Commits: func() api.CommitStats {
-			s := st.Stats()
-			return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
-		}}
-	a := api.NewServer(svc, api.Options{Ops: ops})
-	srv := httptest.NewServer(a)
-	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
-	t.Cleanup(func() {
-		srv.Close()
-		st.Close()
+	return newEnvWith(t, func(st *boltstore.Store) api.Options {
+		return api.Options{Ops: api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
+			Commits: func() api.CommitStats {
+				s := st.Stats()
+				return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
+			}}}
 	})
-	e.shop = e.newShop("Shop A")
-	e.shopB = e.newShop("Shop B")
-	e.owner = e.shop.owner
-	return e
 }
 
 func TestHealthDetails(t *testing.T) {
@@ -148,5 +137,92 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("metrics without token: got %d, want 401", res.StatusCode)
 	} else {
 		errorShape(t, b)
+	}
+}
+
+// fullStore is a store whose writes fail with err while it is set, as
+// the bbolt store's do when the disk is full.
+type fullStore struct {
+	engine.Store
+	err atomic.Pointer[error]
+}
+
+func (f *fullStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	if e := f.err.Load(); e != nil {
+		return *e
+	}
+	return f.Store.Update(ctx, fn)
+}
+
+// With the disk full every sale got 503 while the health view said ok. The
+// public /api/health stays tiny and "ok" (the contract's, for load
+// balancers), but the health view and /metrics now say that writes fail,
+// and why, until a write succeeds again.
+func TestFailingWritesShow(t *testing.T) {
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs := &fullStore{Store: st}
+	svc := engine.NewService(fs)
+	ctx := context.Background()
+	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Full", Timezone: "UTC"})
+	must(t, err)
+	srv := httptest.NewServer(api.NewServer(svc, api.Options{}))
+	defer srv.Close()
+	owner := client.New(srv.URL, secret)
+	owner.Retry = &client.NoRetry
+	p, err := owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "A", Name: "Apple", Price: 100})
+	must(t, err)
+	sale := client.SaleRequest{LocationID: loc.ID, Items: []client.SaleLine{{ProductID: p.ID, Quantity: engine.Q(1)}}, Payments: []engine.Payment{{Method: "cash", Amount: 100}}}
+
+	details := func() client.HealthDetails {
+		t.Helper()
+		h, err := owner.HealthDetails(ctx)
+		must(t, err)
+		return *h
+	}
+	if h := details(); h.Writes.Failing || h.Status != "ok" {
+		t.Fatalf("before: writes %+v, status %s", h.Writes, h.Status)
+	}
+
+	full := error(engine.StorageError(engine.CauseDiskFull, syscall.EFBIG))
+	fs.err.Store(&full)
+	for i := 0; i < 3; i++ {
+		_, err := owner.CreateSale(ctx, "", sale)
+		if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(engine.ErrorMessage(err), "disk is full") {
+			t.Fatalf("sale with the disk full: got %v, want 503 unavailable saying the disk is full", err)
+		}
+	}
+	if err := owner.Health(ctx); err != nil {
+		t.Errorf("public health with the disk full: %v, want ok", err)
+	}
+	h := details()
+	if !h.Writes.Failing || h.Writes.LastFailure == nil || h.Writes.LastFailure.Cause != engine.CauseDiskFull || h.Writes.LastFailure.Route != "sales.create" || h.Writes.Failures24h != 3 {
+		t.Errorf("writes with the disk full: %+v %+v", h.Writes, h.Writes.LastFailure)
+	}
+	if h.Status != "attention" || len(h.Problems) != 1 || !strings.Contains(h.Problems[0], "disk is full") {
+		t.Errorf("status with the disk full: %q %q", h.Status, h.Problems)
+	}
+	res, err := http.NewRequest("GET", srv.URL+"/metrics", nil)
+	must(t, err)
+	res.Header.Set("Authorization", "Bearer "+secret)
+	mr, err := http.DefaultClient.Do(res)
+	must(t, err)
+	mb, _ := io.ReadAll(mr.Body)
+	mr.Body.Close()
+	for _, want := range []string{`posd_write_failures_total{cause="disk_full"} 3`, "posd_writes_failing 1", `posd_request_duration_seconds_count{route="sales.create"} 3`} {
+		if !strings.Contains(string(mb), want) {
+			t.Errorf("metrics with the disk full lack %q", want)
+		}
+	}
+
+	fs.err.Store(nil)
+	if _, err := owner.CreateSale(ctx, "", sale); err != nil {
+		t.Fatal(err)
+	}
+	if h := details(); h.Writes.Failing || h.Status != "ok" || h.Writes.Failures24h != 3 || h.Writes.LastSuccessAt == nil {
+		t.Errorf("after space was freed: writes %+v, status %s %q", h.Writes, h.Status, h.Problems)
 	}
 }

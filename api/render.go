@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"posd/engine"
 )
@@ -24,10 +25,49 @@ import (
 func renderAnswer(doc any, v int) ([]byte, error) {
 	switch v {
 	case 1:
-		if s, ok := doc.(*engine.Sale); ok {
-			return appendSaleJSON(make([]byte, 0, 1024), s), nil
-		}
-		return json.Marshal(doc)
+		return renderCurrent(withoutChain(doc))
+	case 2:
+		return renderCurrent(doc)
 	}
 	return nil, fmt.Errorf("api: answer version %d is unknown to this posd (it knows up to %d)", v, engine.AnswerVersion)
+}
+
+// renderCurrent renders a document as posd's documents render today; the
+// fields version 2 added are left out when empty, so a document without
+// them renders as version 1 did.
+func renderCurrent(doc any) ([]byte, error) {
+	if s, ok := doc.(*engine.Sale); ok {
+		return appendSaleJSON(make([]byte, 0, 1024), s), nil
+	}
+	return json.Marshal(doc)
+}
+
+// withoutChain returns a copy of doc without what answer version 2 added
+// (hash chains): an answer recorded in version 1 was given before posd
+// had them, and its replay must not show them, whatever the document
+// holds now.
+func withoutChain(doc any) any {
+	switch d := doc.(type) {
+	case *engine.Sale:
+		c := *d
+		c.ChainLink = engine.ChainLink{}
+		return &c
+	case *engine.Return:
+		c := *d
+		c.ChainLink, c.SaleNumber, c.SaleHash, c.TaxTotal = engine.ChainLink{}, "", "", 0
+		c.Items = slices.Clone(d.Items)
+		for i := range c.Items {
+			c.Items[i].TaxRate, c.Items[i].TaxAmount = 0, 0
+		}
+		return &c
+	case *engine.Receipt:
+		c := *d
+		c.ChainLink = engine.ChainLink{}
+		return &c
+	case *engine.Transfer:
+		c := *d
+		c.ChainLink = engine.ChainLink{}
+		return &c
+	}
+	return doc
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,49 @@ func TestAnswersVersion1(t *testing.T) {
 	for v := 1; v <= engine.AnswerVersion; v++ {
 		if _, err := renderAnswer(answersV1[0].doc, v); err != nil {
 			t.Errorf("answer version %d, which the engine records, does not render: %v", v, err)
+		}
+	}
+}
+
+// TestAnswersVersion2 pins what version 2 added: the chain link of every
+// numbered document and a refund's sale and tax, shown in version 2 and
+// never in a replay of a version-1 answer, even if the document it renders
+// from carries them.
+func TestAnswersVersion2(t *testing.T) {
+	link := engine.ChainLink{Hash: strings.Repeat("a", 64), PreviousHash: strings.Repeat("0", 64)}
+	for _, c := range answersV1 {
+		var doc any
+		switch d := c.doc.(type) {
+		case *engine.Sale:
+			v := *d
+			v.ChainLink = link
+			doc = &v
+		case *engine.Return:
+			v := *d
+			v.ChainLink, v.SaleNumber, v.SaleHash, v.TaxTotal = link, "INV-202611-0001", strings.Repeat("b", 64), 25
+			v.Items = []engine.ReturnLine{d.Items[0]}
+			v.Items[0].TaxRate, v.Items[0].TaxAmount = 2000, 25
+			doc = &v
+		case *engine.Receipt:
+			v := *d
+			v.ChainLink = link
+			doc = &v
+		default:
+			continue
+		}
+		got, err := renderAnswer(doc, 1)
+		if err != nil || string(got) != c.json {
+			t.Errorf("%T in version 1:\n got %s (%v)\nwant %s", doc, got, err, c.json)
+		}
+		got, err = renderAnswer(doc, 2)
+		want := strings.TrimSuffix(c.json, "}") + `,"hash":"` + link.Hash + `","previousHash":"` + link.PreviousHash + `"}`
+		if _, ok := doc.(*engine.Return); ok {
+			want = `{"id":"r1","returnNumber":"RET-202611-0001","saleId":"s1","saleNumber":"INV-202611-0001","saleHash":"` + strings.Repeat("b", 64) +
+				`","locationId":"l1","items":[{"productId":"p1","sku":"A","name":"Apple","quantity":1,"unitPrice":150,"lineTotal":150,"taxRate":20,"taxAmount":25}],"total":150,"taxTotal":25,"currency":"EUR","restock":true,"createdAt":"2026-11-27T10:11:13.345Z","tokenId":"t1","hash":"` +
+				link.Hash + `","previousHash":"` + link.PreviousHash + `"}`
+		}
+		if err != nil || string(got) != want {
+			t.Errorf("%T in version 2:\n got %s (%v)\nwant %s", doc, got, err, want)
 		}
 	}
 }

@@ -11,15 +11,23 @@ import (
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/boltstore"
 )
 
 // TestEveryPostReplaysByteForByte sends every POST route twice with one key
 // over HTTP: the second answer has the first's status and bytes (a token's
-// with "token": null) and the replay headers, the first neither. A sale's
-// replay stays the first answer after a refund changed the sale; after the
-// answer TTL it is the sale as it is now, 200, still marked as a replay.
+// with "token": null) and the replay headers, the first neither. The two
+// pairing routes are contract §5's exception: a code and a till's token
+// are kept only as hashes, so their replays carry a new secret for the
+// same pairing and till, the unseen one revoked, and are otherwise the
+// first answer. A sale's replay stays the first answer after a refund
+// changed the sale; after the answer TTL it is the sale as it is now, 200,
+// still marked as a replay.
 func TestEveryPostReplaysByteForByte(t *testing.T) {
-	e := newEnv(t)
+	backups := 0
+	e := newEnvWith(t, func(*boltstore.Store) api.Options {
+		return api.Options{Ops: api.Ops{BackupNow: func() bool { backups++; return true }}}
+	})
 	f := e.shop
 	tok := e.ownerToken()
 	covered := map[string]bool{}
@@ -64,6 +72,62 @@ func TestEveryPostReplaysByteForByte(t *testing.T) {
 	post("transfers.create", "/api/transfers", `{"fromLocationId":"`+f.loc+`","toLocationId":"`+f.loc2+`","items":[{"productId":"`+f.apple.ID+`","quantity":2}]}`, 201)
 	post("transfers.send", "/api/transfers/"+ids["transfers.create"]+"/send", ``, 200)
 	post("transfers.receive", "/api/transfers/"+ids["transfers.create"]+"/receive", `{}`, 200)
+	impBody := `{"csv":"sku,name,price,taxRate\nPLUM,\"Plum, \"\"red\"\"\",1.20,7.7\nFIG,Fig,0.99,7.7\n"}`
+	imp := post("products.import", "/api/products/import", impBody, 200)
+	post("backups.create", "/api/backups", `{}`, 202)
+	if backups != 1 {
+		t.Errorf("backups started: %d, want 1 (the replay starts none)", backups)
+	}
+
+	// Pairing: same status, headers and keys; the secrets are new.
+	covered["pairing.create"], covered["pair"] = true, true
+	twice := func(path, token, key, body string) (a, b map[string]any) {
+		t.Helper()
+		res1, b1 := e.raw("POST", path, token, key, "application/json", body)
+		res2, b2 := e.raw("POST", path, token, key, "application/json", body)
+		if res1.StatusCode != 201 || res1.Header.Get("X-Idempotent-Replay") != "" || res1.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("%s: first answer %d %v %s, want 201 without replay headers", path, res1.StatusCode, res1.Header, b1)
+		}
+		if res2.StatusCode != 201 || res2.Header.Get("X-Idempotent-Replay") != "true" || res2.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("%s: replay %d %v %s, want 201 with replay headers", path, res2.StatusCode, res2.Header, b2)
+		}
+		if err := json.Unmarshal(b1, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b2, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != len(b) {
+			t.Fatalf("%s: replay %s has other keys than %s", path, b2, b1)
+		}
+		return a, b
+	}
+	pc1, pc2 := twice("/api/pairing-codes", tok, "replay-pairing.create", `{"name":"Till 8","locationId":"`+f.loc+`"}`)
+	code1, _ := pc1["code"].(string)
+	code2, _ := pc2["code"].(string)
+	if code1 == "" || code2 == "" || code1 == code2 || pc2["url"] != e.srv.URL+"/till/#pair="+code2 {
+		t.Fatalf("pairing.create: replay %v after %v, want a new code and its url", pc2, pc1)
+	}
+	if res, b := e.raw("POST", "/api/pair", "", "pair-old", "application/json", `{"code":"`+code1+`"}`); res.StatusCode != 404 {
+		t.Errorf("the code the replay replaced: %d %s, want 404", res.StatusCode, b)
+	}
+	p1, p2 := twice("/api/pair", "", "replay-pair", `{"code":"`+code2+`"}`)
+	tok1, _ := p1["token"].(string)
+	tok2, _ := p2["token"].(string)
+	if tok1 == "" || tok2 == "" || tok1 == tok2 {
+		t.Fatalf("pair: replay token %q after %q, want a new one", tok2, tok1)
+	}
+	for _, k := range []string{"tillId", "businessId", "locationId"} {
+		if p1[k] != p2[k] || p1[k] == nil {
+			t.Errorf("pair: replay %s %v, first %v", k, p2[k], p1[k])
+		}
+	}
+	if res, _ := e.raw("GET", "/api/me", tok1, "", "", ""); res.StatusCode != 401 {
+		t.Errorf("the first token after the replay: %d, want 401", res.StatusCode)
+	}
+	if res, _ := e.raw("GET", "/api/me", tok2, "", "", ""); res.StatusCode != 200 {
+		t.Errorf("the replay's token: %d, want 200", res.StatusCode)
+	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {
 		if rt.Method == "POST" && !covered[rt.Name] {
 			t.Errorf("POST route %s (%s) is not replayed here", rt.Name, rt.Path)
@@ -93,5 +157,11 @@ func TestEveryPostReplaysByteForByte(t *testing.T) {
 	res, b = e.raw("POST", "/api/sales", tok, "replay-sales.create", "application/json", saleBody)
 	if res.StatusCode != 200 || res.Header.Get("X-Idempotent-Replay") != "true" || !bytes.Equal(b, now) {
 		t.Errorf("replay after the TTL: %d %v\n got %s\nwant %s", res.StatusCode, res.Header, b, now)
+	}
+	// An import's report is its document: the replay after the TTL is
+	// still the first answer.
+	res, b = e.raw("POST", "/api/products/import", tok, "replay-products.import", "application/json", impBody)
+	if res.StatusCode != 200 || res.Header.Get("X-Idempotent-Replay") != "true" || !bytes.Equal(b, imp) {
+		t.Errorf("import replay after the TTL: %d %v\n got %s\nwant %s", res.StatusCode, res.Header, b, imp)
 	}
 }

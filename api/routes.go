@@ -46,7 +46,7 @@ func routes() []Route {
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
 		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(changes, sendTransfer)},
 		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(changes, receiveTransfer)},
-	}, append(opsRoutes(), setupRoutes()...)...)
+	}, append(append(append(append(tillRoutes(), officeRoutes()...), opsRoutes()...), setupRoutes()...), integrityRoutes()...)...)
 }
 
 // writeCall is an idempotent engine call that answers a D.
@@ -62,6 +62,9 @@ const (
 	// changes: approve, send and receive move a document to its next
 	// state, 200; their body is {} and may be left out.
 	changes
+	// reports: POST /products/import answers with a report of what it did
+	// (or, for a dry run, would do), 200 either way; its body is required.
+	reports
 )
 
 // idempotent makes the handler of a POST: key, body, engine, answer. The
@@ -70,18 +73,8 @@ const (
 // the commit, from the document the engine returns (render.go).
 func idempotent[T, D any](kind writeKind, call writeCall[T, D]) func(*Server, http.ResponseWriter, *http.Request, *engine.Actor) {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
-		key, err := idempotencyKey(r)
+		key, in, err := readWrite[T](r, kind)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		body, err := readBody(r, kind == changes)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var in T
-		if err := decode(body, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -90,24 +83,52 @@ func idempotent[T, D any](kind writeKind, call writeCall[T, D]) func(*Server, ht
 			s.writeError(w, r, err)
 			return
 		}
-		b, err := renderAnswer(out.Doc, out.Version)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		status := http.StatusCreated
-		if kind == changes || out.Current {
-			// A replay after the answer TTL returns the document as it is
-			// now: 200, as a GET would.
-			status = http.StatusOK
-		}
-		if out.Replayed {
-			w.Header().Set("X-Idempotent-Replay", "true")
-			w.Header().Set("Idempotent-Replayed", "true")
-		}
-		s.metrics.write(s.routeName(r), out.Replayed)
-		writeRaw(w, status, b)
+		s.answerWrite(w, r, kind, out.Doc, out.Replayed, out.Current, out.Version, true)
 	}
+}
+
+// readWrite reads a POST's Idempotency-Key and its strict JSON body.
+func readWrite[T any](r *http.Request, kind writeKind) (engine.IdempotencyKey, T, error) {
+	var in T
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return "", in, err
+	}
+	body, err := readBody(r, kind == changes)
+	if err != nil {
+		return "", in, err
+	}
+	return key, in, decode(body, &in)
+}
+
+// answerWrite renders the answer to an idempotent write (doc, in answer
+// version v) and sends it with the status of its kind and, for a replay,
+// the replay headers. wrote is false for an answer that wrote nothing
+// though it is no replay (an import's dry run): it counts as no write in
+// the metrics, and does not show that writes work.
+func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, kind writeKind, doc any, replayed, current bool, v int, wrote bool) {
+	b, err := renderAnswer(doc, v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if kind != creates || current {
+		// A replay after the answer TTL returns the document as it is
+		// now: 200, as a GET would.
+		status = http.StatusOK
+	}
+	if replayed {
+		w.Header().Set("X-Idempotent-Replay", "true")
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	if replayed || wrote {
+		s.metrics.write(s.routeName(r), replayed)
+	}
+	if wrote && !replayed {
+		s.metrics.writeOK()
+	}
+	writeRaw(w, status, b)
 }
 
 // idempotencyKey reads the Idempotency-Key header: one value, the key
@@ -283,26 +304,15 @@ type SaleList struct {
 	NextCursor *string        `json:"nextCursor"`
 }
 
+// listSales pages the sales, and also filters them by day (YYYY-MM-DD in
+// the shop's time zone) and by the till that made them.
 func listSales(s *Server, w http.ResponseWriter, r *http.Request, a *engine.Actor) {
-	q := r.URL.Query()
-	f := engine.SaleFilter{Cursor: q.Get("cursor"), LocationID: q.Get("locationId")}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 500 {
-			s.writeError(w, r, engine.FieldError("limit", "must be a whole number from 1 to 500"))
-			return
-		}
-		f.Limit = n
-	}
-	switch q.Get("order") {
-	case "", "oldest":
-	case "newest":
-		f.Newest = true
-	default:
-		s.writeError(w, r, engine.FieldError("order", "must be oldest or newest"))
+	f, err := listFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	sales, next, err := s.svc.Sales(r.Context(), a, f)
+	sales, next, err := s.svc.SalesFiltered(r.Context(), a, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

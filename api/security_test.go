@@ -25,17 +25,18 @@ import (
 // role of both shops on shop A's objects. A role too weak is a 403 (401
 // without a token) in either shop. Shop B, allowed by its role, is answered
 // exactly as if A's objects did not exist: the same status and code as the
-// same request with made-up IDs, and no answer names anything of A's.
+// same request with made-up IDs (for its owner, 404 not_found), and no
+// answer names anything of A's.
 func TestRouteRoleTenantMatrix(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
-	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token}
+	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token, o.till}
 	fake := strings.NewReplacer(
 		e.shop.loc, "01a21c00-0000-7000-8000-000000000001", e.shop.loc2, "01a21c00-0000-7000-8000-000000000002",
 		e.shop.apple.ID, "01a21c00-0000-7000-8000-000000000003", e.shop.cheese.ID, "01a21c00-0000-7000-8000-000000000004",
 		o.sale, "01a21c00-0000-7000-8000-000000000005", o.ret, "01a21c00-0000-7000-8000-000000000006",
 		o.receipt, "01a21c00-0000-7000-8000-000000000007", o.transfer, "01a21c00-0000-7000-8000-000000000008",
-		o.token, "01a21c00-0000-7000-8000-000000000009")
+		o.token, "01a21c00-0000-7000-8000-000000000009", o.till, "01a21c00-0000-7000-8000-00000000000a")
 	roles := []string{"", "till", "bound-till", "manager", "owner"}
 	tokens := map[string]map[string]string{
 		"A": {"till": e.shop.till.Token, "bound-till": e.shop.boundTill.Token, "manager": e.shop.manager.Token, "owner": e.shop.owner.Token},
@@ -90,6 +91,11 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 					if res.StatusCode != res2.StatusCode || codeOf(got) != codeOf(got2) {
 						t.Errorf("%s by B %s on A's objects: %d %s; on objects that do not exist: %d %s", rt.Name, role, res.StatusCode, codeOf(got), res2.StatusCode, codeOf(got2))
 					}
+					// And for the owner, whom no role rule stops, that
+					// answer is a 404.
+					if role == "owner" && names(path+b, aIDs) && (res.StatusCode != http.StatusNotFound || codeOf(got) != engine.ENOTFOUND) {
+						t.Errorf("%s by B owner on A's objects: %d %s, want 404 %s", rt.Name, res.StatusCode, codeOf(got), engine.ENOTFOUND)
+					}
 				}
 				if tenant == "B" {
 					for _, id := range aIDs {
@@ -104,6 +110,16 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 	if cells < 200 {
 		t.Errorf("only %d cells in the matrix", cells)
 	}
+}
+
+// names reports whether s names any of ids.
+func names(s string, ids []string) bool {
+	for _, id := range ids {
+		if strings.Contains(s, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkUnchanged fails if shop A's documents changed.

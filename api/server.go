@@ -22,9 +22,11 @@ type Server struct {
 	routes  []Route
 	// static serves the routes without path variables by exact method and
 	// path, ahead of the router (see ServeHTTP).
-	static map[routeKey]staticRoute
-	ops    Ops
-	https  HTTPS
+	static  map[routeKey]staticRoute
+	ops     Ops
+	backups backupKeys
+	version string
+	https   HTTPS
 	promState
 	// Now is the clock for rate limiting and the health view.
 	Now func() time.Time
@@ -35,8 +37,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Till serves the till page under /till/; nil leaves it out.
 	Till http.Handler
+	// Office serves the back office under /office/; nil leaves it out.
+	Office http.Handler
 	// Ops feeds the health view and /metrics (see ops.go).
 	Ops Ops
+	// Version is posd's version, recorded in export manifests.
+	Version string
 	// HTTPS serves /ca.crt and /api/setup (see setup.go); nil: no CA.
 	HTTPS HTTPS
 }
@@ -61,8 +67,11 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, Now: time.Now,
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, version: o.Version, Now: time.Now,
 		static: map[routeKey]staticRoute{}}
+	if s.version == "" {
+		s.version = "unknown"
+	}
 	s.router.StrictSlash(false)
 	s.routes = routes()
 	api := s.router.PathPrefix("/api").Subrouter()
@@ -97,6 +106,10 @@ func NewServer(svc *engine.Service, o Options) *Server {
 		s.router.PathPrefix("/till/").Handler(o.Till)
 		s.router.Handle("/till", http.RedirectHandler("/till/", http.StatusMovedPermanently))
 		s.router.Handle("/", http.RedirectHandler("/till/", http.StatusFound))
+	}
+	if o.Office != nil {
+		s.router.PathPrefix("/office/").Handler(o.Office)
+		s.router.Handle("/office", http.RedirectHandler("/office/", http.StatusMovedPermanently))
 	}
 	return s
 }
@@ -161,8 +174,52 @@ func (s *Server) allowed(r *http.Request) string {
 	return strings.Join(m, ", ")
 }
 
-// wrap authenticates and authorises a request before its handler runs.
+// wrap authenticates and authorises a request before its handler runs,
+// and times it for the request-duration histogram; a write's outcome feeds
+// the health view's "writes failing right now".
 func (s *Server) wrap(rt Route) http.Handler {
+	h := s.authorize(rt)
+	// A POST's success is counted by idempotent(), which knows a replay
+	// (answered from a snapshot, nothing written) from a commit; PUT
+	// reports are kept in memory first (see tills). PATCH and DELETE
+	// commit when they succeed.
+	write := rt.Method == http.MethodPatch || rt.Method == http.MethodDelete
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		s.metrics.requestDone(rt.Name, time.Since(start))
+		if write && sw.status > 0 && sw.status < 400 {
+			s.metrics.writeOK()
+		}
+	})
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// authorize authenticates and authorises a request before its handler runs.
+func (s *Server) authorize(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.Public {
 			rt.handle(s, w, r, nil)

@@ -37,6 +37,12 @@ type shopFixture struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(*boltstore.Store) api.Options { return api.Options{} })
+}
+
+// newEnvWith is newEnv with the server's options made for its store.
+func newEnvWith(t *testing.T, options func(*boltstore.Store) api.Options) *env {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,15 +50,15 @@ func newEnv(t *testing.T) *env {
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
-	a := api.NewServer(svc, api.Options{})
+	a := api.NewServer(svc, options(st))
 	srv := httptest.NewServer(a)
 	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()
 	})
-	e.shop = e.newShop("Shop A")
-	e.shopB = e.newShop("Shop B")
+	e.shop = e.newShop()
+	e.shopB = e.newShop()
 	e.owner = e.shop.owner
 	return e
 }
@@ -63,35 +69,12 @@ func (e *env) client(token string) *client.Client {
 	return c
 }
 
-func (e *env) newShop(name string) *shopFixture {
-	t := e.t
-	t.Helper()
-	ctx := context.Background()
-	_, loc, secret, err := e.svc.CreateBusiness(ctx, engine.BusinessInput{Name: name, Timezone: "Europe/Berlin", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &shopFixture{owner: e.client(secret), loc: loc.ID}
-	l2, err := f.owner.CreateLocation(ctx, "", "Store room")
-	must(t, err)
-	f.loc2 = l2.ID
-	mk := func(role engine.Role, loc *string) *client.Client {
-		tok, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: role, Name: string(role), LocationID: loc})
-		must(t, err)
-		if tok.Secret == nil {
-			t.Fatal("first answer to POST /tokens has no token")
-		}
-		return e.client(*tok.Secret)
-	}
-	f.manager = mk(engine.RoleManager, nil)
-	f.till = mk(engine.RoleTill, nil)
-	f.boundTill = mk(engine.RoleTill, &f.loc)
-	rate := engine.TaxRate(2000)
-	f.apple, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "APPLE", Name: "Apple", Price: 150, TaxRate: &rate})
-	must(t, err)
-	f.cheese, err = f.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "CHEESE", Name: "Cheese", Price: 1999})
-	must(t, err)
-	return f
+// newShop makes the test shop (storetest.NewShop), with a client of each
+// of its tokens.
+func (e *env) newShop() *shopFixture {
+	s := storetest.NewShop(e.t, e.svc, "Europe/Berlin")
+	return &shopFixture{owner: e.client(s.OwnerToken), manager: e.client(s.ManagerToken), till: e.client(s.TillToken), boundTill: e.client(s.BoundTillToken),
+		loc: s.Location, loc2: s.Location2, apple: s.Apple, cheese: s.Cheese}
 }
 
 func must(t *testing.T, err error) {

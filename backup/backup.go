@@ -51,6 +51,13 @@ type Config struct {
 	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ChainsSince is the first schema whose documents are chained by hash:
+	// an older file is reported as not chained yet rather than failing.
+	ChainsSince int
+	// Anchors are series heads kept outside the database (the manifests of
+	// exports, printed Z reports) that verification checks the chains
+	// against.
+	Anchors []engine.Anchor
 }
 
 func (c Config) now() time.Time {

@@ -18,6 +18,7 @@ import (
 	"posd/backup"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // The tests run on the real store: backup knows it only through its
@@ -28,11 +29,12 @@ func config(now func() time.Time) backup.Config {
 		Open: func(path string) (backup.Database, error) {
 			return boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: time.Second})
 		},
-		Schema: boltstore.SchemaVersion, Version: "test", Now: now,
+		Schema: boltstore.SchemaVersion, Version: "test", Now: now, ChainsSince: boltstore.ChainSchema,
 	}
 }
 
-// shop is a store with one business that has sold n apples.
+// shop is a store with the test shop (storetest.NewShop), which has sold n
+// apples.
 func shop(t *testing.T, n int) (*boltstore.Store, *engine.Service) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
@@ -41,22 +43,9 @@ func shop(t *testing.T, n int) (*boltstore.Store, *engine.Service) {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Shop", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	out, err := svc.CreateProduct(ctx, owner, "p", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.Doc
+	shop := storetest.NewShop(t, svc, "UTC")
 	for i := 0; i < n; i++ {
-		_, err := svc.CreateSale(ctx, owner, engine.IdempotencyKey(fmt.Sprintf("s%d", i)), engine.SaleInput{LocationID: loc.ID,
-			Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
-			Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}})
-		if err != nil {
+		if _, err := svc.CreateSale(context.Background(), shop.Owner, shop.Key(), shop.OneApple()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -86,7 +75,7 @@ func TestTakeAndVerify(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 	rep, err := cfg.VerifyFile(context.Background(), out)
-	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 6 {
+	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 7 {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
 
@@ -319,3 +308,40 @@ func TestSchedulerPicksUpExisting(t *testing.T) {
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestBackupNow: the owner's "Back up now" takes a backup at once, though
+// none is due, and a second press while it is asked for or running does
+// not start another.
+func TestBackupNow(t *testing.T) {
+	st, _ := shop(t, 1)
+	clk := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	dir := t.TempDir()
+	prev := filepath.Join(dir, backup.AutoName(clk.Now().Add(-2*time.Hour)))
+	os.WriteFile(prev, []byte("x"), 0o600)
+	s := &backup.Scheduler{Config: config(clk.Now), Source: st.Snapshot, Dir: dir, Every: 24 * time.Hour,
+		Retention: backup.Retention{Daily: 14, Weekly: 8}, Ticks: make(chan time.Time), Log: quiet}
+	if !s.BackupNow() {
+		t.Fatal("BackupNow refused the first press")
+	}
+	if s.BackupNow() {
+		t.Error("BackupNow accepted a second press while the first was waiting")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	want := filepath.Join(dir, backup.AutoName(clk.Now()))
+	for deadline := time.Now().Add(20 * time.Second); s.Status().LastFile != want; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backup after BackupNow: %+v", s.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stt := s.Status()
+	if stt.Running || stt.Failures != 0 || stt.CheckedAt != clk.Now() {
+		t.Errorf("after BackupNow: %+v", stt)
+	}
+	if _, err := os.Stat(backup.ManifestPath(stt.LastFile)); err != nil {
+		t.Errorf("the backup has no manifest: %v", err)
+	}
+}

@@ -32,6 +32,8 @@ type Scheduler struct {
 	mu     sync.Mutex
 	status Status
 	loaded bool
+	// kick asks Run for a backup now (BackupNow), whether or not one is due.
+	kick chan struct{}
 }
 
 // Status is what the scheduler did last.
@@ -56,6 +58,9 @@ type Status struct {
 	Duplicates int
 	// Next is when the next backup is due.
 	Next time.Time
+	// Running is true while a backup is being taken, since RunningSince.
+	Running      bool
+	RunningSince time.Time
 }
 
 // Status returns a copy of the current status.
@@ -77,15 +82,54 @@ func (s *Scheduler) Run(ctx context.Context) {
 		ticks = t.C
 	}
 	s.load()
+	kick := s.kicks()
 	for {
+		now := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticks:
+		case <-kick:
+			now = true
 		}
-		if _, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
+		var err error
+		if now {
+			err = s.take(ctx, s.Config.now())
+		} else {
+			_, err = s.RunDue(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
 			s.log().Error("automatic backup failed", "dir", s.Dir, "err", err)
 		}
+	}
+}
+
+func (s *Scheduler) kicks() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kick == nil {
+		s.kick = make(chan struct{}, 1)
+	}
+	return s.kick
+}
+
+// BackupNow asks Run to take a backup at once (the owner's "Back up now"),
+// in the same folder, verified and pruned like every automatic one. It
+// returns false when one is already running or asked for: a second press
+// does not start a second backup.
+func (s *Scheduler) BackupNow() bool {
+	k := s.kicks()
+	s.mu.Lock()
+	running := s.status.Running
+	s.mu.Unlock()
+	if running {
+		return false
+	}
+	select {
+	case k <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -140,10 +184,22 @@ func (s *Scheduler) RunDue(ctx context.Context) (bool, error) {
 	if !due {
 		return false, nil
 	}
+	if err := s.take(ctx, now); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// take takes one backup now and prunes.
+func (s *Scheduler) take(ctx context.Context, now time.Time) error {
 	out := filepath.Join(s.Dir, AutoName(now))
+	s.mu.Lock()
+	s.status.Running, s.status.RunningSince = true, now
+	s.mu.Unlock()
 	m, err := s.Config.Take(ctx, s.Source, out, true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.status.Running, s.status.RunningSince = false, time.Time{}
 	if err != nil {
 		s.status.LastError, s.status.LastErrorAt = err.Error(), now
 		s.status.Failures++
@@ -153,7 +209,7 @@ func (s *Scheduler) RunDue(ctx context.Context) (bool, error) {
 			s.status.CheckedAt, s.status.Findings, s.status.Duplicates = now, ie.Findings, ie.Duplicates
 		}
 		s.status.Next = s.nextLocked(now)
-		return false, err
+		return err
 	}
 	s.status.LastSuccess, s.status.LastFile, s.status.LastSize = now, out, m.Size
 	s.status.LastError, s.status.LastErrorAt, s.status.Failures = "", time.Time{}, 0
@@ -169,5 +225,5 @@ func (s *Scheduler) RunDue(ctx context.Context) (bool, error) {
 		// only a warning and is tried again next time.
 		s.log().Warn("pruning old backups", "dir", s.Dir, "err", err)
 	}
-	return true, nil
+	return nil
 }

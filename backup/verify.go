@@ -127,7 +127,7 @@ func (c Config) verifyOpen(ctx context.Context, db Database, rep *Report) {
 		return
 	}
 	sc.Detail = fmt.Sprintf("schema %d; every page reachable once, keys in order", schema)
-	er, err := engine.NewService(db).Verify(ctx)
+	er, err := engine.NewService(db).VerifyWith(ctx, engine.VerifyOptions{Anchors: c.Anchors, Unchained: schema < c.ChainsSince})
 	if err != nil {
 		sc.Findings = append(sc.Findings, "reading the documents failed: "+err.Error())
 		return

@@ -27,6 +27,13 @@
 //   - Tenancy: every method scopes reads and writes to the Actor's business;
 //     another business's object is reported exactly as a missing one.
 //   - A sale or refund is never refused for lack of stock; a transfer is.
+//   - Tamper evidence: every numbered document is linked into its series'
+//     hash chain in its own commit (chain.go, chain_link.go): its hash
+//     covers its values and the previous document's hash, and the series
+//     head advances with it through Tx.SetChainHead. VerifyChains
+//     recomputes every chain and checks it against anchors kept outside
+//     (chain_verify.go); Export writes the accountant's files and the
+//     manifest that is such an anchor (export.go).
 //
 // # Serializable updates, and fns that may run twice
 //
@@ -44,7 +51,9 @@
 //     run are discarded with it;
 //   - it assigns, and never appends or adds, to the variables it shares
 //     with its caller (write's out; UpdateProduct's out; CreateBusiness's
-//     biz and loc), so the last run's values are the ones returned;
+//     biz and loc; RenameTill's out), and makes anew what it counts
+//     (ImportProducts' report), so the last run's values are the ones
+//     returned;
 //   - it takes the time (Service.now) and makes its IDs (NewID) and
 //     secrets (newSecret) inside the run, so a second run makes new ones
 //     and only the committed run's are answered. What fns capture from
@@ -57,16 +66,21 @@
 // # Answers and byte-identical replays
 //
 // A write returns an Outcome: the document it made or changed (a *Sale,
-// *Return, *Receipt, *Transfer, *Adjustment, *Location, *Product or
-// *CreatedToken), whether it is a replay, and the AnswerVersion to render
+// *Return, *Receipt, *Transfer, *Adjustment, *Location, *Product,
+// *CreatedToken, or for the back office a *PairingCode, *Paired or
+// *ImportReport), whether it is a replay, and the AnswerVersion to render
 // it in. The idempotency record keeps that document as it was answered
 // (IdempotencyRecord.Answer, a typed snapshot: boltstore keeps a sale in
 // its compact encoding and the others as JSON) with its version, for the
 // answer TTL. The API renders a first answer and every replay of it with
 // one deterministic function of (document, version), after the commit, so
 // a replay is byte for byte the first answer by construction; no rendered
-// bytes are stored and nothing is rendered on a store's writer. A token's
-// secret is the one field never kept: its replay carries "token": null.
+// bytes are stored and nothing is rendered on a store's writer. Secrets
+// are the one thing never kept (secretBearer): a created token's replay
+// carries "token": null. The two pairing writes (pairing.go) are contract
+// §5's exception: within the answer TTL their replay makes a new secret
+// for the same pairing or till, in a write transaction (request.reissue),
+// and revokes the unheard one; after it they too carry null.
 //
 // An upgrade that changes the JSON of a document raises AnswerVersion; the
 // API keeps rendering every older version as it did, so a replay of an

@@ -37,7 +37,12 @@ func ParseIdempotencyKey(v string) (IdempotencyKey, error) {
 // answer across an upgrade (see doc.go). Raise it when a document gains,
 // loses or changes a field that clients see, and keep the API rendering
 // every older version exactly as it did.
-const AnswerVersion = 1
+//
+//   - 1: the documents as posd answered them before hash chains.
+//   - 2: numbered documents carry hash and previousHash (chain.go); a
+//     refund carries its sale's number and hash, its tax total, and per
+//     line the tax rate and tax it pays back.
+const AnswerVersion = 2
 
 // IdempotencyRecord is what the engine keeps of a successful idempotent
 // request, committed in the same transaction as the document it made.
@@ -55,9 +60,10 @@ type IdempotencyRecord struct {
 	Hash []byte
 	Doc  DocRef
 	// Answer is the document as it was answered: a snapshot of the *Sale,
-	// *Return, *Receipt, *Transfer, *Adjustment, *Location or *Product, or
-	// the *CreatedToken without its secret, as Doc.Kind says. It is nil
-	// once the answer has expired and been swept.
+	// *Return, *Receipt, *Transfer, *Adjustment, *Location, *Product or
+	// *ImportReport, or the *CreatedToken, *Paired (KindTill) or
+	// *PairingCode without its secret, as Doc.Kind says. It is nil once the
+	// answer has expired and been swept.
 	Answer any
 	// Version is the AnswerVersion the answer was given in.
 	Version   int
@@ -97,6 +103,9 @@ const (
 	opCreateTransfer = "transfer.create"
 	opSendTransfer   = "transfer.send"
 	opReceiveXfer    = "transfer.receive"
+	opCreatePairing  = "pairing.create"
+	opPair           = "pair"
+	opImportProducts = "product.import"
 )
 
 // requestHash fingerprints a parsed request. Hashing the decoded value, not
@@ -126,11 +135,41 @@ func requestHash(op, target string, in any) []byte {
 // works only through tx.
 type opFunc func(tx Tx, now time.Time) (any, DocRef, error)
 
+// reissueFunc answers a replay whose first answer carried a secret that is
+// never kept (a pairing code, a paired till's token): inside the write
+// transaction, it makes a new secret for the document the record points
+// at, revoking the one nobody heard, and returns the answer carrying it.
+// Like an opFunc it may run more than once and works only through tx.
+type reissueFunc func(tx Tx, rec *IdempotencyRecord, now time.Time) (any, error)
+
+// request is one idempotent write as Service.commit runs it.
+type request struct {
+	// business and key are the record's scope: the actor's business and
+	// the client's key, except for POST /pair, which has no actor (Pair).
+	business, key string
+	op, target    string
+	hash          []byte
+	fn            opFunc
+	// reissue, if set, answers a replay while its answer is live (before
+	// the answer TTL) instead of the recorded snapshot; such a replay
+	// writes, so it is never answered from a View.
+	reissue reissueFunc
+}
+
 // outcome is Outcome before its document is given its type.
 type outcome struct {
 	doc               any
 	replayed, current bool
 	version           int
+}
+
+// typed gives an outcome's document its type D.
+func typed[D any](o *outcome, op string) (*Outcome[D], error) {
+	d, ok := o.doc.(D)
+	if !ok {
+		return nil, Errorf(EINTERNAL, "the answer recorded for %s is a %T", op, o.doc)
+	}
+	return &Outcome[D]{Doc: d, Replayed: o.replayed, Current: o.current, Version: o.version}, nil
 }
 
 // write runs an idempotent operation whose answer is a D.
@@ -142,48 +181,49 @@ func write[D any](s *Service, ctx context.Context, a *Actor, key IdempotencyKey,
 	if err != nil {
 		return nil, err
 	}
-	d, ok := o.doc.(D)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "the answer recorded for %s is a %T", op, o.doc)
-	}
-	return &Outcome[D]{Doc: d, Replayed: o.replayed, Current: o.current, Version: o.version}, nil
+	return typed[D](o, op)
 }
 
-// write runs an idempotent operation: within one transaction it looks the
-// key up, replays or refuses a known key, or runs fn and records its answer
-// beside the document fn wrote. Nothing is returned before the commit.
+// write runs an idempotent operation of an actor: its key is scoped to the
+// actor's business.
 func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, target string, in any, fn opFunc) (*outcome, error) {
 	if key == "" {
 		return nil, ErrIdempotencyMissing
 	}
-	hash := requestHash(op, target, in)
-	if s.replayFromView {
+	return s.commit(ctx, request{business: a.BusinessID, key: string(key), op: op, target: target,
+		hash: requestHash(op, target, in), fn: fn})
+}
+
+// commit runs an idempotent request: within one transaction it looks the
+// key up, replays or refuses a known key, or runs fn and records its answer
+// beside the document fn wrote. Nothing is returned before the commit.
+func (s *Service) commit(ctx context.Context, req request) (*outcome, error) {
+	if s.replayFromView && req.reissue == nil {
 		// A retry of a finished request is answered from a snapshot,
 		// without queueing behind writers.
-		out, err := s.lookup(ctx, a, key, op, target, hash)
+		out, err := s.lookup(ctx, req)
 		if err == nil || !IsNotFound(err) {
 			return out, err
 		}
 	}
-	fn = s.numberFirst(ctx, a, op, fn)
 	var out *outcome
-	err := s.store.Update(ctx, func(tx Tx) error {
+	run := func(tx Tx) error {
 		// Every variable this fn sets is assigned, never added to: a store
 		// may run it again, and only its last run counts.
-		rec, err := tx.Idempotency(a.BusinessID, string(key))
+		rec, err := tx.Idempotency(req.business, req.key)
 		if err == nil {
-			out, err = s.replay(tx, rec, op, target, hash)
+			out, err = s.replay(tx, rec, req)
 			return err
 		} else if !IsNotFound(err) {
 			return err
 		}
 		now := s.now()
-		doc, ref, err := fn(tx, now)
+		doc, ref, err := req.fn(tx, now)
 		if err != nil {
 			return err
 		}
 		rec = &IdempotencyRecord{
-			BusinessID: a.BusinessID, Key: string(key), Op: op, Target: target, Hash: hash, Doc: ref,
+			BusinessID: req.business, Key: req.key, Op: req.op, Target: req.target, Hash: req.hash, Doc: ref,
 			Answer: snapshot(doc), Version: AnswerVersion, CreatedAt: now, ExpiresAt: now.Add(s.IdempotencyTTL),
 		}
 		if err := tx.PutIdempotency(rec); err != nil {
@@ -191,11 +231,15 @@ func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, t
 		}
 		out = &outcome{doc: doc, version: AnswerVersion}
 		return nil
-	})
+	}
+	err := s.store.Update(ctx, run)
 	if errors.Is(err, ErrDuplicateKey) {
 		// A request with the same key committed between our lookup and our
 		// commit (a store that checks keys at commit): its answer is ours.
-		if o, lerr := s.lookup(ctx, a, key, op, target, hash); lerr == nil || !IsNotFound(lerr) {
+		// A replay that writes is run again, and finds the record now.
+		if req.reissue != nil {
+			err = s.store.Update(ctx, run)
+		} else if o, lerr := s.lookup(ctx, req); lerr == nil || !IsNotFound(lerr) {
 			return o, lerr
 		}
 	}
@@ -207,36 +251,48 @@ func (s *Service) write(ctx context.Context, a *Actor, key IdempotencyKey, op, t
 
 // lookup answers a request whose key is recorded, from a snapshot; it
 // fails with ENOTFOUND when the key is new.
-func (s *Service) lookup(ctx context.Context, a *Actor, key IdempotencyKey, op, target string, hash []byte) (*outcome, error) {
+func (s *Service) lookup(ctx context.Context, req request) (*outcome, error) {
 	var out *outcome
 	err := s.store.View(ctx, func(tx Tx) error {
-		rec, err := tx.Idempotency(a.BusinessID, string(key))
+		rec, err := tx.Idempotency(req.business, req.key)
 		if err != nil {
 			return err
 		}
-		out, err = s.replay(tx, rec, op, target, hash)
+		out, err = s.replay(tx, rec, req)
 		return err
 	})
 	return out, err
 }
 
-// snapshot is what a record keeps of an answer: the document itself, but a
-// token's secret is never stored, so its replay carries none.
+// secretBearer is an answer that carries a secret shown once: a created
+// token, a pairing code, a paired till's token. A record keeps it without
+// (withoutSecret), since posd never keeps a secret in clear.
+type secretBearer interface {
+	withoutSecret() any
+}
+
+// snapshot is what a record keeps of an answer: the document itself, less
+// any secret it carries.
 func snapshot(doc any) any {
-	if t, ok := doc.(*CreatedToken); ok && t.Secret != nil {
-		c := *t
-		c.Secret = nil
-		return &c
+	if b, ok := doc.(secretBearer); ok {
+		return b.withoutSecret()
 	}
 	return doc
 }
 
 // replay answers a request whose key is already recorded.
-func (s *Service) replay(tx Tx, rec *IdempotencyRecord, op, target string, hash []byte) (*outcome, error) {
-	if rec.Op != op || rec.Target != target || string(rec.Hash) != string(hash) {
+func (s *Service) replay(tx Tx, rec *IdempotencyRecord, req request) (*outcome, error) {
+	if rec.Op != req.op || rec.Target != req.target || string(rec.Hash) != string(req.hash) {
 		return nil, ErrIdempotencyReused
 	}
-	if rec.Answer != nil && s.now().Before(rec.ExpiresAt) {
+	if now := s.now(); rec.Answer != nil && now.Before(rec.ExpiresAt) {
+		if req.reissue != nil {
+			doc, err := req.reissue(tx, rec, now)
+			if err != nil {
+				return nil, err
+			}
+			return &outcome{doc: doc, replayed: true, version: rec.Version}, nil
+		}
 		return &outcome{doc: rec.Answer, replayed: true, version: rec.Version}, nil
 	}
 	// The full answer has expired; the document it made is still the answer.
@@ -266,16 +322,37 @@ func current(tx Tx, business string, ref DocRef) (any, error) {
 	case KindProduct:
 		return tx.Product(business, ref.ID)
 	case KindToken:
-		ts, err := tx.Tokens(business)
+		t, err := tokenByID(tx, business, ref.ID)
+		if IsNotFound(err) {
+			return nil, Errorf(ENOTFOUND, "the token this key created was revoked")
+		} else if err != nil {
+			return nil, err
+		}
+		return createdToken(t, nil), nil
+	case KindTill:
+		t, err := tokenByID(tx, business, ref.ID)
+		if IsNotFound(err) {
+			return nil, ErrPairingCode // the till was revoked since
+		} else if err != nil {
+			return nil, err
+		}
+		return paired(t, nil), nil
+	case KindPairing:
+		ptx, err := pairingTx(tx)
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range ts {
-			if t.ID == ref.ID {
-				return createdToken(t, nil), nil
-			}
+		p, err := ptx.Pairing(business, ref.ID)
+		if err != nil {
+			return nil, err
 		}
-		return nil, Errorf(ENOTFOUND, "the token this key created was revoked")
+		return p.answer(nil), nil
+	case KindImport:
+		itx, err := importTx(tx)
+		if err != nil {
+			return nil, err
+		}
+		return itx.ProductImport(business, ref.ID)
 	}
 	return nil, Errorf(EINTERNAL, "unknown document kind %q", ref.Kind)
 }

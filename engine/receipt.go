@@ -29,7 +29,9 @@ type Receipt struct {
 	Total      Money      `json:"total"`
 	CreatedAt  time.Time  `json:"createdAt"`
 	ApprovedAt *time.Time `json:"approvedAt"`
-	BusinessID string     `json:"-"`
+	// ChainLink is set when the receipt is approved and numbered.
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // ReceiptLine is one received product.
@@ -136,8 +138,8 @@ func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyK
 			return nil, DocRef{}, err
 		}
 		ref := DocRef{Kind: KindReceipt, ID: r.ID}
-		number, err := nextNumber(tx, biz, PrefixReceipt, now, ref)
-		if err != nil {
+		r.Status, r.ApprovedAt = StatusApproved, &now
+		if err := numberAndLink(tx, biz, PrefixReceipt, now, ref, r, func(n string) { r.ReceiptNumber = &n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		for _, l := range r.Items {
@@ -145,7 +147,6 @@ func (s *Service) ApproveReceipt(ctx context.Context, a *Actor, key IdempotencyK
 				return nil, DocRef{}, err
 			}
 		}
-		r.Status, r.ReceiptNumber, r.ApprovedAt = StatusApproved, &number, &now
 		if err := tx.PutReceipt(r); err != nil {
 			return nil, DocRef{}, err
 		}

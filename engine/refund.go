@@ -8,20 +8,28 @@ import (
 
 // Return is a refund against a sale.
 type Return struct {
-	ID           string       `json:"id"`
-	ReturnNumber string       `json:"returnNumber"`
-	SaleID       string       `json:"saleId"`
-	LocationID   string       `json:"locationId"`
-	Items        []ReturnLine `json:"items"`
+	ID           string `json:"id"`
+	ReturnNumber string `json:"returnNumber"`
+	SaleID       string `json:"saleId"`
+	// SaleNumber and SaleHash are the refunded sale's number and hash at
+	// the time of the refund; the refund's own hash covers them.
+	SaleNumber string       `json:"saleNumber,omitempty"`
+	SaleHash   string       `json:"saleHash,omitempty"`
+	LocationID string       `json:"locationId"`
+	Items      []ReturnLine `json:"items"`
 	// Total is what is paid back to the customer.
-	Total    Money  `json:"total"`
+	Total Money `json:"total"`
+	// TaxTotal is the tax contained in Total.
+	TaxTotal Money  `json:"taxTotal,omitempty"`
 	Currency string `json:"currency"`
 	// Restock is true when the goods went back into stock at the sale's
 	// location (false for damaged goods).
-	Restock    bool      `json:"restock"`
-	CreatedAt  time.Time `json:"createdAt"`
-	TokenID    string    `json:"tokenId"`
-	BusinessID string    `json:"-"`
+	Restock   bool      `json:"restock"`
+	CreatedAt time.Time `json:"createdAt"`
+	TokenID   string    `json:"tokenId"`
+	// ChainLink is the refund's link in its series' hash chain (chain.go).
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // ReturnLine is one refunded line.
@@ -32,6 +40,11 @@ type ReturnLine struct {
 	Quantity  Quantity `json:"quantity"`
 	UnitPrice Money    `json:"unitPrice"`
 	LineTotal Money    `json:"lineTotal"`
+	// TaxRate is the sale line's rate; TaxAmount is the part of the sale
+	// line's tax this refund pays back (all of it, once the whole line is
+	// refunded, in however many steps).
+	TaxRate   TaxRate `json:"taxRate,omitempty"`
+	TaxAmount Money   `json:"taxAmount,omitempty"`
 }
 
 // RefundInput is the body of POST /sales/{id}/refund.
@@ -70,7 +83,8 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		if err != nil {
 			return nil, DocRef{}, err
 		}
-		ret := &Return{ID: NewID(now), SaleID: sale.ID, LocationID: sale.LocationID, Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
+		ret := &Return{ID: NewID(now), SaleID: sale.ID, SaleNumber: sale.InvoiceNumber, SaleHash: sale.Hash, LocationID: sale.LocationID,
+			Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
 		for i, it := range items {
 			want := it.Quantity
 			var left Quantity
@@ -91,15 +105,18 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				take := min(want, l.Quantity-l.RefundedQuantity)
 				after, _ := mulDivRound(int64(l.LineTotal), int64(l.RefundedQuantity+take), int64(l.Quantity))
 				amount := Money(after) - l.RefundedAmount
+				tax := refundShare(l.TaxAmount, l.RefundedQuantity, take, l.Quantity)
 				l.RefundedQuantity += take
 				l.RefundedAmount += amount
 				want -= take
-				ret.Items = append(ret.Items, ReturnLine{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Quantity: take, UnitPrice: l.UnitPrice, LineTotal: amount})
+				ret.Items = append(ret.Items, ReturnLine{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Quantity: take, UnitPrice: l.UnitPrice, LineTotal: amount,
+					TaxRate: l.TaxRate, TaxAmount: tax})
 				ret.Total += amount
+				ret.TaxTotal += tax
 			}
 		}
 		ref := DocRef{Kind: KindReturn, ID: ret.ID}
-		if ret.ReturnNumber, err = nextNumber(tx, biz, PrefixReturn, now, ref); err != nil {
+		if err := numberAndLink(tx, biz, PrefixReturn, now, ref, ret, func(n string) { ret.ReturnNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		if restock {
@@ -132,4 +149,15 @@ func (s *Service) Return(ctx context.Context, a *Actor, id string) (*Return, err
 		return err
 	})
 	return out, err
+}
+
+// refundShare is the part of a sale line's tax that refunding take more of
+// it pays back, when before was refunded already: the difference between
+// the rounded shares after and before, as for the line's amount, so that a
+// line refunded in any number of steps pays back exactly its tax in the
+// end.
+func refundShare(amount Money, before, take, qty Quantity) Money {
+	after, _ := mulDivRound(int64(amount), int64(before+take), int64(qty))
+	prior, _ := mulDivRound(int64(amount), int64(before), int64(qty))
+	return Money(after - prior)
 }

@@ -29,8 +29,10 @@ type Sale struct {
 	// TokenID is the token that rang the sale up.
 	TokenID string `json:"tokenId"`
 	// Returns lists the IDs of the refunds made against this sale.
-	Returns    []string `json:"returns"`
-	BusinessID string   `json:"-"`
+	Returns []string `json:"returns"`
+	// ChainLink is the sale's link in its series' hash chain (chain.go).
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // SaleLine is one line of a sale.
@@ -198,7 +200,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, fieldErr("payments", "may exceed the total only in cash; card, voucher and other payments may add up to at most the total")
 		}
 		ref := DocRef{Kind: KindSale, ID: sale.ID}
-		if sale.InvoiceNumber, err = nextNumber(tx, biz, PrefixSale, now, ref); err != nil {
+		if err := numberAndLink(tx, biz, PrefixSale, now, ref, sale, func(n string) { sale.InvoiceNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		for _, l := range sale.Items {

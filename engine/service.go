@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,10 @@ type Service struct {
 	IdempotencyTTL time.Duration
 	// replayFromView is the store's ReplayFromView.
 	replayFromView bool
+
+	// tillState holds the tills' last reports (till.go), made once.
+	tillsOnce sync.Once
+	tillState *tills
 }
 
 // NewService returns a Service on store with the real clock.

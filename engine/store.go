@@ -105,6 +105,15 @@ type Tx interface {
 
 	Return(business, id string) (*Return, error)
 	PutReturn(r *Return) error
+	// ListReturns lists refunds in the order they were made, after cursor
+	// ("" for the start), as Sales lists sales: it returns the next
+	// cursor, or "" at the end. The back office's journal and today's
+	// figures page through it, newest first, and stop at the first refund
+	// older than they need, so it must not read the whole business per
+	// page (boltstore: refunds are keyed by their IDs, which begin with
+	// the creation millisecond; a database: an index on business and
+	// creation time or ID).
+	ListReturns(business string, f ReturnFilter) ([]*Return, string, error)
 	Receipt(business, id string) (*Receipt, error)
 	PutReceipt(r *Receipt) error
 	Transfer(business, id string) (*Transfer, error)
@@ -123,6 +132,16 @@ type Tx interface {
 	// ErrDuplicateNumber if the number is already taken: the storage-level
 	// guarantee of one document per business and number.
 	ClaimNumber(business, number string, ref DocRef) error
+	// ChainHead returns the head of a series' hash chain: the number and
+	// hash of its last chained document (chain.go), or the zero ChainHead
+	// for a series with none. SetChainHead records it. A numbered
+	// document's commit reads the head and sets it, in the document's own
+	// transaction, so that the next document chains to it: one small
+	// record per business and series, which a SQL store keeps as a row
+	// (business, series, number, hash) and reads and updates under the
+	// same per-business serialisation as NextNumber.
+	ChainHead(business string, s Series) (ChainHead, error)
+	SetChainHead(business string, s Series, h ChainHead) error
 
 	// Idempotency returns the record of a key in a business.
 	Idempotency(business, key string) (*IdempotencyRecord, error)
@@ -140,7 +159,11 @@ type Tx interface {
 // Scanner is the whole-business reads that only checks need (Service.Verify,
 // the fault harness): every document, movement, number and idempotency
 // record of a business. The Tx of a Store's View implements it; the write
-// path never uses it, so a write transaction need not.
+// path never uses it, so a write transaction need not. The back office
+// reads through it too, off the sales' path: a number's document
+// (NumberOwner), the receipts and transfers it lists (a shop makes a few a
+// week, so a list reads them all), and a product's stock history (the
+// ledger, walked once per look).
 type Scanner interface {
 	// AllSales, Returns, Receipts and Transfers call fn for every document
 	// of their kind in the business, in no promised order, so that a
@@ -210,7 +233,22 @@ const (
 	KindLocation   DocKind = "location"
 	KindProduct    DocKind = "product"
 	KindToken      DocKind = "token"
+	// KindTill is a till token made by pairing (POST /pair): the answer is
+	// a Paired, not a CreatedToken.
+	KindTill DocKind = "till"
+	// KindPairing is a pairing code's record (PairingTx), KindImport a
+	// product import's report (ImportTx).
+	KindPairing DocKind = "pairing"
+	KindImport  DocKind = "import"
 )
+
+// ReturnFilter pages a listing of refunds (Tx.ListReturns).
+type ReturnFilter struct {
+	Cursor string
+	Limit  int
+	// Newest lists newest first instead of oldest first.
+	Newest bool
+}
 
 // SaleFilter narrows a sale listing.
 type SaleFilter struct {

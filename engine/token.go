@@ -115,6 +115,13 @@ type CreatedToken struct {
 	CreatedAt  time.Time `json:"createdAt"`
 }
 
+// withoutSecret is what an idempotency record keeps of the answer.
+func (t *CreatedToken) withoutSecret() any {
+	c := *t
+	c.Secret = nil
+	return &c
+}
+
 func createdToken(t *Token, secret *string) *CreatedToken {
 	return &CreatedToken{ID: t.ID, Secret: secret, Role: t.Role, Name: t.Name, LocationID: t.LocationID, CreatedAt: t.CreatedAt}
 }
@@ -205,12 +212,13 @@ func (s *Service) Tokens(ctx context.Context, a *Actor) ([]*Token, error) {
 }
 
 // RevokeToken deletes a token. The last owner token of a business cannot be
-// revoked: nobody could manage the shop afterwards.
+// revoked: nobody could manage the shop afterwards. A till's last report
+// goes with it.
 func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) error {
 	if err := a.Can(PermOwner); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		ts, err := tx.Tokens(a.BusinessID)
 		if err != nil {
 			return err
@@ -231,6 +239,14 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) error {
 		if target.Role == RoleOwner && owners <= 1 {
 			return Errorf(EINVALIDSTATE, "the last owner token cannot be revoked; create another owner token first")
 		}
-		return tx.DeleteToken(a.BusinessID, id)
+		if err := tx.DeleteToken(a.BusinessID, id); err != nil {
+			return err
+		}
+		return deleteTillStatus(tx, a.BusinessID, id)
 	})
+	if err != nil {
+		return err
+	}
+	s.forgetTill(a.BusinessID, id)
+	return nil
 }

@@ -18,7 +18,9 @@ type Transfer struct {
 	CreatedAt      time.Time        `json:"createdAt"`
 	SentAt         *time.Time       `json:"sentAt"`
 	ReceivedAt     *time.Time       `json:"receivedAt"`
-	BusinessID     string           `json:"-"`
+	// ChainLink is set when the transfer is sent and numbered.
+	ChainLink
+	BusinessID string `json:"-"`
 }
 
 // TransferInput is the body of POST /transfers.
@@ -100,14 +102,13 @@ func (s *Service) SendTransfer(ctx context.Context, a *Actor, key IdempotencyKey
 			return nil, DocRef{}, err
 		}
 		ref := DocRef{Kind: KindTransfer, ID: t.ID}
-		number, err := nextNumber(tx, biz, PrefixTransfer, now, ref)
-		if err != nil {
+		t.Status, t.SentAt = StatusInTransit, &now
+		if err := numberAndLink(tx, biz, PrefixTransfer, now, ref, t, func(n string) { t.TransferNumber = &n }); err != nil {
 			return nil, DocRef{}, err
 		}
 		if err := move(tx, a.BusinessID, t.FromLocationID, ref, now, t.Items, -1); err != nil {
 			return nil, DocRef{}, err
 		}
-		t.Status, t.TransferNumber, t.SentAt = StatusInTransit, &number, &now
 		if err := tx.PutTransfer(t); err != nil {
 			return nil, DocRef{}, err
 		}

@@ -16,7 +16,12 @@ type VerifyReport struct {
 	// Duplicates counts documents that carry a number another document of
 	// the same business also carries. It must be 0.
 	Duplicates int
+	// Chains is each business's chain report, in full.
+	Chains []*ChainReport
 }
+
+// CheckChains is the name of the hash chain check in a VerifyReport.
+const CheckChains = "hash chains"
 
 // Check is one invariant and what was found against it.
 type Check struct {
@@ -81,19 +86,42 @@ func (c *Check) add(format string, args ...any) {
 //   - gapless series: every series is exactly 1..last, each number claimed
 //     once, and the document it is claimed for exists and carries it;
 //   - idempotency: every idempotency record points at an existing document
-//     (a token's record may point at a revoked token: revoking deletes);
-//   - stock: every stock level equals the sum of its movements.
+//     (the record of a token or a paired till may point at one revoked
+//     since: revoking deletes);
+//   - stock: every stock level equals the sum of its movements;
+//   - hash chains: every numbered document's values still give its hash,
+//     each links to the one before it, and the chains match the anchors
+//     given (VerifyChains).
 //
 // Findings are reported, not returned as errors; the error is for a store
 // that could not be read at all.
 func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
+	return s.VerifyWith(ctx, VerifyOptions{})
+}
+
+// VerifyOptions add to what Verify checks.
+type VerifyOptions struct {
+	// Anchors are series heads kept outside the database (export
+	// manifests, printed Z reports) that the chains must still match.
+	Anchors []Anchor
+	// Unchained says the database predates hash chains (an old backup):
+	// documents without a hash are then expected, not findings.
+	Unchained bool
+}
+
+// VerifyWith is Verify with options.
+func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
+	anchors := o.Anchors
 	rep := &VerifyReport{}
 	dup := &Check{Name: "no duplicate document numbers"}
 	gaps := &Check{Name: "no gaps in any series"}
 	idem := &Check{Name: "idempotency records point at documents"}
 	stock := &Check{Name: "stock equals the sum of its movements"}
-	rep.Checks = []*Check{dup, gaps, idem, stock}
+	chains := &Check{Name: CheckChains}
+	rep.Checks = []*Check{dup, gaps, idem, stock, chains}
 	var docs, series, claims, records, revoked, levels, moves int
+	var chained, chainSeries, anchorsOK int
+	known := map[string]bool{}
 	err := Scan(ctx, s.store, func(tx ScanTx) error {
 		bizs, err := tx.Businesses()
 		if err != nil {
@@ -107,6 +135,22 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 				ids: map[DocKind]map[string]struct{}{}, fig: BusinessFigures{ID: b.ID, Name: b.Name}}
 			if err := v.run(); err != nil {
 				return fmt.Errorf("business %s: %w", b.ID, err)
+			}
+			cr, err := verifyChains(ctx, tx, b.ID, o)
+			if err != nil {
+				return fmt.Errorf("business %s: %w", b.ID, err)
+			}
+			known[b.ID] = true
+			rep.Chains = append(rep.Chains, cr)
+			chained += cr.Documents
+			chainSeries += len(cr.Series)
+			for _, a := range cr.Anchors {
+				if a.OK {
+					anchorsOK++
+				}
+			}
+			for _, f := range cr.Findings {
+				chains.add("business %s: %s", b.ID, f)
 			}
 			rep.Duplicates += v.duplicates
 			rep.Businesses = append(rep.Businesses, v.fig)
@@ -126,6 +170,18 @@ func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
 			idem.Detail += fmt.Sprintf(" (%d of revoked tokens)", revoked)
 		}
 		stock.Detail = fmt.Sprintf("%d stock levels, %d movements", levels, moves)
+		chains.Detail = fmt.Sprintf("%d documents recomputed in %d series", chained, chainSeries)
+		if o.Unchained {
+			chains.Detail = "the file predates hash chains: posd adds them when it next opens it for writing"
+		}
+		if len(anchors) > 0 {
+			chains.Detail += fmt.Sprintf("; %d of %d anchors match", anchorsOK, len(anchors))
+		}
+		for _, a := range anchors {
+			if !known[a.BusinessID] {
+				chains.add("%s names business %s, which is not in this database", a.Source, a.BusinessID)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -397,7 +453,17 @@ func (v *verifier) idempotency() error {
 			_, err = tx.Location(biz, r.Doc.ID)
 		case KindProduct:
 			_, err = tx.Product(biz, r.Doc.ID)
-		case KindToken:
+		case KindPairing:
+			var ptx PairingTx
+			if ptx, err = pairingTx(tx); err == nil {
+				_, err = ptx.Pairing(biz, r.Doc.ID)
+			}
+		case KindImport:
+			var itx ImportTx
+			if itx, err = importTx(tx); err == nil {
+				_, err = itx.ProductImport(biz, r.Doc.ID)
+			}
+		case KindToken, KindTill:
 			// Revoking a token deletes it, so its record may point at
 			// nothing; that is by design, and counted apart.
 			if tokens == nil {

@@ -20,10 +20,12 @@ import (
 	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
-// posdEnv is a real posd (API over a bbolt store on disk) with a till token,
-// a location and two products.
+// posdEnv is a real posd (API over a bbolt store on disk) with the test
+// shop (storetest.NewShop): its till token, location and apple, and a
+// bread.
 type posdEnv struct {
 	srv          *httptest.Server
 	owner, till  *client.Client
@@ -46,17 +48,10 @@ func newPosd(t *testing.T) *posdEnv {
 		srv.Close()
 		st.Close()
 	})
-	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Corner Shop", Timezone: "Europe/Berlin", Currency: "EUR"})
-	must(t, err)
-	e := &posdEnv{srv: srv, owner: client.New(srv.URL, secret), loc: loc.ID}
-	tok, err := e.owner.CreateToken(ctx, "", client.TokenRequest{Role: engine.RoleTill, Name: "till 1"})
-	must(t, err)
-	e.tillToken = *tok.Secret
-	e.till = client.New(srv.URL, e.tillToken)
-	e.apple, err = e.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "APPLE", Name: "Apple", Price: 150})
-	must(t, err)
-	e.bread, err = e.owner.CreateProduct(ctx, "", client.ProductRequest{SKU: "BREAD", Name: "Bread", Price: 320})
+	shop := storetest.NewShop(t, svc, "Europe/Berlin")
+	e := &posdEnv{srv: srv, owner: client.New(srv.URL, shop.OwnerToken), till: client.New(srv.URL, shop.TillToken), tillToken: shop.TillToken,
+		loc: shop.Location, apple: shop.Apple}
+	e.bread, err = e.owner.CreateProduct(context.Background(), "", client.ProductRequest{SKU: "BREAD", Name: "Bread", Price: 320})
 	must(t, err)
 	return e
 }

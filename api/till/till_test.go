@@ -131,3 +131,71 @@ func TestEmbedsAndCachesEveryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The till's modules keep their concerns apart (review §6): state.js holds
+// state and imports no view or wording, views.js reads no state, and only
+// money.js turns posd's quantities into thousandths.
+func TestModuleBoundaries(t *testing.T) {
+	importRE := regexp.MustCompile(`(?m)^\s*import\b[^;]*?from '\./([^']+)'`)
+	imports := func(name string) []string {
+		b, err := fs.ReadFile(till.Files(), "js/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range importRE.FindAllStringSubmatch(string(b), -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for _, imp := range imports("state.js") {
+		if imp != "money.js" && imp != "cart.js" {
+			t.Errorf("state.js imports %s; it holds state only (money.js and cart.js)", imp)
+		}
+	}
+	for _, imp := range imports("views.js") {
+		if imp == "state.js" || imp == "session.js" || imp == "sell.js" || imp == "app.js" {
+			t.Errorf("views.js imports %s; views draw what they are given", imp)
+		}
+	}
+	qtyRE := regexp.MustCompile(`Math\.round\([^;]*\*\s*(1000|QTY)\b`)
+	err := fs.WalkDir(till.Files(), "js", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || name == "js/money.js" {
+			return err
+		}
+		b, err := fs.ReadFile(till.Files(), name)
+		if err != nil {
+			return err
+		}
+		if m := qtyRE.Find(b); m != nil {
+			t.Errorf("%s converts a quantity itself (%s); use money.js's qtyOf", name, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The version a till reports to posd (contract §5: PUT
+// /api/tills/current/status) is the one its service worker caches, so the
+// office sees which till runs an old page: bumping one without the other
+// fails here.
+func TestReportedVersionIsCachedVersion(t *testing.T) {
+	read := func(name string, re *regexp.Regexp) string {
+		b, err := fs.ReadFile(till.Files(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := re.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s: %s not found", name, re)
+		}
+		return string(m[1])
+	}
+	cache := read("sw.js", regexp.MustCompile(`const CACHE = '([^']+)'`))
+	version := read("js/session.js", regexp.MustCompile(`export const VERSION = '([^']+)'`))
+	if cache != version {
+		t.Errorf("session.js reports version %q, sw.js caches %q", version, cache)
+	}
+}

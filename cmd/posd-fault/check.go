@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -106,37 +105,72 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// Finish stops posd cleanly, reads everything back through the API and the
+// file, and runs every check on the history.
+func (r *Run) Finish(profile string) (*Report, error) {
+	rep := &Report{Profile: profile, Duration: time.Since(r.started), Faults: r.Faults, Status: map[int]int{}}
+	attempts, intents := r.History.Attempts(), r.Intents()
+	rep.Attempts, rep.Intents = len(attempts), len(intents)
+	for _, a := range attempts {
+		rep.Status[a.Status]++
+	}
+	keys := indexKeys(attempts)
+
+	// Read back, over the API (posd still up), then from the file.
+	states := r.readAPIStates(intents, keys)
+	if err := r.Posd.Stop(); err != nil {
+		rep.fail(CheckVerify, "stopping posd: %v", err)
+	}
+	files, err := readFile(r.cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the database back: %w", err)
+	}
+	for i, st := range states {
+		for _, e := range st.errs {
+			rep.fail(CheckPresent, "shop %d read-back: %s", i, e)
+		}
+	}
+
+	rep.drained(intents)
+	rep.lawfulAnswers(attempts, r.diskFullAcks)
+	for i, f := range r.shops {
+		fs := files[f.shop.BusinessID]
+		if fs == nil {
+			rep.businessMissing(i, f, intents, keys)
+			continue
+		}
+		newShopCheck(rep, i, f, intents, keys, states[i], fs).run()
+	}
+	rep.verifiedAtRest(r.Posd.VerifyErrors, r.cfg.Verify, r.cfg.Dir)
+	return rep, nil
+}
+
 type shopKey struct {
 	shop int
 	key  string
 }
 
-// Finish stops posd cleanly, reads everything back through the API and the
-// file, and runs every check on the history.
-func (r *Run) Finish(profile string) (*Report, error) {
-	rep := &Report{Profile: profile, Duration: time.Since(r.started), Faults: r.Faults, Status: map[int]int{}}
-	attempts := r.History.Attempts()
-	intents := r.Intents()
-	rep.Attempts, rep.Intents = len(attempts), len(intents)
+// keyIndex is the history by idempotency key.
+type keyIndex struct {
+	byKey    map[shopKey][]*Attempt // every attempt with the key, in order
+	docOfKey map[shopKey]*Attempt   // its first success: what the tills were told
+}
 
-	byKey := map[shopKey][]*Attempt{}
+func indexKeys(attempts []*Attempt) keyIndex {
+	x := keyIndex{byKey: map[shopKey][]*Attempt{}, docOfKey: map[shopKey]*Attempt{}}
 	for _, a := range attempts {
 		k := shopKey{a.Shop, a.Key}
-		byKey[k] = append(byKey[k], a)
-		rep.Status[a.Status]++
-	}
-	// What the tills were told: the document of each key.
-	docOfKey := map[shopKey]*Attempt{}
-	for k, as := range byKey {
-		for _, a := range as {
-			if a.OK() {
-				docOfKey[k] = a
-				break
-			}
+		x.byKey[k] = append(x.byKey[k], a)
+		if a.OK() && x.docOfKey[k] == nil {
+			x.docOfKey[k] = a
 		}
 	}
+	return x
+}
 
-	// Read back, over the API (posd still up), then from the file.
+// readAPIStates reads every shop back over the API, asking by id for each
+// document a till of the shop was told about.
+func (r *Run) readAPIStates(intents []*Intent, keys keyIndex) []*apiState {
 	ctx := context.Background()
 	states := make([]*apiState, len(r.shops))
 	for i, f := range r.shops {
@@ -145,29 +179,19 @@ func (r *Run) Finish(profile string) (*Report, error) {
 			if in.Shop != i {
 				continue
 			}
-			if a := docOfKey[shopKey{i, in.Key}]; a != nil {
+			if a := keys.docOfKey[shopKey{i, in.Key}]; a != nil {
 				ids[a.DocID] = kindOf(in.Kind)
 			}
 		}
 		states[i] = readAPI(ctx, f, ids)
 	}
-	if err := r.Posd.Stop(); err != nil {
-		rep.fail(CheckVerify, "stopping posd: %v", err)
-	}
-	files, err := readFile(r.cfg.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading the database back: %w", err)
-	}
-	// Re-read the API state of documents the file knows and the API read
-	// missed (for instance, a refund whose sale listing lost it).
-	for i, f := range r.shops {
-		for _, e := range states[i].errs {
-			rep.fail(CheckPresent, "shop %d read-back: %s", i, e)
-		}
-		_ = f
-	}
+	return states
+}
 
-	// 0: drained and lawful answers.
+// drained is check 0: every intent got its final answer after the faults
+// healed, valid ones acknowledged and invalid ones refused as expected. It
+// counts them for the report too.
+func (rep *Report) drained(intents []*Intent) {
 	for _, in := range intents {
 		switch {
 		case !in.Done:
@@ -188,7 +212,13 @@ func (r *Run) Finish(profile string) (*Report, error) {
 			rep.Refused++
 		}
 	}
-	for _, e := range r.diskFullAcks {
+}
+
+// lawfulAnswers is check 0: no 500, every refusal in the contract's shape,
+// every success naming its document, and nothing amiss while the disk was
+// full (diskFullAcks: a write acknowledged, posd dead or silent).
+func (rep *Report) lawfulAnswers(attempts []*Attempt, diskFullAcks []string) {
+	for _, e := range diskFullAcks {
 		rep.fail(CheckAnswers, "disk full: %s", e)
 	}
 	for _, a := range attempts {
@@ -203,32 +233,30 @@ func (r *Run) Finish(profile string) (*Report, error) {
 			rep.fail(CheckAnswers, "shop %d %s %s: %d without a document id", a.Shop, a.Path, a.Key, a.Status)
 		}
 	}
+}
 
-	for i, f := range r.shops {
-		st := states[i]
-		fs := files[f.shop.BusinessID]
-		if fs == nil {
-			for _, in := range intents {
-				if in.Shop == i && docOfKey[shopKey{i, in.Key}] != nil {
-					rep.Lost++
-				}
-			}
-			rep.fail(CheckPresent, "shop %d: business %s is not in the database", i, f.shop.BusinessID)
-			continue
+// businessMissing is check 1 for a shop whose business the file does not
+// hold: everything its tills were told about is lost.
+func (rep *Report) businessMissing(i int, f *shopFixture, intents []*Intent, keys keyIndex) {
+	for _, in := range intents {
+		if in.Shop == i && keys.docOfKey[shopKey{i, in.Key}] != nil {
+			rep.Lost++
 		}
-		r.checkShop(rep, i, f, intents, byKey, docOfKey, st, fs)
 	}
+	rep.fail(CheckPresent, "shop %d: business %s is not in the database", i, f.shop.BusinessID)
+}
 
-	// 6: the database verifies at rest, after every death and now.
-	for _, e := range r.Posd.VerifyErrors {
+// verifiedAtRest is check 6: what verify found after each death of posd,
+// and verify run once more at the end.
+func (rep *Report) verifiedAtRest(afterDeaths []string, verify func(dir string) error, dir string) {
+	for _, e := range afterDeaths {
 		rep.fail(CheckVerify, "%s", e)
 	}
-	if r.cfg.Verify != nil {
-		if err := r.cfg.Verify(r.cfg.Dir); err != nil {
+	if verify != nil {
+		if err := verify(dir); err != nil {
 			rep.fail(CheckVerify, "at the end: %v", err)
 		}
 	}
-	return rep, nil
 }
 
 // takesNumber tells the writes that give a document its number.
@@ -250,340 +278,4 @@ func kindOf(intentKind string) engine.DocKind {
 		return engine.KindReceipt
 	}
 	return engine.KindTransfer
-}
-
-// numbered is a write that took a number, for the series checks.
-type numbered struct {
-	key       string
-	number    string
-	call, ack time.Time
-}
-
-func (r *Run) checkShop(rep *Report, i int, f *shopFixture, intents []*Intent, byKey map[shopKey][]*Attempt, docOfKey map[shopKey]*Attempt, st *apiState, fs *fileState) {
-	// Documents of this shop as read back, with their numbers.
-	present := func(kind, id string) (string, bool) {
-		switch kind {
-		case "sale":
-			s, ok := st.sales[id]
-			if !ok {
-				return "", false
-			}
-			return s.InvoiceNumber, true
-		case "refund":
-			x, ok := st.returns[id]
-			if !ok {
-				return "", false
-			}
-			return x.ReturnNumber, true
-		case "receipt", "approve":
-			x, ok := st.receipts[id]
-			if !ok || (kind == "approve" && x.Status != engine.StatusApproved) {
-				return "", false
-			}
-			return deref(x.ReceiptNumber), true
-		default:
-			x, ok := st.transfers[id]
-			if !ok || (kind == "send" && x.Status == engine.StatusDraft) || (kind == "receive" && x.Status != engine.StatusReceived) {
-				return "", false
-			}
-			return deref(x.TransferNumber), true
-		}
-	}
-	attempted := map[string]bool{} // doc ids some till of this shop was told about
-	var series = map[engine.Series][]numbered{}
-	for _, in := range intents {
-		if in.Shop != i {
-			continue
-		}
-		k := shopKey{i, in.Key}
-		as := byKey[k]
-		first := docOfKey[k]
-		if first == nil {
-			continue
-		}
-		attempted[first.DocID] = true
-		// 1: acknowledged ⇒ present.
-		num, ok := present(in.Kind, first.DocID)
-		if !ok {
-			rep.Lost++
-			rep.fail(CheckPresent, "shop %d %s %s %s: acknowledged %s %s at %s is not in the read-back", i, in.Till, in.Kind, in.Key, first.DocID, first.Number, first.Answer.Format(time.StampMilli))
-		} else if rec := fs.idem[in.Key]; rec == nil {
-			rep.Lost++
-			rep.fail(CheckPresent, "shop %d %s %s: acknowledged but the database has no idempotency record for its key", i, in.Kind, in.Key)
-		}
-		// 2: every 2xx for the key names the same document and number, and
-		// the database links the key to it.
-		var ids []string
-		for _, a := range as {
-			if a.OK() && (a.DocID != first.DocID || a.Number != first.Number) {
-				ids = append(ids, a.DocID+" "+a.Number)
-			}
-		}
-		if len(ids) > 0 {
-			rep.Duplicated += len(ids)
-			rep.fail(CheckOneDoc, "shop %d %s %s: first answered %s %s, later %s", i, in.Kind, in.Key, first.DocID, first.Number, strings.Join(ids, ", "))
-		}
-		if rec := fs.idem[in.Key]; rec != nil && rec.Doc.ID != first.DocID {
-			rep.fail(CheckOneDoc, "shop %d %s %s: the database links the key to %s, the till was told %s", i, in.Kind, in.Key, rec.Doc.ID, first.DocID)
-		}
-		if takesNumber(in.Kind) && ok && first.Number != num {
-			rep.fail(CheckOneDoc, "shop %d %s %s: answered number %s, the document has %s", i, in.Kind, in.Key, first.Number, num)
-		}
-		if in.Kind == "sale" && ok {
-			if msg := sameSale(in, st.sales[first.DocID]); msg != "" {
-				rep.fail(CheckOneDoc, "shop %d sale %s: the document does not match the request: %s", i, in.Key, msg)
-			}
-		}
-		// 3: the writes that take numbers, with their times.
-		if takesNumber(in.Kind) {
-			if ok && num != "" {
-				s, _, _ := engine.ParseNumber(num)
-				series[s] = append(series[s], numbered{key: in.Key, number: num, call: as[0].Call, ack: first.Answer})
-			}
-		}
-	}
-
-	// 2 and 5, without trusting posd's records: every sale carries a cash
-	// amount unique to its request, so each sale read back names the
-	// request that made it.
-	byTender := map[engine.Money]*Intent{}
-	for _, in := range intents {
-		if in.Shop == i && in.Kind == "sale" {
-			byTender[in.Sale.Payments[0].Amount] = in
-		}
-	}
-	made := map[*Intent][]string{}
-	for _, id := range st.listed {
-		s := st.sales[id]
-		var in *Intent
-		if len(s.Payments) > 0 {
-			in = byTender[s.Payments[0].Amount]
-		}
-		if in == nil {
-			rep.Phantoms++
-			rep.fail(CheckPhantom, "shop %d: sale %s %s matches no request a till of this shop sent", i, s.ID, s.InvoiceNumber)
-			continue
-		}
-		made[in] = append(made[in], s.ID+" "+s.InvoiceNumber)
-	}
-	for in, docs := range made {
-		if len(docs) > 1 {
-			rep.Duplicated += len(docs) - 1
-			rep.fail(CheckOneDoc, "shop %d sale %s: one key made %d sales: %s", i, in.Key, len(docs), strings.Join(docs, ", "))
-		}
-	}
-
-	// 3: series exactly 1..N, from the documents read back.
-	all := map[engine.Series][]uint64{}
-	add := func(n string) {
-		if n == "" {
-			return
-		}
-		s, seq, ok := engine.ParseNumber(n)
-		if !ok {
-			rep.fail(CheckSeries, "shop %d: malformed number %q", i, n)
-			return
-		}
-		all[s] = append(all[s], seq)
-	}
-	for _, s := range st.sales {
-		add(s.InvoiceNumber)
-	}
-	for _, x := range st.returns {
-		add(x.ReturnNumber)
-	}
-	for _, x := range st.receipts {
-		add(deref(x.ReceiptNumber))
-	}
-	for _, x := range st.transfers {
-		add(deref(x.TransferNumber))
-	}
-	for n := range fs.numbers {
-		s, seq, ok := engine.ParseNumber(n)
-		if ok && !slices.Contains(all[s], seq) {
-			add(n) // a number the file holds and no document read back shows
-			rep.fail(CheckPresent, "shop %d: the database holds number %s (%s %s) that the API read-back does not show", i, n, fs.numbers[n].Kind, fs.numbers[n].ID)
-		}
-	}
-	for s, seqs := range all {
-		sort.Slice(seqs, func(a, b int) bool { return seqs[a] < seqs[b] })
-		want := uint64(1)
-		for _, n := range seqs {
-			switch {
-			case n < want:
-				rep.Duplicated++
-				rep.fail(CheckSeries, "shop %d series %s: number %d given twice", i, s, n)
-			case n > want:
-				rep.Gaps += int(n - want)
-				rep.fail(CheckSeries, "shop %d series %s: gap, %d..%d missing", i, s, want, n-1)
-				want = n + 1
-			default:
-				want++
-			}
-		}
-		if c := fs.series[s]; c != want-1 {
-			rep.Gaps++
-			rep.fail(CheckSeries, "shop %d series %s: %d numbers, the counter says %d", i, s, want-1, c)
-		}
-	}
-	for s, c := range fs.series {
-		if _, ok := all[s]; !ok && c > 0 {
-			rep.Gaps += int(c)
-			rep.fail(CheckSeries, "shop %d series %s: the counter is at %d but no document has a number in it", i, s, c)
-		}
-	}
-	// 3: real time. The numbers of a series are a permutation of 1..N, so
-	// the only linearisation is number order; it is legal iff no write
-	// acknowledged before another was sent has the higher number.
-	for s, ops := range series {
-		for _, v := range orderViolations(ops) {
-			rep.OrderViolations++
-			rep.fail(CheckOrder, "shop %d series %s: %s", i, s, v)
-		}
-	}
-
-	// 4: stock = initial + every movement of every document read back.
-	want := map[stockKey]engine.Quantity{}
-	for k, q := range f.initial {
-		want[k] += q
-	}
-	for _, s := range st.sales {
-		for _, l := range s.Items {
-			want[stockKey{s.LocationID, l.ProductID}] -= l.Quantity
-		}
-	}
-	for _, x := range st.returns {
-		if x.Restock {
-			for _, l := range x.Items {
-				want[stockKey{x.LocationID, l.ProductID}] += l.Quantity
-			}
-		}
-	}
-	for _, x := range st.receipts {
-		if x.Status == engine.StatusApproved {
-			for _, l := range x.Items {
-				want[stockKey{x.LocationID, l.ProductID}] += l.Quantity
-			}
-		}
-	}
-	for _, x := range st.transfers {
-		if x.Status == engine.StatusInTransit || x.Status == engine.StatusReceived {
-			for _, l := range x.Items {
-				want[stockKey{x.FromLocationID, l.ProductID}] -= l.Quantity
-			}
-		}
-		if x.Status == engine.StatusReceived {
-			for _, l := range x.Items {
-				want[stockKey{x.ToLocationID, l.ProductID}] += l.Quantity
-			}
-		}
-	}
-	keys := map[stockKey]bool{}
-	for k := range want {
-		keys[k] = true
-	}
-	for k := range st.stock {
-		keys[k] = true
-	}
-	for k := range keys {
-		if want[k] != st.stock[k] {
-			rep.StockMismatches++
-			rep.fail(CheckStock, "shop %d: stock of %s at %s is %s, the documents make it %s", i, k.product, k.loc, st.stock[k], want[k])
-		}
-		if fs.moves[k] != st.stock[k] {
-			rep.StockMismatches++
-			rep.fail(CheckStock, "shop %d: stock of %s at %s is %s, the ledger in the file adds up to %s", i, k.product, k.loc, st.stock[k], fs.moves[k])
-		}
-	}
-
-	// 5: no document that no till of this shop attempted. A document is
-	// accounted for when a till was told about it, or when the file links
-	// it to a key a till of this shop sent.
-	sent := map[string]bool{}
-	for k := range byKey {
-		if k.shop == i {
-			sent[k.key] = true
-		}
-	}
-	linked := map[string]bool{}
-	for key, rec := range fs.idem {
-		if sent[key] {
-			linked[rec.Doc.ID] = true
-		}
-	}
-	phantom := func(kind, id string) {
-		if !attempted[id] && !linked[id] {
-			rep.Phantoms++
-			rep.fail(CheckPhantom, "shop %d: %s %s was read back but no till of this shop attempted it", i, kind, id)
-		}
-	}
-	for _, id := range st.listed {
-		phantom("sale", id)
-		if !fs.sales[id] {
-			rep.fail(CheckPhantom, "shop %d: GET /api/sales lists %s, which is not a sale of this business in the file", i, id)
-		}
-	}
-	for id := range st.returns {
-		phantom("refund", id)
-	}
-	for id := range fs.sales {
-		phantom("sale (file)", id)
-	}
-	for id, kind := range fs.docs {
-		if kind == engine.KindSale || kind == engine.KindReturn || kind == engine.KindReceipt || kind == engine.KindTransfer {
-			phantom(string(kind)+" (file)", id)
-		}
-	}
-}
-
-// orderViolations returns every write of one series that was sent after
-// another was acknowledged and still got the lower number.
-func orderViolations(ops []numbered) []string {
-	byAck := slices.Clone(ops)
-	sort.Slice(byAck, func(a, b int) bool { return byAck[a].ack.Before(byAck[b].ack) })
-	byCall := slices.Clone(ops)
-	sort.Slice(byCall, func(a, b int) bool { return byCall[a].call.Before(byCall[b].call) })
-	var out []string
-	var best numbered
-	var bestSeq uint64
-	j := 0
-	for _, op := range byCall {
-		for j < len(byAck) && byAck[j].ack.Before(op.call) {
-			if _, seq, _ := engine.ParseNumber(byAck[j].number); seq > bestSeq {
-				best, bestSeq = byAck[j], seq
-			}
-			j++
-		}
-		if _, seq, _ := engine.ParseNumber(op.number); bestSeq > seq {
-			out = append(out, fmt.Sprintf("%s got %s at %s, before %s was sent at %s, which got the lower %s",
-				best.key, best.number, best.ack.Format(time.StampMicro), op.key, op.call.Format(time.StampMicro), op.number))
-		}
-	}
-	return out
-}
-
-// sameSale compares a sale with the request that made it.
-func sameSale(in *Intent, s *engine.Sale) string {
-	if s.LocationID != in.Sale.LocationID {
-		return "location " + s.LocationID + ", sent " + in.Sale.LocationID
-	}
-	if len(s.Items) != len(in.Sale.Items) {
-		return fmt.Sprintf("%d lines, sent %d", len(s.Items), len(in.Sale.Items))
-	}
-	for j, l := range s.Items {
-		if l.ProductID != in.Sale.Items[j].ProductID || l.Quantity != in.Sale.Items[j].Quantity {
-			return fmt.Sprintf("line %d is %s × %s, sent %s × %s", j, l.Quantity, l.ProductID, in.Sale.Items[j].Quantity, in.Sale.Items[j].ProductID)
-		}
-	}
-	if len(s.Payments) != len(in.Sale.Payments) || s.Payments[0] != in.Sale.Payments[0] {
-		return fmt.Sprintf("payments %v, sent %v", s.Payments, in.Sale.Payments)
-	}
-	return ""
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -3,62 +3,19 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"posd/cmd/internal/posdproc"
 )
-
-// Build compiles cmd/posd from the module at root into dir with the given
-// build tags ("" for the normal build) and returns the binary's path.
-func Build(root, dir, tags string) (string, error) {
-	name := "posd"
-	if tags != "" {
-		name += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
-	}
-	out := filepath.Join(dir, name)
-	args := []string{"build", "-o", out}
-	if tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	cmd := exec.Command("go", append(args, "./cmd/posd")...)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags %q: %v\n%s", tags, err, b)
-	}
-	return out, nil
-}
-
-// ModuleRoot finds the directory of go.mod above the working directory.
-func ModuleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the posd module")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// Shop is what posd init --json prints.
-type Shop struct {
-	BusinessID string `json:"businessId"`
-	LocationID string `json:"locationId"`
-	OwnerToken string `json:"ownerToken"`
-}
 
 // Posd runs posd serve as a child process on a fixed address and data dir,
 // and restarts it whenever it dies unless told to stop: the way a service
@@ -73,12 +30,11 @@ type Posd struct {
 	BeforeRestart func() error
 
 	mu       sync.Mutex
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	proc     *posdproc.Process // the current process; nil after one died while starting
 	stopping bool
-	stderr   *tailBuffer
+	stderr   posdproc.Tail // of every process started, in turn
 	// all is every process started, so that Close leaves none behind.
-	all []*exec.Cmd
+	all []*posdproc.Process
 	// Deaths counts processes that died without being asked to stop;
 	// VerifyErrors collects what Verify found after each.
 	Deaths       int
@@ -86,21 +42,6 @@ type Posd struct {
 	Verified     int
 	VerifyErrors []string
 	ExitStates   []string
-}
-
-// Init runs posd init --json on the data dir and returns the new shop.
-func (p *Posd) Init(name string) (*Shop, error) {
-	cmd := exec.Command(p.Bin, "init", "--data-dir", p.Dir, "--business", name, "--timezone", "UTC", "--json")
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("posd init: %v: %s", err, se.String())
-	}
-	var s Shop
-	if err := json.Unmarshal(so.Bytes(), &s); err != nil {
-		return nil, fmt.Errorf("posd init --json printed %q: %v", so.String(), err)
-	}
-	return &s, nil
 }
 
 // Start starts posd serve and waits until it answers. A posd built with
@@ -111,63 +52,39 @@ func (p *Posd) Start() error {
 	defer p.mu.Unlock()
 	var err error
 	for i := 0; i < 10; i++ {
-		if err = p.startLocked(); !errors.Is(err, errExitedAtStart) {
+		if err = p.startLocked(); !errors.Is(err, posdproc.ErrExited) {
 			return err
 		}
 	}
 	return err
 }
 
-// errExitedAtStart is a process that died before it answered.
-var errExitedAtStart = errors.New("posd serve exited at start")
-
 func (p *Posd) startLocked() error {
-	cmd := exec.Command(p.Bin, "serve", "--data-dir", p.Dir, "--listen", p.Addr, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), p.Env...)
-	if p.stderr == nil {
-		p.stderr = &tailBuffer{max: 64 << 10}
-	}
-	cmd.Stdout, cmd.Stderr = nil, p.stderr
-	if err := cmd.Start(); err != nil {
+	proc, err := posdproc.Start(posdproc.Options{Bin: p.Bin, Args: posdproc.ServeArgs(p.Dir, p.Addr, "--log-level", "warn"),
+		Addr: p.Addr, Env: p.Env, Tail: &p.stderr})
+	if err != nil {
 		return err
 	}
-	exited := make(chan struct{})
-	p.cmd, p.exited, p.stopping = cmd, exited, false
-	p.all = append(p.all, cmd)
-	go p.watch(cmd, exited)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			// The caller decides whether to start again, not watch.
-			p.cmd = nil
-			return fmt.Errorf("%w: %s", errExitedAtStart, p.stderr.String())
-		default:
-		}
-		res, err := http.Get("http://" + p.Addr + "/api/health")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	p.proc, p.stopping = proc, false
+	p.all = append(p.all, proc)
+	go p.watch(proc)
+	err = proc.WaitHealthy(15 * time.Second)
+	if errors.Is(err, posdproc.ErrExited) {
+		// The caller decides whether to start again, not watch.
+		p.proc = nil
+	} else if err != nil {
+		// Not a posd that can serve: kill it, so that no stray process is
+		// left (the caller may try again).
+		p.stopping = true
+		proc.Kill()
 	}
-	// Not a posd that can serve: kill it, so that no stray process is left
-	// (the caller may try again).
-	p.stopping = true
-	cmd.Process.Kill()
-	p.mu.Unlock()
-	<-exited
-	p.mu.Lock()
-	return errors.New("posd serve did not answer within 15s")
+	return err
 }
 
 // watch waits for the process; one that died unasked is checked and
 // started again.
-func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
-	err := cmd.Wait()
-	close(exited)
+func (p *Posd) watch(proc *posdproc.Process) {
+	err := proc.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	state := "exit 0"
@@ -175,7 +92,7 @@ func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
 		state = ee.ProcessState.String()
 	}
 	p.ExitStates = append(p.ExitStates, state)
-	if p.stopping || p.cmd != cmd {
+	if p.stopping || p.proc != proc {
 		return
 	}
 	p.Deaths++
@@ -205,12 +122,12 @@ func (p *Posd) watch(cmd *exec.Cmd, exited chan struct{}) {
 // Kill sends SIGKILL and waits until the supervisor has posd up again.
 func (p *Posd) Kill() error {
 	p.mu.Lock()
-	cmd, exited := p.cmd, p.exited
+	proc := p.proc
 	p.mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := proc.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
-	<-exited
+	<-proc.Exited()
 	return p.WaitUp(20 * time.Second)
 }
 
@@ -218,12 +135,7 @@ func (p *Posd) Kill() error {
 func (p *Posd) WaitUp(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		exited := p.exited
-		p.mu.Unlock()
-		select {
-		case <-exited:
-		default:
+		if p.Alive() {
 			res, err := http.Get("http://" + p.Addr + "/api/health")
 			if err == nil {
 				res.Body.Close()
@@ -239,15 +151,18 @@ func (p *Posd) WaitUp(d time.Duration) error {
 func (p *Posd) Signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd.Process.Signal(sig)
+	return p.proc.Signal(sig)
 }
 
 // Alive reports whether the current process is running.
 func (p *Posd) Alive() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.proc == nil {
+		return false
+	}
 	select {
-	case <-p.exited:
+	case <-p.proc.Exited():
 		return false
 	default:
 		return true
@@ -260,7 +175,7 @@ func (p *Posd) Alive() bool {
 // n < 0 lifts the limit back to the hard limit.
 func (p *Posd) SetFileLimit(n int64) error {
 	p.mu.Lock()
-	pid := p.cmd.Process.Pid
+	pid := p.proc.Pid()
 	p.mu.Unlock()
 	var cur unix.Rlimit
 	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &cur); err != nil {
@@ -277,80 +192,24 @@ func (p *Posd) SetFileLimit(n int64) error {
 func (p *Posd) Stop() error {
 	p.mu.Lock()
 	p.stopping = true
-	cmd, exited := p.cmd, p.exited
+	proc := p.proc
 	p.mu.Unlock()
-	if cmd == nil {
+	if proc == nil {
 		return nil
 	}
-	cmd.Process.Signal(syscall.SIGCONT)
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-		return errors.New("posd did not stop within 10 s of SIGTERM")
-	}
-	if !cmd.ProcessState.Success() {
-		return fmt.Errorf("posd stopped with %s: %s", cmd.ProcessState, p.stderr.String())
-	}
-	return nil
+	return proc.Stop(10 * time.Second)
 }
 
 // Close kills whatever runs, for cleanup.
 func (p *Posd) Close() {
 	p.mu.Lock()
 	p.stopping = true
-	cmd, exited, all := p.cmd, p.exited, p.all
+	all := p.all
 	p.mu.Unlock()
-	for _, c := range all {
-		c.Process.Signal(syscall.SIGCONT)
-		c.Process.Kill()
-	}
-	if cmd != nil {
-		<-exited
+	for _, proc := range all {
+		proc.Kill()
 	}
 }
 
 // Stderr returns the end of what posd wrote to stderr.
-func (p *Posd) Stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stderr == nil {
-		return ""
-	}
-	return p.stderr.String()
-}
-
-// freeAddr returns a loopback address with a free port.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append([]byte(nil), t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
+func (p *Posd) Stderr() string { return p.stderr.String() }

@@ -38,7 +38,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, p := range Profiles {
 		t.Run(p.Name, func(t *testing.T) {
-			bin, err := Binary(p.Tags)
+			bin, err := Binary(Build{Tags: p.Tags})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,55 +73,55 @@ func TestFaults(t *testing.T) {
 // show, little enough for make test.
 var sensitivityScale = Scale{Name: "sensitivity", KillCycles: 6, Crashes: 3, LostFor: 2 * time.Second, PowerCuts: 3, TillsPerShop: 3}
 
-// TestSensitivity builds deliberately broken variants of posd (each behind
-// its own build tag) and requires the check that guards against that bug
-// to fail: a suite that passes a broken build is itself broken.
+// TestSensitivity builds deliberately broken variants of posd (broken.go,
+// broken_test.go) and requires the check that guards against that bug to
+// fail: a suite that passes a broken build is itself broken.
 func TestSensitivity(t *testing.T) {
 	kill, _ := ProfileNamed("kill")
 	lost, _ := ProfileNamed("lost-response")
 	power, _ := ProfileNamed("power-loss")
 	cases := []struct {
 		name    string
-		tags    string
+		build   Build
 		profile Profile
 		check   string
 	}{
 		{
 			// Answers before the commit is durable: a kill -9 (or a crash
 			// just before the commit) loses sales the tills were told about.
-			name: "acknowledge before commit", tags: "posd_broken_ackearly,posd_crashpoints",
+			name: "acknowledge before commit", build: brokenAckEarly,
 			profile: Profile{Name: "kill+crash-before-commit", Env: []string{"POSD_TEST_CRASH=before-commit:0.01"}, Inject: kill.Inject},
 			check:   CheckPresent,
 		},
 		{
 			// Never finds the key's record: a till's retry after a lost
 			// answer makes a second sale with a second number.
-			name: "skip the idempotency lookup", tags: "posd_broken_nolookup",
+			name: "skip the idempotency lookup", build: brokenNoLookup,
 			profile: lost, check: CheckOneDoc,
 		},
 		{
 			// Takes the number in a transaction of its own: every refusal
 			// and every crash in between burns a number.
-			name: "number in a separate transaction", tags: "posd_broken_numbertx",
+			name: "number in a separate transaction", build: brokenNumberTx,
 			profile: kill, check: CheckSeries,
 		},
 		{
 			// Lists every business's sales: shop 1 reads back sales no till
 			// of its own made.
-			name: "drop the tenant filter", tags: "posd_broken_notenant",
+			name: "drop the tenant filter", build: brokenNoTenant,
 			profile: kill, check: CheckPhantom,
 		},
 		{
 			// Commits without fsync: invisible to kill -9, since the page
 			// cache survives the process; a power cut loses acknowledged
 			// sales. Needs root and loop devices.
-			name: "commit without fsync", tags: "posd_broken_nosync",
+			name: "commit without fsync", build: brokenNoSync,
 			profile: power, check: CheckPresent,
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			bin, err := Binary(c.tags)
+			bin, err := Binary(c.build)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestSensitivity(t *testing.T) {
 			}
 			t.Log("\n" + rep.String())
 			if !rep.Failed(c.check) {
-				t.Errorf("posd built with -tags %s passed check %s; the harness cannot see this bug", c.tags, c.check)
+				t.Errorf("posd built %s passed check %s; the harness cannot see this bug", c.build, c.check)
 			}
 			var caught []string
 			for _, name := range Checks {
@@ -142,7 +142,7 @@ func TestSensitivity(t *testing.T) {
 					caught = append(caught, name)
 				}
 			}
-			t.Logf("SENSITIVITY %s (-tags %s): failed checks %s", c.name, c.tags, strings.Join(caught, ", "))
+			t.Logf("SENSITIVITY %s (%s): failed checks %s", c.name, c.build, strings.Join(caught, ", "))
 		})
 	}
 }

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"syscall"
 	"time"
+
+	"posd/engine"
 )
 
 // Scale sets how much of each fault a profile injects: Short for make
@@ -175,6 +178,17 @@ func injectDiskFull(r *Run, s Scale) error {
 		if res, err := http.Get("http://" + r.Posd.Addr + "/api/health"); err == nil {
 			res.Body.Close()
 			health = res.StatusCode == 200
+		}
+		// The health view must say why: every sale got 503 while it
+		// said "ok" before it tracked failing writes.
+		if alive {
+			hd, err := r.shops[0].owner.HealthDetails(context.Background())
+			switch {
+			case err != nil:
+				r.diskFullAcks = append(r.diskFullAcks, fmt.Sprintf("the health view did not answer while the disk was full: %v", err))
+			case hd.Status != "attention" || !hd.Writes.Failing || hd.Writes.LastFailure == nil || hd.Writes.LastFailure.Cause != engine.CauseDiskFull:
+				r.diskFullAcks = append(r.diskFullAcks, fmt.Sprintf("the health view did not say the disk was full: status %q, writes %+v", hd.Status, hd.Writes))
+			}
 		}
 		to := time.Now()
 		if alive {

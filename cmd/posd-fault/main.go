@@ -76,7 +76,7 @@ func main() {
 		b := *bin
 		if b == "" {
 			var err error
-			if b, err = Binary(p.Tags); err != nil {
+			if b, err = Binary(Build{Tags: p.Tags}); err != nil {
 				fatal(err)
 			}
 		}
@@ -168,28 +168,25 @@ var (
 	binCache = map[string]string{}
 )
 
-// Binary builds posd with the given tags once per process.
-func Binary(tags string) (string, error) {
+// Binary builds posd the way b says, once per process.
+func Binary(b Build) (string, error) {
 	binMu.Lock()
 	defer binMu.Unlock()
-	if b, ok := binCache[tags]; ok {
-		return b, nil
-	}
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
+	if bin, ok := binCache[b.fileName()]; ok {
+		return bin, nil
 	}
 	if binDir == "" {
+		var err error
 		if binDir, err = os.MkdirTemp("", "posd-fault-bin"); err != nil {
 			return "", err
 		}
 	}
-	b, err := Build(root, binDir, tags)
-	if err != nil {
+	bin := filepath.Join(binDir, b.fileName())
+	if err := b.compile(bin, binDir); err != nil {
 		return "", err
 	}
-	binCache[tags] = b
-	return b, nil
+	binCache[b.fileName()] = bin
+	return bin, nil
 }
 
 // CleanBinaries removes the built binaries.

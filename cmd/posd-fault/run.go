@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 )
 
@@ -75,7 +76,7 @@ type Run struct {
 // shopFixture is one business as the harness set it up.
 type shopFixture struct {
 	index    int
-	shop     *Shop
+	shop     *posdproc.Shop
 	owner    *client.Client // straight to posd, for setup and read-back
 	locs     []string
 	products []*engine.Product
@@ -124,14 +125,14 @@ func NewRun(cfg Config) (*Run, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	addr, err := freeAddr()
+	addr, err := posdproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	r := &Run{cfg: cfg, History: &History{}, stop: make(chan struct{}), abort: make(chan struct{}), Faults: map[string]int{}}
 	r.Posd = &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
 	for i := 0; i < cfg.Shops; i++ {
-		s, err := r.Posd.Init(fmt.Sprintf("Shop %d", i))
+		s, err := posdproc.Init(context.Background(), cfg.Bin, cfg.Dir, fmt.Sprintf("Shop %d", i))
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,11 @@ import (
 // document that exists (with that number), and stock equals the sum of its
 // movements. It reads through the store read-only, so it runs only while
 // posd is down.
+//
+// It re-implements checks that engine.Verify (posd verify) also makes, on
+// purpose: it is an oracle, written apart from the code it judges, so that
+// a bug in engine.Verify cannot hide the bug it should find. Where the
+// binary has posd verify, the harness runs both (Both, PosdVerify).
 func VerifyFile(dir string) error {
 	st, err := boltstore.Open(dbPath(dir), boltstore.Options{ReadOnly: true})
 	if err != nil {

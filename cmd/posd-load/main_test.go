@@ -18,6 +18,7 @@ import (
 	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // TestMain lets the processes the suite starts run this test binary as
@@ -30,7 +31,8 @@ func TestMain(m *testing.M) {
 }
 
 // testPosd is the real API over a real store, on a real listener, with
-// one business; it returns the URL and the owner token.
+// the test shop (storetest.NewShop); it returns the URL and the owner
+// token.
 func testPosd(t *testing.T) (string, string, *boltstore.Store) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
@@ -43,11 +45,7 @@ func testPosd(t *testing.T) (string, string, *boltstore.Store) {
 		srv.Close()
 		st.Close()
 	})
-	_, _, secret, err := svc.CreateBusiness(context.Background(), engine.BusinessInput{Name: "Load test", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL, secret, st
+	return srv.URL, storetest.NewShop(t, svc, "UTC").OwnerToken, st
 }
 
 func TestRunMixVerified(t *testing.T) {

@@ -50,142 +50,201 @@ type BigResult struct {
 	Run         *Report `json:"run"`
 }
 
+// suite is one run of the suite: what its flags ask for and the figures
+// measured so far. Each step measures the figures of one table of
+// BENCHMARKS.md.
+type suite struct {
+	posd    string // absolute path of the posd binary
+	secs    time.Duration
+	tills   []int
+	scratch string
+	log     io.Writer
+	res     *SuiteResult
+
+	pgScript          string
+	skipPG, pgInstall bool
+	bigSales          int
+	bigDir            string
+	drainTills        int
+	drainQueue        int
+}
+
+// suiteWarmup is the warm-up before each throughput run.
+const suiteWarmup = time.Second
+
+// withSuiteMix sets the suite's mix of retries, double submits and refunds
+// on a throughput run.
+func withSuiteMix(cfg Config) Config {
+	cfg.RetryRate, cfg.DoubleRate, cfg.RefundRate = 0.05, 0.01, 0.02
+	return cfg
+}
+
 func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("suite", "[--posd bin/posd] [--seconds 10] [--out results.json]", stderr)
+	s := &suite{log: stderr}
 	posd := fs.String("posd", "bin/posd", "posd binary to measure")
-	secs := fs.Duration("seconds", 10*time.Second, "length of each throughput run (after a 1 s warm-up)")
+	fs.DurationVar(&s.secs, "seconds", 10*time.Second, "length of each throughput run (after a 1 s warm-up)")
 	tillsFlag := fs.String("tills", "1,16,64", "till counts to compare")
-	pgScript := fs.String("pg-script", defaultPGScript(), "the seed-design PostgreSQL yardstick script")
-	skipPG := fs.Bool("skip-pg", false, "leave out the PostgreSQL yardstick")
-	pgInstall := fs.Bool("pg-install", true, "install PostgreSQL with apt-get when it is missing")
-	bigSales := fs.Int("big-sales", 1_000_000, "sales in the large database (0 leaves the large-database figures out)")
-	bigDir := fs.String("big-dir", "bench-data/1m", "where the large database is kept between runs (seeded when missing)")
+	fs.StringVar(&s.pgScript, "pg-script", defaultPGScript(), "the seed-design PostgreSQL yardstick script")
+	fs.BoolVar(&s.skipPG, "skip-pg", false, "leave out the PostgreSQL yardstick")
+	fs.BoolVar(&s.pgInstall, "pg-install", true, "install PostgreSQL with apt-get when it is missing")
+	fs.IntVar(&s.bigSales, "big-sales", 1_000_000, "sales in the large database (0 leaves the large-database figures out)")
+	fs.StringVar(&s.bigDir, "big-dir", "bench-data/1m", "where the large database is kept between runs (seeded when missing)")
 	work := fs.String("work", "", "scratch directory (default: a temporary one)")
 	out := fs.String("out", "", "write every figure as JSON to this file")
-	drainTills := fs.Int("drain-tills", 20, "tills of the drain scenario")
-	drainQueue := fs.Int("drain-queue", 500, "queued sales per till in the drain scenario")
+	fs.IntVar(&s.drainTills, "drain-tills", 20, "tills of the drain scenario")
+	fs.IntVar(&s.drainQueue, "drain-queue", 500, "queued sales per till in the drain scenario")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	tills, err := parseInts(*tillsFlag)
-	if err != nil {
+	var err error
+	if s.tills, err = parseInts(*tillsFlag); err != nil {
 		return usageError{"--tills: " + err.Error()}
 	}
 	if _, err := os.Stat(*posd); err != nil {
 		return usageError{fmt.Sprintf("--posd %s: %v (run make build first)", *posd, err)}
 	}
-	bin, _ := filepath.Abs(*posd)
-	scratch := *work
-	if scratch == "" {
-		if scratch, err = os.MkdirTemp("", "posd-suite-"); err != nil {
+	s.posd, _ = filepath.Abs(*posd)
+	if s.scratch = *work; s.scratch == "" {
+		if s.scratch, err = os.MkdirTemp("", "posd-suite-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(scratch)
+		defer os.RemoveAll(s.scratch)
 	}
-	log := stderr
-	res := &SuiteResult{Started: time.Now().UTC(), Machine: machine(), Seconds: secs.Seconds(), Tills: tills,
+	s.res = &SuiteResult{Started: time.Now().UTC(), Machine: machine(), Seconds: s.secs.Seconds(), Tills: s.tills,
 		PG: map[int]*PGResult{}, Bare: map[int]*Report{}, Posd: map[int]*Report{}}
-	warm := time.Second
-	res.Before = probe(scratch)
-	fmt.Fprintf(log, "suite: machine before: %v\n", res.Before)
+	s.res.Before = probe(s.scratch)
+	fmt.Fprintf(s.log, "suite: machine before: %v\n", s.res.Before)
 
-	// 1. The seed's design on PostgreSQL.
-	if *skipPG {
-		res.PGSkip = "--skip-pg"
-	} else if c, err := ensurePG(ctx, *pgInstall, log); err != nil {
-		res.PGSkip = err.Error()
-		fmt.Fprintf(log, "suite: PostgreSQL yardstick skipped: %v\n", err)
-	} else {
-		for _, n := range tills {
-			fmt.Fprintf(log, "suite: seed-design PostgreSQL, %d clients, %v\n", n, *secs)
-			r, err := runPG(ctx, *pgScript, n, *secs)
-			if err != nil {
-				res.PGSkip = err.Error()
-				fmt.Fprintf(log, "suite: PostgreSQL yardstick failed: %v\n", err)
-				break
-			}
-			res.PG[n] = r
+	s.postgres(ctx)
+	for _, step := range []func(context.Context) error{s.bareHTTP, s.posdEmpty, s.drain, s.bigDatabase} {
+		if err := step(ctx); err != nil {
+			return err
 		}
-		c.stop()
 	}
 
-	// 2. The bare-HTTP ceiling.
-	bare, err := startBare(filepath.Join(scratch, "bare.log"))
+	s.res.After = probe(s.scratch)
+	s.res.print(stdout)
+	if *out != "" {
+		return s.write(*out)
+	}
+	return nil
+}
+
+// postgres measures the seed's design on PostgreSQL at each till count; a
+// machine without PostgreSQL skips it and says why.
+func (s *suite) postgres(ctx context.Context) {
+	if s.skipPG {
+		s.res.PGSkip = "--skip-pg"
+		return
+	}
+	c, err := ensurePG(ctx, s.pgInstall, s.log)
+	if err != nil {
+		s.res.PGSkip = err.Error()
+		fmt.Fprintf(s.log, "suite: PostgreSQL yardstick skipped: %v\n", err)
+		return
+	}
+	defer c.stop()
+	for _, n := range s.tills {
+		fmt.Fprintf(s.log, "suite: seed-design PostgreSQL, %d clients, %v\n", n, s.secs)
+		r, err := runPG(ctx, s.pgScript, n, s.secs)
+		if err != nil {
+			s.res.PGSkip = err.Error()
+			fmt.Fprintf(s.log, "suite: PostgreSQL yardstick failed: %v\n", err)
+			return
+		}
+		s.res.PG[n] = r
+	}
+}
+
+// bareHTTP measures the bare-HTTP ceiling at each till count.
+func (s *suite) bareHTTP(ctx context.Context) error {
+	bare, err := startBare(filepath.Join(s.scratch, "bare.log"))
 	if err != nil {
 		return err
 	}
-	for _, n := range tills {
-		fmt.Fprintf(log, "suite: bare HTTP, %d tills, %v\n", n, *secs)
-		r, err := Run(ctx, Config{URL: bare.url, Bare: true, Tills: n, Duration: *secs, Warmup: warm, PID: bare.pid(), Label: fmt.Sprintf("bare HTTP, %d tills", n),
-			RetryRate: 0.05, DoubleRate: 0.01, RefundRate: 0.02})
+	defer bare.stop()
+	for _, n := range s.tills {
+		fmt.Fprintf(s.log, "suite: bare HTTP, %d tills, %v\n", n, s.secs)
+		r, err := Run(ctx, withSuiteMix(Config{URL: bare.url, Bare: true, Tills: n, Duration: s.secs, Warmup: suiteWarmup, PID: bare.pid(),
+			Label: fmt.Sprintf("bare HTTP, %d tills", n)}))
 		if err != nil {
-			bare.stop()
 			return err
 		}
-		res.Bare[n] = r
+		s.res.Bare[n] = r
 	}
-	bare.stop()
+	return nil
+}
 
-	// 3. posd on a database that starts empty, then the drain on another.
-	// Each till count gets a fresh posd process on the same data (the
-	// database grows from run to run), so that one run's memory figures do
-	// not include the pages an earlier run's verification read.
-	emptyDir, token := filepath.Join(scratch, "empty"), ""
-	for i, n := range tills {
-		s, err := startPosd(ctx, bin, emptyDir, token)
+// posdEmpty measures posd on a database that starts empty, at each till
+// count, and its start time and idle memory on the empty database. Each
+// till count gets a fresh posd process on the same data (the database
+// grows from run to run), so that one run's memory figures do not include
+// the pages an earlier run's verification read.
+func (s *suite) posdEmpty(ctx context.Context) error {
+	dir, token := filepath.Join(s.scratch, "empty"), ""
+	for i, n := range s.tills {
+		p, err := startPosd(ctx, s.posd, dir, token)
 		if err != nil {
 			return err
 		}
-		token = s.token
+		token = p.token
 		if i == 0 {
-			res.PosdStartMs = ms(s.started)
+			s.res.PosdStartMs = ms(p.started)
 			time.Sleep(time.Second)
-			res.PosdIdleRSSMB = mib(newProcWatch(s.pid()).rss())
+			s.res.PosdIdleRSSMB = mib(newProcWatch(p.pid()).rss())
 		}
-		fmt.Fprintf(log, "suite: posd, %d tills, %v\n", n, *secs)
-		r, err := Run(ctx, Config{URL: s.url, Token: s.token, Tills: n, Duration: *secs, Warmup: warm, PID: s.pid(), Verify: true,
-			Label: fmt.Sprintf("posd, %d tills", n), RetryRate: 0.05, DoubleRate: 0.01, RefundRate: 0.02})
-		if serr := s.stop(); err == nil {
+		fmt.Fprintf(s.log, "suite: posd, %d tills, %v\n", n, s.secs)
+		r, err := Run(ctx, withSuiteMix(Config{URL: p.url, Token: p.token, Tills: n, Duration: s.secs, Warmup: suiteWarmup, PID: p.pid(), Verify: true,
+			Label: fmt.Sprintf("posd, %d tills", n)}))
+		if serr := p.stop(); err == nil {
 			err = serr
 		}
 		if err != nil {
 			return err
 		}
-		res.Posd[n] = r
+		s.res.Posd[n] = r
 	}
-	s, err := startPosd(ctx, bin, filepath.Join(scratch, "drain"), "")
+	return nil
+}
+
+// drain measures how long tills with full queues take to send them all,
+// on a database of its own.
+func (s *suite) drain(ctx context.Context) error {
+	p, err := startPosd(ctx, s.posd, filepath.Join(s.scratch, "drain"), "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "suite: drain, %d tills × %d queued sales\n", *drainTills, *drainQueue)
-	res.Drain, err = Run(ctx, Config{URL: s.url, Token: s.token, Tills: *drainTills, PerTill: *drainQueue, PID: s.pid(), Verify: true,
-		Label: fmt.Sprintf("drain %d × %d", *drainTills, *drainQueue)})
-	if serr := s.stop(); err == nil {
+	fmt.Fprintf(s.log, "suite: drain, %d tills × %d queued sales\n", s.drainTills, s.drainQueue)
+	s.res.Drain, err = Run(ctx, Config{URL: p.url, Token: p.token, Tills: s.drainTills, PerTill: s.drainQueue, PID: p.pid(), Verify: true,
+		Label: fmt.Sprintf("drain %d × %d", s.drainTills, s.drainQueue)})
+	if serr := p.stop(); err == nil {
 		err = serr
 	}
-	if err != nil {
+	return err
+}
+
+// bigDatabase measures a year of sales: cold start, memory, latency.
+func (s *suite) bigDatabase(ctx context.Context) error {
+	if s.bigSales <= 0 {
+		s.res.BigSkip = "--big-sales 0"
+		return nil
+	}
+	var err error
+	s.res.Big, err = big(ctx, s.posd, s.bigDir, s.bigSales, s.secs, s.log)
+	return err
+}
+
+// write writes every figure as JSON to the file out.
+func (s *suite) write(out string) error {
+	b, _ := json.MarshalIndent(s.res, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-
-	// 4. A year of sales: cold start, memory, latency.
-	if *bigSales <= 0 {
-		res.BigSkip = "--big-sales 0"
-	} else if res.Big, err = big(ctx, bin, *bigDir, *bigSales, *secs, log); err != nil {
+	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return err
 	}
-
-	res.After = probe(scratch)
-	res.print(stdout)
-	if *out != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(*out, b, 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(log, "suite: figures written to %s\n", *out)
-	}
+	fmt.Fprintf(s.log, "suite: figures written to %s\n", out)
 	return nil
 }
 
@@ -227,8 +286,8 @@ func big(ctx context.Context, bin, dir string, n int, secs time.Duration, log io
 		return nil, err
 	}
 	b.FirstSaleMs = first.Latency.Max
-	b.Run, err = Run(ctx, Config{URL: s.url, Token: info.OwnerToken, Tills: 1, Duration: secs, Warmup: time.Second, PID: s.pid(), Verify: true,
-		Label: fmt.Sprintf("posd with %d sales, 1 till", info.Sales), RetryRate: 0.05, DoubleRate: 0.01, RefundRate: 0.02})
+	b.Run, err = Run(ctx, withSuiteMix(Config{URL: s.url, Token: info.OwnerToken, Tills: 1, Duration: secs, Warmup: suiteWarmup, PID: s.pid(), Verify: true,
+		Label: fmt.Sprintf("posd with %d sales, 1 till", info.Sales)}))
 	return b, err
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 	"posd/engine/boltstore"
 )
@@ -806,7 +807,7 @@ func profileRun(ctx context.Context, bin, dir, token, till, wrkBin string, bodie
 	if err := os.MkdirAll(profDir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	paddr, err := freeAddr()
+	paddr, err := posdproc.FreeAddr()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 func parseWithFile(fs *flag.FlagSet, args []string, required bool) (string, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs)
 			return "", err
 		}
 		return "", usageError{err.Error()}

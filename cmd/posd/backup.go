@@ -20,7 +20,7 @@ import (
 // --out: straight from the file when no posd is running, or through the
 // running posd's local endpoint when it holds the database.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backup", "--data-dir DIR --out FILE", stderr)
+	fs := newFlags("backup", "--data-dir DIR --out FILE", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
 	out := fs.String("out", "", "backup file to write (its manifest goes beside it as FILE.manifest.json)")
 	if err := parse(fs, args); err != nil {

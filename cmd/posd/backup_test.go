@@ -3,20 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"posd/api/client"
 	"posd/backup"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 	"posd/engine/boltstore"
 )
@@ -223,11 +221,10 @@ func TestRestoreRefusals(t *testing.T) {
 	m["schemaVersion"] = 99
 	mb, _ = json.Marshal(m)
 	os.WriteFile(backup.ManifestPath(file), mb, 0o600)
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	s.cmd.Wait()
+	s.stop(t)
 	_, errOut, code = posd(t, "restore", "--data-dir", dir, file)
-	if code == 0 {
-		t.Errorf("restore of a newer schema: exit 0")
+	if code == 0 || !strings.Contains(errOut, "nothing was changed") {
+		t.Errorf("restore of a newer schema: %d %q", code, errOut)
 	}
 	out, _, _ := posd(t, "verify", file)
 	if !strings.Contains(out, "newer posd") {
@@ -267,8 +264,7 @@ func TestCompact(t *testing.T) {
 	if _, errOut, code := posd(t, "compact", "--data-dir", dir); code == 0 || !strings.Contains(errOut, "running") {
 		t.Errorf("compact while serving: %d %q", code, errOut)
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	s.cmd.Wait()
+	s.stop(t)
 	out, errOut, code := posd(t, "compact", "--data-dir", dir)
 	if code != 0 || !strings.Contains(out, "Compacted") {
 		t.Fatalf("compact: %d %s %s", code, out, errOut)
@@ -287,22 +283,16 @@ func TestCompact(t *testing.T) {
 func TestServiceRunForeground(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc data")
 	addr := freePort(t)
-	cmd := execPosd("service", "run", "--data-dir", dir, "--listen", addr)
-	if err := cmd.Start(); err != nil {
+	proc, err := posdproc.Start(posdproc.Options{Bin: posdBin, Args: []string{"service", "run", "--data-dir", dir, "--listen", addr}, Addr: addr, Poll: 50 * time.Millisecond})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := client.New("http://"+addr, "")
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Health(context.Background()) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("service run did not answer")
-		}
-		time.Sleep(50 * time.Millisecond)
+	t.Cleanup(proc.Kill)
+	if err := proc.WaitHealthy(10 * time.Second); err != nil {
+		t.Fatalf("service run did not answer: %v", err)
 	}
 	start := time.Now()
-	cmd.Process.Signal(syscall.SIGTERM)
-	err := cmd.Wait()
+	err = proc.Stop(15 * time.Second)
 	if err != nil || time.Since(start) > 15*time.Second {
 		t.Errorf("stop: %v after %v", err, time.Since(start))
 	}
@@ -345,11 +335,4 @@ func TestVerifyUsage(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "no posd database") {
 		t.Errorf("backup of an empty dir: %d %q", code, errOut)
 	}
-}
-
-// execPosd returns the posd binary as a command, its output discarded.
-func execPosd(args ...string) *exec.Cmd {
-	cmd := exec.Command(posdBin, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	return cmd
 }

@@ -21,7 +21,7 @@ import (
 // shrinks it. The new file is checked and compared with the old before it
 // replaces it.
 func runCompact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compact", "--data-dir DIR [--keep-old]", stderr)
+	fs := newFlags("compact", "--data-dir DIR [--keep-old]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
 	keepOld := fs.Bool("keep-old", false, "keep the uncompacted file beside the new one as pre-compact-<time>.db")
 	if err := parse(fs, args); err != nil {

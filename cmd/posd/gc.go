@@ -5,7 +5,9 @@ import (
 	"runtime/debug"
 )
 
-// gcPercent and memoryLimit tune the garbage collector for serve. posd
+// gcPercent and memoryLimit tune the garbage collector for serve (and only
+// for serve: the other commands are short-lived, or, like verify, read a
+// large file they do not keep). posd
 // allocates for every request but keeps little (its live heap is a few MiB),
 // so at Go's default GOGC=100 the collector ran often and took about a tenth
 // of the CPU under load. Collecting at 5× the live heap instead cuts that
@@ -17,7 +19,8 @@ const (
 	memoryLimit = 128 << 20
 )
 
-func init() {
+// tuneGC sets them, unless the environment sets its own.
+func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", "--data-dir DIR [--business NAME] [--timezone TZ] [--currency CUR] [--json]", stderr)
+	fs := newFlags("init", "--data-dir DIR [--business NAME] [--timezone TZ] [--currency CUR] [--json]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (created if missing)")
 	name := fs.String("business", "My Shop", "business name")
 	tz := fs.String("timezone", machineTimezone(), "IANA time zone of the shop, e.g. Europe/Berlin (document numbers use its months)")

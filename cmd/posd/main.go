@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "serve the API and the till page", runServe},
 		{"token", "make a new owner token (when the old one is lost); posd must be stopped", runToken},
 		{"backup", "write a verified backup of the database, while posd serves or not", runBackup},
+		{"export", "write the accountant's export (CSV files and manifest) of a range of days", runExport},
 		{"verify", "check a backup file or a data directory; exits non-zero on any finding", guarded("verify", runVerify)},
 		{"restore", "replace the database with a verified backup; posd must be stopped", guarded("restore", runRestore)},
 		{"compact", "rewrite the database without its free pages; posd must be stopped", runCompact},
@@ -101,32 +102,39 @@ func (e usageError) Error() string { return e.msg }
 
 // newFlags returns a flag set that returns errors instead of exiting and
 // prints nothing itself: parse turns a mistake into one line, and -h into
-// the usage on stdout.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+// the usage on help (the command's stdout).
+func newFlags(name, synopsis string, help io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("posd "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	usages[fs] = "Usage: posd " + name + " " + synopsis
+	usages[fs] = flagUsage{"Usage: posd " + name + " " + synopsis, help}
 	return fs
 }
 
-// usages holds each flag set's synopsis for printUsage.
-var usages = map[*flag.FlagSet]string{}
+// flagUsage is a flag set's synopsis and where its -h prints.
+type flagUsage struct {
+	synopsis string
+	help     io.Writer
+}
 
-// printUsage writes a flag set's synopsis and flags to w.
-func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "%s\n\n", usages[fs])
-	fs.SetOutput(w)
+// usages holds each flag set's flagUsage for parse.
+var usages = map[*flag.FlagSet]flagUsage{}
+
+// printUsage writes a flag set's synopsis and flags to where -h prints.
+func printUsage(fs *flag.FlagSet) {
+	u := usages[fs]
+	fmt.Fprintf(u.help, "%s\n\n", u.synopsis)
+	fs.SetOutput(u.help)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 }
 
 // parse parses args, turning flag errors into one-line usage errors and -h
-// into the usage on stdout.
+// into the usage on the command's stdout.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(fs, os.Stdout)
+			printUsage(fs)
 			return err
 		}
 		return usageError{err.Error() + " (see posd " + strings.TrimPrefix(fs.Name(), "posd ") + " -h)"}

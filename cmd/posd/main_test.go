@@ -6,18 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 )
 
@@ -30,8 +28,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	posdBin = filepath.Join(dir, "posd")
-	if out, err := exec.Command("go", "build", "-o", posdBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+	if err := posdproc.Build(posdBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -55,12 +53,11 @@ func posd(t *testing.T, args ...string) (string, string, int) {
 }
 
 func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := posdproc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 func TestInitJSON(t *testing.T) {
@@ -111,50 +108,94 @@ func TestInitJSON(t *testing.T) {
 	}
 }
 
-// server is a running posd serve process.
-type server struct {
-	cmd    *exec.Cmd
-	addr   string
-	stdout *bufio.Reader
-	token  string
-	lines  []string
+// TestHelpOnGivenStdout: -h prints a command's usage on the stdout run was
+// given, not on the process's own.
+func TestHelpOnGivenStdout(t *testing.T) {
+	t.Setenv(guardedEnv, "1") // the guarded commands run in this process
+	for _, c := range commands() {
+		if c.run == nil {
+			continue
+		}
+		var out, errOut strings.Builder
+		code := run(context.Background(), []string{c.name, "-h"}, &out, &errOut)
+		if code != 0 || !strings.HasPrefix(out.String(), "Usage: posd "+c.name) {
+			t.Errorf("%s -h: exit %d, stdout %q, stderr %q", c.name, code, out.String(), errOut.String())
+		}
+	}
 }
 
+// server is a running posd serve process, with what it printed up to its
+// till URL.
+type server struct {
+	proc  *posdproc.Process
+	addr  string
+	token string
+	lines []string
+}
+
+// tokenRE matches a token secret.
+var tokenRE = regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
+
+// startServe runs posd serve on dir and waits until it printed its till
+// URL and answers.
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	proc, lines := startPrinting(t, posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr), Addr: addr, Poll: 20 * time.Millisecond},
+		func(line string) bool { return strings.HasPrefix(line, "Till: http://") })
+	if err := proc.WaitHealthy(10 * time.Second); err != nil {
+		t.Fatalf("serve did not answer: %v", err)
 	}
-	s := &server{cmd: cmd, addr: addr, stdout: bufio.NewReader(stdout)}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	tokRE := regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		line, err := s.stdout.ReadString('\n')
-		s.lines = append(s.lines, line)
-		if m := tokRE.FindString(line); m != "" {
+	s := &server{proc: proc, addr: addr, lines: lines}
+	for _, l := range lines {
+		if m := tokenRE.FindString(l); m != "" {
 			s.token = m
 		}
-		if strings.HasPrefix(line, "Till: http://") {
+	}
+	return s
+}
+
+// startPrinting starts posd as o says, reads what it prints on stdout up
+// to the first line for which last is true (each without its newline),
+// and reads away the rest. The process is killed when the test ends.
+func startPrinting(t *testing.T, o posdproc.Options, last func(line string) bool) (*posdproc.Process, []string) {
+	t.Helper()
+	stdout, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Stdout = w
+	proc, err := posdproc.Start(o)
+	w.Close()
+	if err != nil {
+		stdout.Close()
+		t.Fatal(err)
+	}
+	// The pipe is closed only once posd is gone: it must not die writing.
+	t.Cleanup(func() { proc.Kill(); stdout.Close() })
+	r := bufio.NewReader(stdout)
+	var lines []string
+	for {
+		line, err := r.ReadString('\n')
+		lines = append(lines, strings.TrimSpace(line))
+		if last(lines[len(lines)-1]) {
 			break
 		}
 		if err != nil {
-			t.Fatalf("serve output ended: %q", s.lines)
+			t.Fatalf("posd's output ended early: %q\n%s", lines, proc.Stderr())
 		}
 	}
-	for time.Now().Before(deadline) {
-		if res, err := http.Get("http://" + addr + "/api/health"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		time.Sleep(20 * time.Millisecond)
+	go io.Copy(io.Discard, r)
+	return proc, lines
+}
+
+// stop stops posd with SIGTERM and fails the test unless it exits cleanly
+// within the contract's 10 s.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.proc.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("serve did not answer")
-	return nil
 }
 
 // TestServeLifecycle: serve on an empty dir initialises and prints the
@@ -195,8 +236,7 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	start = time.Now()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	err = s.cmd.Wait()
+	err = s.proc.Stop(10 * time.Second)
 	if err != nil || time.Since(start) > 10*time.Second {
 		t.Errorf("SIGTERM: %v after %v", err, time.Since(start))
 	}

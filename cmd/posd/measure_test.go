@@ -2,24 +2,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // TestMeasureBackup measures backup and verify on a large database and the
@@ -77,18 +75,15 @@ func TestMeasureBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := exec.Command(posdBin, "serve", "--data-dir", dir, "--listen", addr, "--backup-every", "0")
-	srv.Stdout, srv.Stderr = io.Discard, logFile
-	if err := srv.Start(); err != nil {
+	srv, err := posdproc.Start(posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr, "--backup-every", "0"), Addr: addr, Stderr: logFile, Poll: 50 * time.Millisecond})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	c := client.New("http://"+addr, token)
-	for deadline := time.Now().Add(30 * time.Second); c.Health(ctx) != nil; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("serve did not answer")
-		}
+	t.Cleanup(srv.Kill)
+	if err := srv.WaitHealthy(30 * time.Second); err != nil {
+		t.Fatalf("serve did not answer: %v", err)
 	}
+	c := client.New("http://"+addr, token)
 	c.Retry = &client.NoRetry
 	req := saleRequestFor(t, c)
 	type sample struct {
@@ -131,8 +126,7 @@ func TestMeasureBackup(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()
-	srv.Process.Signal(syscall.SIGTERM)
-	srv.Wait()
+	srv.Stop(10 * time.Second)
 	logFile.Close()
 	if b, err := os.ReadFile(logPath); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -193,18 +187,8 @@ func buildLarge(t *testing.T, dir string, n int) string {
 		}
 		t.Fatalf("%s holds another database; remove it or use another POSD_MEASURE_DIR", dir)
 	}
-	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Measure", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	out, err := svc.CreateProduct(ctx, owner, "product", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.Doc
-	in := engine.SaleInput{LocationID: loc.ID, Items: []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
-		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}
+	shop := storetest.NewShop(t, svc, "UTC")
+	biz, owner, secret, in := shop.Business, shop.Owner, shop.OwnerToken, shop.OneApple()
 	// One instant for all: one numbering series, 1..n, whatever the date.
 	now := time.Now()
 	svc.Now = func() time.Time { return now }

@@ -101,6 +101,9 @@ func (o *operations) api() api.Ops {
 			s := o.st.Stats()
 			return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
 		}}
+	if o.sched != nil {
+		ops.BackupNow = o.sched.BackupNow
+	}
 	return ops
 }
 
@@ -119,6 +122,7 @@ func (o *operations) backupStatus() api.BackupStatus {
 		return &t
 	}
 	b.LastSuccess, b.LastErrorAt, b.Next, b.CheckedAt = ptr(s.LastSuccess), ptr(s.LastErrorAt), ptr(s.Next), ptr(s.CheckedAt)
+	b.Running, b.RunningSince = s.Running, ptr(s.RunningSince)
 	since := o.started
 	if !s.LastSuccess.IsZero() {
 		since = s.LastSuccess
@@ -129,7 +133,7 @@ func (o *operations) backupStatus() api.BackupStatus {
 
 // backupConfig is how this posd writes and checks backups.
 func backupConfig() backup.Config {
-	return backup.Config{Open: openReadOnly, Schema: boltstore.SchemaVersion, Version: version}
+	return backup.Config{Open: openReadOnly, Schema: boltstore.SchemaVersion, Version: version, ChainsSince: boltstore.ChainSchema}
 }
 
 // openReadOnly opens a database file for checking.

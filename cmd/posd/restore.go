@@ -18,7 +18,7 @@ import (
 // keeping the current one beside it. It refuses while a posd serves the
 // data directory: a running posd would go on writing into the old file.
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := newFlags("restore", "--data-dir DIR FILE", stderr)
+	flags := newFlags("restore", "--data-dir DIR FILE", stdout)
 	dir := flags.String("data-dir", defaultDataDir(), "data directory whose database is replaced")
 	file, err := parseWithFile(flags, args, true)
 	if err != nil {

@@ -13,15 +13,18 @@ import (
 	"time"
 
 	"posd/api"
+	"posd/api/office"
+	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
+	"posd/engine/boltstore"
 )
 
 // shutdownTimeout bounds a graceful stop; the contract allows 10 s in all.
 const shutdownTimeout = 8 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stderr)
+	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty)")
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
@@ -43,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--idempotency-ttl must be at least 1m"}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tuneGC()
 	if *pprofAddr != "" {
 		stop, err := startPprof(*pprofAddr, log)
 		if err != nil {
@@ -58,6 +62,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
+	if err := upgradeChains(ctx, svc, st, stdout, log); err != nil {
+		return err
+	}
 	ops, err := opsf.start(*dir, st, log)
 	if err != nil {
 		return err
@@ -83,6 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var firstSecret string
 	if len(bizs) == 0 {
 		biz, _, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "My Shop", Timezone: machineTimezone(), Currency: "EUR"})
 		if err != nil {
@@ -90,6 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.Path(), biz.Name, biz.Timezone, biz.Currency)
 		printOwnerToken(stdout, secret)
+		firstSecret = secret
 	} else {
 		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
 	}
@@ -97,9 +106,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	for _, u := range officeURLs(https.officeBases(), firstSecret) {
+		fmt.Fprintf(stdout, "Back office: %s\n", u)
+	}
 	https.print(stdout)
 
-	srv := api.NewServer(svc, api.Options{Logger: log, Till: tillHandler(), Ops: ops.api(), HTTPS: https})
+	srv := api.NewServer(svc, api.Options{Logger: log, Till: till.Handler(), Office: office.Handler(), Ops: ops.api(), HTTPS: https, Version: versionString()})
 	hs := api.HTTPServer(*listen, srv)
 	hs.ErrorLog = serverLog(log)
 	// One server on both listeners: the same routes, tokens and pairing
@@ -180,6 +192,36 @@ func sweep(ctx context.Context, svc *engine.Service, log *slog.Logger) {
 	}
 }
 
+// officeURLs lists the back office's addresses beside the till's. On the
+// first start, when the owner token has just been printed, the localhost
+// address carries it in its fragment (#token=…, never sent to the server):
+// opening it signs the owner in, so the tour needs no copy and paste. The
+// page removes the token from the address bar at once.
+func officeURLs(bases []string, secret string) []string {
+	var out []string
+	for _, b := range bases {
+		o := b + "/office/"
+		if secret != "" && (strings.Contains(o, "://localhost:") || strings.Contains(o, "://127.0.0.1:") || strings.Contains(o, "://[::1]:")) {
+			o += "#token=" + secret
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// officeBases are the addresses the back office is printed with: the
+// plain listener's (an owner's browser does not trust the shop CA before
+// it is installed), else the HTTPS one's.
+func (h *httpsSide) officeBases() []string {
+	if h.plain != nil {
+		return h.bases("http", h.plain, false, true)
+	}
+	if h.secure != nil {
+		return h.bases("https", h.secure, true, true)
+	}
+	return nil
+}
+
 // serverLog is the http.Server's own log: warnings, except failed TLS
 // handshakes, which are what every device not yet trusting the shop CA
 // causes (the setup page's check among them) and go to debug.
@@ -197,3 +239,23 @@ func serverLog(log *slog.Logger) *stdlog.Logger {
 type logWriter func([]byte)
 
 func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
+// upgradeChains links the documents of a database made before posd had hash
+// chains, before serve takes a request: the first sale after it must chain
+// to a complete series. It costs a read per series when there is nothing
+// to do.
+func upgradeChains(ctx context.Context, svc *engine.Service, st *boltstore.Store, stdout io.Writer, log *slog.Logger) error {
+	up, err := svc.UpgradeChains(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot link the documents into hash chains: %v", err)
+	}
+	if up.Documents == 0 && st.UpgradeBackup() == "" {
+		return nil
+	}
+	log.Info("documents linked into hash chains", "documents", up.Documents, "series", up.Series, "took", up.Took.Round(time.Millisecond), "copy", st.UpgradeBackup())
+	fmt.Fprintf(stdout, "Upgraded the database to hash chains: %d documents in %d series linked in %s.\n", up.Documents, up.Series, up.Took.Round(time.Millisecond))
+	if b := st.UpgradeBackup(); b != "" {
+		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", b)
+	}
+	return nil
+}

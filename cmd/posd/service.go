@@ -20,14 +20,14 @@ func runService(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	actions := append(append([]string{}, install.Actions...), "status", "run")
 	synopsis := strings.Join(actions, "|") + " [--data-dir DIR] [--listen ADDR] [--tls-listen ADDR] [--tls-name NAME]"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlags("service", synopsis, stderr)
+		fs := newFlags("service", synopsis, stdout)
 		if err := parse(fs, args); err != nil {
 			return err
 		}
 		return usageError{"say what to do: posd service " + strings.Join(actions, "|")}
 	}
 	action := args[0]
-	fs := newFlags("service "+action, synopsis, stderr)
+	fs := newFlags("service "+action, synopsis, stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (made absolute at install time)")
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	// A new service serves HTTPS too; a service installed before, whose

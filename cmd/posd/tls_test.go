@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -12,29 +11,27 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"posd/api"
 	"posd/api/client"
+	"posd/cmd/internal/posdproc"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
 )
 
 // httpsServer is a running posd serve with an HTTPS listener.
 type httpsServer struct {
-	cmd         *exec.Cmd
+	proc        *posdproc.Process
 	plain, tls  string // host:port of the HTTP and HTTPS listeners ("" when absent)
 	lines       []string
-	stderr      *bytes.Buffer
 	token       string
 	fingerprint string // the one printed
 }
@@ -46,55 +43,37 @@ var fpRE = regexp.MustCompile(`fingerprint: ([0-9A-F:]{95})`)
 // returns once posd printed its addresses and answers.
 func startHTTPS(t *testing.T, dir, plain, secure string, args ...string) *httpsServer {
 	t.Helper()
-	argv := []string{"serve", "--data-dir", dir, "--listen", plain}
+	argv := posdproc.ServeArgs(dir, plain)
 	if secure != "" {
 		argv = append(argv, "--tls-listen", secure)
 	} else {
 		plain, secure = "", plain // HTTPS on --listen itself
 	}
-	s := &httpsServer{plain: plain, tls: secure, stderr: &bytes.Buffer{}}
-	s.cmd = exec.Command(posdBin, append(argv, args...)...)
-	out, _ := s.cmd.StdoutPipe()
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+	health := "https://" + secure + "/api/health"
+	if plain != "" {
+		health = "http://" + plain + "/api/health"
 	}
-	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	r := bufio.NewReader(out)
-	for {
-		line, err := r.ReadString('\n')
-		s.lines = append(s.lines, strings.TrimSpace(line))
-		if m := regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`).FindString(line); m != "" {
+	s := &httpsServer{plain: plain, tls: secure}
+	// The fingerprint is the last line posd prints about HTTPS.
+	s.proc, s.lines = startPrinting(t, posdproc.Options{Bin: posdBin, Args: append(argv, args...), Health: health, Poll: 20 * time.Millisecond},
+		func(line string) bool { return fpRE.MatchString(line) })
+	for _, l := range s.lines {
+		if m := tokenRE.FindString(l); m != "" {
 			s.token = m
 		}
-		if m := fpRE.FindStringSubmatch(line); m != nil {
+		if m := fpRE.FindStringSubmatch(l); m != nil {
 			s.fingerprint = m[1]
-			break // the last line posd prints about HTTPS
-		}
-		if err != nil {
-			t.Fatalf("serve output ended before the fingerprint: %q\n%s", s.lines, s.stderr)
 		}
 	}
-	go io.Copy(io.Discard, r)
-	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	url := "https://" + s.tls + "/api/health"
-	if s.plain != "" {
-		url = "http://" + s.plain + "/api/health"
+	if err := s.proc.WaitHealthy(10 * time.Second); err != nil {
+		t.Fatalf("posd did not answer: %v", err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if res, err := probe.Get(url); err == nil {
-			res.Body.Close()
-			return s
-		}
-	}
-	t.Fatalf("posd did not answer on %s", url)
-	return nil
+	return s
 }
 
 func (s *httpsServer) stop(t *testing.T) {
 	t.Helper()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	if err := s.cmd.Wait(); err != nil {
+	if err := s.proc.Stop(10 * time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 }
@@ -359,8 +338,8 @@ func TestHTTPSSelfSignedDeprecated(t *testing.T) {
 		t.Errorf("--tls-self-signed: %d", res.StatusCode)
 	}
 	s.stop(t)
-	if !strings.Contains(s.stderr.String(), "deprecated") {
-		t.Errorf("no deprecation warning: %q", s.stderr)
+	if !strings.Contains(s.proc.Stderr(), "deprecated") {
+		t.Errorf("no deprecation warning: %q", s.proc.Stderr())
 	}
 }
 
@@ -388,11 +367,11 @@ func TestPlainServeHasNoHTTPS(t *testing.T) {
 func TestServiceRunHTTPS(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc")
 	plain, secure := freePort(t), freePort(t)
-	cmd := execPosd("service", "run", "--data-dir", dir, "--listen", plain, "--tls-listen", secure, "--tls-name", "shop.test")
-	if err := cmd.Start(); err != nil {
+	proc, err := posdproc.Start(posdproc.Options{Bin: posdBin, Args: []string{"service", "run", "--data-dir", dir, "--listen", plain, "--tls-listen", secure, "--tls-name", "shop.test"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(proc.Kill)
 	var ca *shopca.Authority
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if a, err := shopca.Load(dir); err == nil {

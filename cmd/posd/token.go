@@ -13,7 +13,7 @@ import (
 // in for an owner who lost theirs. It needs the machine itself (and posd
 // stopped), which is the proof of ownership.
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token", "--data-dir DIR [--business ID] [--name NAME]", stderr)
+	fs := newFlags("token", "--data-dir DIR [--business ID] [--name NAME]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
 	bizID := fs.String("business", "", "business ID (needed when the database holds more than one)")
 	name := fs.String("name", "owner (recovered)", "a name for the new token")

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,8 +21,13 @@ import (
 // runVerify checks a backup file or the database of a data directory and
 // prints every check and every finding; any finding is a failure.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "FILE | --data-dir DIR", stderr)
+	fs := newFlags("verify", "FILE | --data-dir DIR [--anchor MANIFEST]...", stdout)
 	dir := fs.String("data-dir", "", "verify the database of this data directory (through the running posd if it holds it)")
+	var anchorFiles []string
+	fs.Func("anchor", "an export's manifest.json (or a folder holding some) whose series heads the chains must still match; repeatable", func(v string) error {
+		anchorFiles = append(anchorFiles, v)
+		return nil
+	})
 	file, err := parseWithFile(fs, args, false)
 	if err != nil {
 		return err
@@ -28,13 +35,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (file == "") == (*dir == "") {
 		return usageError{"give either a backup FILE or --data-dir DIR"}
 	}
+	cfg := backupConfig()
+	for _, f := range anchorFiles {
+		as, err := loadAnchors(f)
+		if err != nil {
+			return err
+		}
+		cfg.Anchors = append(cfg.Anchors, as...)
+	}
 	start := time.Now()
 	var rep *backup.Report
 	if file != "" {
-		if rep, err = backupConfig().VerifyFile(ctx, file); err != nil {
+		if rep, err = cfg.VerifyFile(ctx, file); err != nil {
 			return fmt.Errorf("cannot read %s: %v", file, err)
 		}
-	} else if rep, err = verifyDataDir(ctx, *dir, stdout); err != nil {
+	} else if rep, err = verifyDataDir(ctx, cfg, *dir, stdout); err != nil {
 		return err
 	}
 	printReport(stdout, rep)
@@ -47,7 +62,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // verifyDataDir checks the database of dir: opened read-only when no posd
 // runs there, or a snapshot taken through the running posd.
-func verifyDataDir(ctx context.Context, dir string, stdout io.Writer) (*backup.Report, error) {
+func verifyDataDir(ctx context.Context, cfg backup.Config, dir string, stdout io.Writer) (*backup.Report, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -56,7 +71,6 @@ func verifyDataDir(ctx context.Context, dir string, stdout io.Writer) (*backup.R
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no posd database in %s", abs)
 	}
-	cfg := backupConfig()
 	st, err := boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
 	if err == nil {
 		defer st.Close()
@@ -123,4 +137,44 @@ func printReport(w io.Writer, rep *backup.Report) {
 			fmt.Fprintf(w, "          - … and %d more\n", c.Omitted)
 		}
 	}
+}
+
+// loadAnchors reads the anchors of an export's manifest, or of every
+// manifest.json in a folder and the folders below it.
+func loadAnchors(path string) ([]engine.Anchor, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--anchor: %v", err)
+	}
+	var files []string
+	if st.IsDir() {
+		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() == engine.ExportManifestName {
+				files = append(files, p)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--anchor: %v", err)
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("--anchor: no %s in %s or below it", engine.ExportManifestName, path)
+		}
+	} else {
+		files = []string{path}
+	}
+	var out []engine.Anchor
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--anchor: %v", err)
+		}
+		var m engine.ExportManifest
+		if err := json.Unmarshal(b, &m); err != nil || m.Format != engine.ExportFormat || m.Business.ID == "" {
+			return nil, fmt.Errorf("--anchor: %s is not the manifest.json of a posd export", f)
+		}
+		abs, _ := filepath.Abs(f)
+		out = append(out, m.Anchors(fmt.Sprintf("the manifest of the export of %s to %s (%s)", m.From, m.To, abs))...)
+	}
+	return out, nil
 }

@@ -67,7 +67,14 @@ func (s *Store) CheckIntegrity(ctx context.Context) (findings []error) {
 				break
 			}
 		}
+		schema := 0
+		if meta := tx.Bucket([]byte(bMeta)); meta != nil {
+			schema, _ = strconv.Atoi(string(meta.Get([]byte("schema"))))
+		}
 		for _, b := range allBuckets {
+			if b == bChains && schema < ChainSchema {
+				continue // older files have none yet
+			}
 			if tx.Bucket([]byte(b)) == nil {
 				findings = append(findings, fmt.Errorf("bucket %q is missing", b))
 			}

@@ -15,6 +15,7 @@ import (
 
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
 // benchShop is a business with a location and benchProducts products on a
@@ -36,19 +37,12 @@ func newBenchShop(b *testing.B) *benchShop {
 	if os.Getenv("POSD_BENCH_NOSYNC") == "1" {
 		st.SetNoSyncForCPUCount()
 	}
-	svc := engine.NewService(st)
+	shop := storetest.NewShop(b, engine.NewService(st), "Europe/Berlin")
+	svc, owner := shop.Service, shop.Owner
 	ctx := context.Background()
-	_, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Bench", Timezone: "Europe/Berlin", Currency: "EUR"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	owner, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &benchShop{st: st, svc: svc, owner: owner, loc: loc.ID}
+	s := &benchShop{st: st, svc: svc, owner: owner, loc: shop.Location}
 	for i := range benchProducts {
-		out, err := svc.CreateProduct(ctx, owner, engine.IdempotencyKey("p"+strconv.Itoa(i)), engine.ProductInput{
+		out, err := svc.CreateProduct(ctx, owner, shop.Key(), engine.ProductInput{
 			SKU: fmt.Sprintf("SKU%04d", i), Name: fmt.Sprintf("Product %d", i), Price: json.RawMessage(strconv.Itoa(100 + i)), TaxRate: json.RawMessage("20")})
 		if err != nil {
 			b.Fatal(err)

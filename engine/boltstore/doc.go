@@ -30,6 +30,15 @@
 //	idem_exp     expiry ms\0biz\0key → the record's answer until it expires
 //	tokens       sha256(secret) → token with business and hash (JSON)
 //	token_ids    biz\0id → sha256(secret)
+//	chains       biz\0series → the series' chain head (compact: number,
+//	             hash): ChainHead/SetChainHead (schema 5)
+//
+// The back office's buckets (office.go) are made when a file is opened for
+// writing and read as empty when missing, so a file of an older posd still
+// verifies and backs up: till_pairings (biz\0id → Pairing, JSON, with its
+// code's hash), till_pairing_codes (sha256(code) → biz\0id), till_status
+// (biz\0till → a till's last report) and product_imports (biz\0id → an
+// import's report).
 //
 // Compact values start with a tag byte (encoding.go), JSON values with '{',
 // so each reader takes both. Buckets whose keys arrive in (nearly)
@@ -112,4 +121,14 @@
 //     so their answers read back as documents that render (version 1) to
 //     the bytes first answered. Records from before schema 4 read as
 //     version 1.
+//   - 5: hash chains (engine/chain.go). The chains bucket holds each
+//     series' head; a linked sale is compact with its hash and previous
+//     hash (tagSaleLinked, 32 raw bytes each), the other documents carry
+//     them in their JSON. Opening an older file that holds documents for
+//     writing first copies it beside itself as pre-chains-<UTC time>.db
+//     (UpgradeBackup; logged), then marks it 5; engine.Service.UpgradeChains
+//     (serve runs it before it listens) links the documents in number
+//     order. A file of schema 4 or older opened read-only has no chains
+//     bucket: its heads read as empty, and verification is told it
+//     predates chains (backup.Config.ChainsSince).
 package boltstore

@@ -1,6 +1,12 @@
 package boltstore
 
-import "posd/engine"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"posd/engine"
+)
 
 // Return implements engine.Tx.
 func (t *txn) Return(biz, id string) (*engine.Return, error) {
@@ -15,6 +21,41 @@ func (t *txn) Return(biz, id string) (*engine.Return, error) {
 // PutReturn implements engine.Tx.
 func (t *txn) PutReturn(r *engine.Return) error {
 	return t.putJSON(bReturns, key(r.BusinessID, r.ID), r)
+}
+
+// ListReturns implements engine.Tx. Refunds are keyed biz\0id and their
+// IDs begin with the creation millisecond, so the bucket is already in the
+// order they were made: a page is a range of it. The cursor is the ID of
+// the next refund.
+func (t *txn) ListReturns(biz string, f engine.ReturnFilter) ([]*engine.Return, string, error) {
+	p := prefix(biz)
+	var from []byte
+	if f.Cursor != "" {
+		if len(f.Cursor) > 64 || strings.IndexByte(f.Cursor, 0) >= 0 {
+			return nil, "", engine.FieldError("cursor", "is not a cursor this server gave out")
+		}
+		from = append(bytes.Clone(p), f.Cursor...)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []*engine.Return
+	next := ""
+	err := t.scan(bReturns, p, from, f.Newest, func(k, v []byte) error {
+		if len(out) == limit {
+			next = string(k[len(p):])
+			return errStop
+		}
+		r := &engine.Return{}
+		if err := json.Unmarshal(v, r); err != nil {
+			return corrupt(bReturns, err)
+		}
+		r.BusinessID = biz
+		out = append(out, r)
+		return nil
+	})
+	return out, next, err
 }
 
 // Receipt implements engine.Tx.

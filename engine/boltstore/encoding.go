@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -31,6 +32,8 @@ const (
 	tagDocRef       = 0x03 // schema 2
 	tagSale         = 0x04 // schema 3
 	tagIdempotency  = 0x05 // schema 4: with the answer's version
+	tagSaleLinked   = 0x06 // schema 5: a sale with its chain link
+	tagChainHead    = 0x07 // schema 5
 )
 
 var errShort = errors.New("value is truncated")
@@ -251,11 +254,19 @@ func decodeDocRef(b []byte) (engine.DocRef, error) {
 // product, sku, name, quantity, unit price, tax rate, line total, tax,
 // refunded quantity, refunded amount), payments (count+1; method, amount),
 // total, tax total, paid, change, currency, created, token, returns
-// (count+1). Nil and empty lists stay apart so that a sale reads back into
-// exactly the JSON it was written from.
+// (count+1), and since schema 5 (tagSaleLinked) its hash and previous hash
+// (encoder.hash). Nil and empty lists stay apart so that a sale reads back
+// into exactly the JSON it was written from. A sale without a chain link
+// (made before the database had chains) keeps the schema-3 form, byte for
+// byte.
 func encodeSale(s *engine.Sale) []byte {
-	e := encoder{b: make([]byte, 0, 160+len(s.Items)*96)}
-	e.b = append(e.b, tagSale)
+	e := encoder{b: make([]byte, 0, 230+len(s.Items)*96)}
+	linked := s.Hash != "" || s.PreviousHash != ""
+	if linked {
+		e.b = append(e.b, tagSaleLinked)
+	} else {
+		e.b = append(e.b, tagSale)
+	}
 	e.str(s.ID)
 	e.str(s.InvoiceNumber)
 	e.str(s.LocationID)
@@ -289,6 +300,10 @@ func encodeSale(s *engine.Sale) []byte {
 	for _, r := range s.Returns {
 		e.str(r)
 	}
+	if linked {
+		e.hash(s.Hash)
+		e.hash(s.PreviousHash)
+	}
 	return e.b
 }
 
@@ -297,9 +312,10 @@ func decodeSale(b []byte, s *engine.Sale) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, s)
 	}
-	if len(b) == 0 || b[0] != tagSale {
+	if len(b) == 0 || (b[0] != tagSale && b[0] != tagSaleLinked) {
 		return errors.New("unknown sale encoding")
 	}
+	linked := b[0] == tagSaleLinked
 	d := decoder{b: b[1:]}
 	s.ID = d.str()
 	s.InvoiceNumber = d.str()
@@ -340,6 +356,10 @@ func decodeSale(b []byte, s *engine.Sale) error {
 			s.Returns[i] = d.str()
 		}
 	}
+	if linked {
+		s.Hash = d.hash()
+		s.PreviousHash = d.hash()
+	}
 	if d.err == nil && len(d.b) > 0 {
 		d.err = errors.New("trailing bytes")
 	}
@@ -368,4 +388,92 @@ func (d *decoder) count() (int, bool) {
 		return 0, false
 	}
 	return int(v - 1), true
+}
+
+// hash writes a lowercase hex SHA-256 as its 32 bytes (a 1 byte, then the
+// bytes), and anything else as text (a 2, then the string), so that a
+// value that is not a hash still reads back as it was; 0 is "".
+func (e *encoder) hash(h string) {
+	if h == "" {
+		e.b = append(e.b, 0)
+		return
+	}
+	if raw, ok := hexHash(h); ok {
+		e.b = append(e.b, 1)
+		e.b = append(e.b, raw[:]...)
+		return
+	}
+	e.b = append(e.b, 2)
+	e.str(h)
+}
+
+func (d *decoder) hash() string {
+	if d.err != nil {
+		return ""
+	}
+	if len(d.b) == 0 {
+		d.err = errShort
+		return ""
+	}
+	kind := d.b[0]
+	d.b = d.b[1:]
+	switch kind {
+	case 0:
+		return ""
+	case 1:
+		if len(d.b) < 32 {
+			d.err = errShort
+			return ""
+		}
+		h := hex.EncodeToString(d.b[:32])
+		d.b = d.b[32:]
+		return h
+	case 2:
+		return d.str()
+	}
+	d.err = errors.New("bad hash")
+	return ""
+}
+
+// encodeChainHead: tag, number, hash.
+func encodeChainHead(h engine.ChainHead) []byte {
+	e := encoder{b: make([]byte, 0, 48)}
+	e.b = append(e.b, tagChainHead)
+	e.b = binary.AppendUvarint(e.b, h.Number)
+	e.hash(h.Hash)
+	return e.b
+}
+
+func decodeChainHead(b []byte) (engine.ChainHead, error) {
+	if len(b) == 0 || b[0] != tagChainHead {
+		return engine.ChainHead{}, errors.New("unknown chain head encoding")
+	}
+	d := decoder{b: b[1:]}
+	h := engine.ChainHead{Number: d.uvarint(), Hash: d.hash()}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	return h, d.err
+}
+
+// hexHash decodes a lowercase hex SHA-256 without allocating.
+func hexHash(h string) ([32]byte, bool) {
+	var raw [32]byte
+	if len(h) != 64 {
+		return raw, false
+	}
+	for i := range 64 {
+		c := h[i]
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		default:
+			return raw, false
+		}
+		raw[i/2] |= v << (4 * (1 - uint(i)%2))
+	}
+	return raw, true
 }

@@ -35,7 +35,7 @@ var errNoIdempotency = notFound("idempotency record")
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
 	kk := key(biz, k)
 	b := t.get(bIdem, kk)
-	if b == nil || brokenNoIdempotencyLookup {
+	if b == nil {
 		if t.writable {
 			t.absentIdem = string(kk)
 		}
@@ -99,6 +99,12 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 		doc = &engine.Product{BusinessID: biz}
 	case engine.KindToken:
 		doc = &engine.CreatedToken{}
+	case engine.KindTill:
+		doc = &engine.Paired{}
+	case engine.KindPairing:
+		doc = &engine.PairingCode{}
+	case engine.KindImport:
+		doc = &engine.ImportReport{BusinessID: biz}
 	default:
 		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}
@@ -116,7 +122,7 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	// found nothing) before running the operation: no need to seek it in
 	// the B+tree twice.
 	known := t.absentIdem == string(k)
-	if !known && t.get(bIdem, k) != nil && !brokenNoIdempotencyLookup {
+	if !known && t.get(bIdem, k) != nil {
 		return engine.ErrDuplicateKey
 	}
 	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {

@@ -32,10 +32,11 @@ const (
 	bIdemExp     = "idem_exp"    // expiry ms\0biz\0key → the full answer until it expires (schema 1: empty)
 	bTokens      = "tokens"      // sha256 → token
 	bTokenIDs    = "token_ids"   // biz\0id → sha256
+	bChains      = "chains"      // biz\0series → ChainHead (schema 5)
 )
 
 var allBuckets = []string{bMeta, bBusinesses, bLocations, bProducts, bSKUs, bStock, bMoves, bSales, bSaleSeq, bSaleLoc,
-	bReturns, bReceipts, bTransfers, bAdjustments, bCounters, bNumbers, bIdem, bIdemExp, bTokens, bTokenIDs}
+	bReturns, bReceipts, bTransfers, bAdjustments, bCounters, bNumbers, bIdem, bIdemExp, bTokens, bTokenIDs, bChains}
 
 // fillPercent is how full bbolt packs the pages of a bucket when it splits
 // them. bbolt's default, half full, suits random inserts; these buckets get

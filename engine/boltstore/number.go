@@ -58,3 +58,21 @@ func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
 		return fn(string(k[len(p):]), ref)
 	})
 }
+
+// ChainHead implements engine.Tx.
+func (t *txn) ChainHead(biz string, s engine.Series) (engine.ChainHead, error) {
+	b := t.get(bChains, key(biz, string(s)))
+	if b == nil {
+		return engine.ChainHead{}, nil
+	}
+	h, err := decodeChainHead(b)
+	if err != nil {
+		return engine.ChainHead{}, corrupt(bChains, err)
+	}
+	return h, nil
+}
+
+// SetChainHead implements engine.Tx.
+func (t *txn) SetChainHead(biz string, s engine.Series, h engine.ChainHead) error {
+	return t.put(bChains, key(biz, string(s)), encodeChainHead(h))
+}

@@ -3,7 +3,6 @@ package boltstore_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,33 +14,14 @@ import (
 
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/storetest"
 )
 
-// seller is a business with one product, ready to sell through the engine.
-type seller struct {
-	svc   *engine.Service
-	owner *engine.Actor
-	in    engine.SaleInput
-	biz   string
-}
-
-func newSeller(t testing.TB, s *boltstore.Store) *seller {
+// newSeller is the test shop on s, ready to sell one apple after another
+// through the engine.
+func newSeller(t testing.TB, s *boltstore.Store) *storetest.Shop {
 	t.Helper()
-	ctx := context.Background()
-	svc := engine.NewService(s)
-	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Shop", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := svc.Authenticate(ctx, secret)
-	out, err := svc.CreateProduct(ctx, owner, "product", engine.ProductInput{SKU: "A", Name: "Apple", Price: json.RawMessage("150")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.Doc
-	return &seller{svc: svc, owner: owner, biz: biz.ID, in: engine.SaleInput{LocationID: loc.ID,
-		Items:    []engine.SaleItemInput{{ProductID: p.ID, Quantity: json.RawMessage("1")}},
-		Payments: []engine.PaymentInput{{Method: "cash", Amount: json.RawMessage("150")}}}}
+	return storetest.NewShop(t, engine.NewService(s), "UTC")
 }
 
 // TestVerifyFindsStockMismatch: a stock level changed behind the ledger's
@@ -50,7 +30,7 @@ func TestVerifyFindsStockMismatch(t *testing.T) {
 	s := mustOpen(t)
 	defer s.Close()
 	sl := newSeller(t, s)
-	if _, err := sl.svc.CreateSale(context.Background(), sl.owner, "k", sl.in); err != nil {
+	if _, err := sl.Service.CreateSale(context.Background(), sl.Owner, "k", sl.OneApple()); err != nil {
 		t.Fatal(err)
 	}
 	if findings := s.CheckIntegrity(context.Background()); len(findings) != 0 {
@@ -66,7 +46,7 @@ func TestVerifyFindsStockMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := sl.svc.Verify(context.Background())
+	rep, err := sl.Service.Verify(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +74,36 @@ func TestSweepLargeUnderWrites(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	sl := newSeller(t, s)
+	// records counts the business's idempotency records, and those among
+	// the old ones that still hold their answer.
+	records := func() (n, withBody int) {
+		t.Helper()
+		err := engine.Scan(ctx, s, func(tx engine.ScanTx) error {
+			return tx.Idempotencies(sl.Business.ID, func(r *engine.IdempotencyRecord) error {
+				n++
+				if strings.HasPrefix(r.Key, "old-") && r.Answer != nil {
+					withBody++
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, withBody
+	}
+	shopRecords, _ := records() // the shop's own writes
 	// One instant for every sale: one numbering series whatever the date,
 	// and answers that stay fresh during the test.
 	base := time.Now()
-	sl.svc.Now = func() time.Time { return base }
+	sl.Service.Now = func() time.Time { return base }
 	const expired, chunk = 20000, 1000
 	old := time.Now().Add(-48 * time.Hour)
 	answer := &engine.Location{ID: "x", Name: strings.Repeat("answer ", 40), CreatedAt: old}
 	for i := 0; i < expired; i += chunk {
 		err := s.Update(ctx, func(tx engine.Tx) error {
 			for j := i; j < i+chunk; j++ {
-				err := tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: sl.biz, Key: fmt.Sprintf("old-%06d", j), Op: "location.create",
+				err := tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: sl.Business.ID, Key: fmt.Sprintf("old-%06d", j), Op: "location.create",
 					Answer: answer, Version: engine.AnswerVersion, Doc: engine.DocRef{Kind: engine.KindLocation, ID: "x"}, CreatedAt: old, ExpiresAt: old.Add(24 * time.Hour)})
 				if err != nil {
 					return err
@@ -132,7 +131,7 @@ func TestSweepLargeUnderWrites(t *testing.T) {
 				default:
 				}
 				start := time.Now()
-				_, err := sl.svc.CreateSale(ctx, sl.owner, engine.IdempotencyKey(fmt.Sprintf("new-%d-%d", w, i)), sl.in)
+				_, err := sl.Service.CreateSale(ctx, sl.Owner, engine.IdempotencyKey(fmt.Sprintf("new-%d-%d", w, i)), sl.OneApple())
 				if err != nil {
 					t.Error(err)
 					return
@@ -179,26 +178,14 @@ func TestSweepLargeUnderWrites(t *testing.T) {
 	}
 	// Every old record keeps its key-to-document link, without its body;
 	// every new sale is there with its record.
-	withBody, records := 0, 0
-	err := engine.Scan(ctx, s, func(tx engine.ScanTx) error {
-		return tx.Idempotencies(sl.biz, func(r *engine.IdempotencyRecord) error {
-			records++
-			if strings.HasPrefix(r.Key, "old-") && r.Answer != nil {
-				withBody++
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, withBody := records()
 	if withBody != 0 {
 		t.Errorf("%d expired answers left", withBody)
 	}
-	if want := expired + int(sold.Load()) + 1; records != want {
-		t.Errorf("records: got %d, want %d", records, want)
+	if want := shopRecords + expired + int(sold.Load()); n != want {
+		t.Errorf("records: got %d, want %d", n, want)
 	}
-	page, _, err := sl.svc.Sales(ctx, sl.owner, engine.SaleFilter{Limit: 1, Newest: true})
+	page, _, err := sl.Service.Sales(ctx, sl.Owner, engine.SaleFilter{Limit: 1, Newest: true})
 	if err != nil || len(page) != 1 {
 		t.Fatal(err)
 	}

@@ -45,8 +45,6 @@ func (t *txn) Sales(biz string, f engine.SaleFilter) ([]*engine.Sale, string, er
 	bucket, p := bSaleSeq, prefix(biz)
 	if f.LocationID != "" {
 		bucket, p = bSaleLoc, prefix(biz, f.LocationID)
-	} else if brokenNoTenantFilter {
-		p = nil
 	}
 	var from []byte
 	if f.Cursor != "" {
@@ -67,11 +65,7 @@ func (t *txn) Sales(biz string, f engine.SaleFilter) ([]*engine.Sale, string, er
 			next = strconv.FormatUint(binary.BigEndian.Uint64(k[len(k)-8:]), 10)
 			return errStop
 		}
-		owner := biz
-		if brokenNoTenantFilter && f.LocationID == "" {
-			owner = string(k[:len(k)-9])
-		}
-		b := t.get(bSales, key(owner, string(v)))
+		b := t.get(bSales, key(biz, string(v)))
 		if b == nil {
 			return corrupt(bSales, errMissing(string(v)))
 		}

@@ -1,10 +1,13 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -21,7 +24,13 @@ import (
 // refused rather than misread; an older one is read as it is, and marked
 // with this version when it is opened for writing, so that an older posd
 // refuses it instead of misreading the new values.
-const SchemaVersion = 4
+const SchemaVersion = 5
+
+// ChainSchema is the first schema whose numbered documents are chained by
+// hash (engine/chain.go). Opening an older file that holds documents for
+// writing first copies it beside itself (UpgradeBackup), then marks it;
+// engine.Service.UpgradeChains then links its documents, in number order.
+const ChainSchema = 5
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -64,6 +73,9 @@ type Store struct {
 	statsMu  sync.Mutex
 	// cache belongs to the writer goroutine.
 	cache *objCache
+	// upgradeBackup is the copy of the file taken before this Open
+	// marked an older schema with ChainSchema, "" if none was needed.
+	upgradeBackup string
 	// tokens serves read transactions; tokensWritten tells the writer
 	// that the current group wrote a token.
 	tokens        *tokenCache
@@ -98,13 +110,11 @@ func Open(path string, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// NoSync stays false: every acknowledged write is on disk.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      o.LockTimeout,
-		ReadOnly:     o.ReadOnly,
-		FreelistType: bolt.FreelistMapType,
-		// NoSync stays false: every acknowledged write is on disk
-		// (brokenNoSync is true only in a deliberately broken test build).
-		NoSync:          brokenNoSync,
+		Timeout:         o.LockTimeout,
+		ReadOnly:        o.ReadOnly,
+		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize(path),
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -121,6 +131,10 @@ func Open(path string, o Options) (*Store, error) {
 	go s.writer()
 	return s, nil
 }
+
+// UpgradeBackup returns the path of the copy of the database this Open took
+// before it marked an older file with the chained schema, or "".
+func (s *Store) UpgradeBackup() string { return s.upgradeBackup }
 
 // init creates the buckets and checks the schema version.
 func (s *Store) init(readOnly bool) error {
@@ -146,11 +160,14 @@ func (s *Store) init(readOnly bool) error {
 			return check(tx)
 		})
 	}
+	if err := s.backupBeforeChains(); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, b := range allBuckets {
+		for _, b := range append(allBuckets, optionalBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
@@ -189,7 +206,7 @@ func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	return s.update(ctx, func(t *txn) error { return fn(t) })
 }
 
-var errClosed = &engine.Error{Code: engine.EUNAVAILABLE, Message: "posd is shutting down; nothing was written, retry shortly"}
+var errClosed = engine.ErrShuttingDown
 
 func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
 	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
@@ -261,9 +278,6 @@ func (s *Store) commit(batch []*request) {
 				return err
 			}
 			applied++
-			if brokenAckBeforeCommit {
-				close(r.done)
-			}
 		}
 		crashPoint("before-commit")
 		return nil
@@ -292,14 +306,11 @@ func (s *Store) commit(batch []*request) {
 		s.log.Error("commit failed; the group's writes were discarded", "operations", len(batch), "err", err)
 		for _, r := range batch {
 			if r.err == nil {
-				r.err = &engine.Error{Code: engine.EUNAVAILABLE, Message: "the database could not be written (is the disk full or failing?); nothing was written, retry shortly", Err: err}
+				r.err = engine.StorageError(storageCause(err), err)
 			}
 		}
 	}
 	for _, r := range batch {
-		if brokenAckBeforeCommit && r.err == nil && err == nil {
-			continue
-		}
 		close(r.done)
 	}
 }
@@ -346,4 +357,63 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.done
 	return s.db.Close()
+}
+
+// backupBeforeChains copies a file of a schema before ChainSchema that holds
+// numbered documents, beside itself as pre-chains-<UTC time>.db, before
+// anything writes to it: the upgrade that follows rewrites every numbered
+// document with its hash, and the copy is the file as the older posd left
+// it.
+func (s *Store) backupBeforeChains() error {
+	var need bool
+	var schema int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta, counters := tx.Bucket([]byte(bMeta)), tx.Bucket([]byte(bCounters))
+		if meta == nil || counters == nil || meta.Get([]byte("schema")) == nil {
+			return nil
+		}
+		schema, _ = strconv.Atoi(string(meta.Get([]byte("schema"))))
+		if schema >= ChainSchema {
+			return nil
+		}
+		c := counters.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if i := bytes.IndexByte(k, 0); i >= 0 && i+1 < len(k) && k[i+1] != '#' {
+				need = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil || !need {
+		return err
+	}
+	start := time.Now()
+	dir := filepath.Dir(s.db.Path())
+	path := filepath.Join(dir, "pre-chains-"+start.UTC().Format("20060102T150405Z")+".db")
+	tmp, err := os.CreateTemp(dir, ".pre-chains-*.tmp")
+	if err != nil {
+		return fmt.Errorf("boltstore: cannot copy the database before upgrading it: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := s.Snapshot(context.Background(), tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("boltstore: cannot copy the database before upgrading it to hash chains (nothing was changed): %w", err)
+	}
+	s.upgradeBackup = path
+	s.log.Info("upgrading the database to hash chains; the file as it was is kept beside it",
+		"schema", schema, "to", SchemaVersion, "copy", path, "bytes", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"posd/engine"
+	"posd/engine/storetest"
 )
 
 // TestRevokedTokenStopsAtOnce: tokens are cached for authentication, yet a
@@ -16,16 +17,9 @@ import (
 func TestRevokedTokenStopsAtOnce(t *testing.T) {
 	s := mustOpen(t)
 	defer s.Close()
-	svc := engine.NewService(s)
+	shop := storetest.NewShop(t, engine.NewService(s), "UTC")
+	svc, owner := shop.Service, shop.Owner
 	ctx := context.Background()
-	_, _, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Shop", Timezone: "UTC", Currency: "EUR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for round := range 20 {
 		out, err := svc.CreateToken(ctx, owner, engine.IdempotencyKey("tok"+string(rune('a'+round))), engine.TokenInput{Role: "till", Name: "till"})
 		if err != nil {
@@ -68,7 +62,7 @@ func TestRevokedTokenStopsAtOnce(t *testing.T) {
 		wg.Wait()
 	}
 	// The owner token is still served (from the cache or not).
-	if _, err := svc.Authenticate(ctx, secret); err != nil {
+	if _, err := svc.Authenticate(ctx, shop.OwnerToken); err != nil {
 		t.Fatal(err)
 	}
 }

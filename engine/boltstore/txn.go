@@ -93,11 +93,16 @@ func (t *txn) get(bucket string, key []byte) []byte {
 		if v, ok := t.cache.rawGet(bucket, key); ok {
 			return v
 		}
-		v := t.tx.Bucket([]byte(bucket)).Get(key)
-		t.cache.rawPut(bucketKey{bucket, string(key)}, bytes.Clone(v))
-		return v
 	}
-	return t.tx.Bucket([]byte(bucket)).Get(key)
+	b := t.tx.Bucket([]byte(bucket))
+	if b == nil { // a bucket of a newer schema, in a file opened read-only
+		return nil
+	}
+	v := b.Get(key)
+	if t.cache != nil && rawCached(bucket) {
+		t.cache.rawPut(bucketKey{bucket, string(key)}, bytes.Clone(v))
+	}
+	return v
 }
 
 // put writes key in bucket, in the overlay; key and val must not change

@@ -19,6 +19,7 @@ var serialisationCases = []testCase{
 	{"ConcurrentSendsDrainingOneStock", testConcurrentSends},
 	{"ConcurrentApprovalsOfOneReceipt", testConcurrentApprovals},
 	{"ConcurrentWritesWithOneKey", testConcurrentSameKey},
+	{"ConcurrentSalesFormOneChain", testConcurrentSalesChain},
 }
 
 // concurrently runs fn(0..n-1) in n goroutines released together.

@@ -19,6 +19,9 @@
 // sends draining one stock, approvals of one receipt and writes with one
 // key. storetest_test.go shows each of them failing on a store that reads a
 // snapshot and writes blindly, as a database store without locks would.
+//
+// The package also holds what every other package's tests start from: the
+// test shop (NewShop) and a settable clock (Clock).
 package storetest
 
 import (
@@ -68,6 +71,13 @@ var cases = append([]testCase{
 	{"SaleListingCursor", testSaleListing},
 	{"DocumentIterators", testDocumentIterators},
 	{"VerifyClean", testVerifyClean},
+	{"PairingOnceAndReplay", testPairing},
+	{"TillReportsPersist", testTillReports},
+	{"ProductImportRecorded", testProductImport},
+	{"ReturnListing", testReturnListing},
+	{"ChainLinksEveryDocument", testChainLinks},
+	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
+	{"ExportMonth", testExportMonth},
 }, serialisationCases...)
 
 // Clock is a settable test clock for Service.Now. Every read moves it
@@ -102,15 +112,16 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// shop is a business with a location, two products and an owner actor.
+// shop is the test shop (Shop) as the cases use it, with the clock its
+// service reads.
 type shop struct {
 	svc      *engine.Service
 	clock    *Clock
 	biz      *engine.Business
 	loc      string
 	owner    *engine.Actor
-	apple    string // price 150, tax 20%
-	cheese   string // price 1999 per kg
+	apple    string // Shop.Apple
+	cheese   string // Shop.Cheese
 	keyCount int
 }
 
@@ -126,19 +137,8 @@ func newShop(t testing.TB, open Opener, tz string) *shop {
 
 func addShop(t testing.TB, svc *engine.Service, c *Clock, tz string) *shop {
 	t.Helper()
-	ctx := context.Background()
-	biz, loc, secret, err := svc.CreateBusiness(ctx, engine.BusinessInput{Name: "Test shop", Timezone: tz, Currency: "EUR"})
-	if err != nil {
-		t.Fatalf("CreateBusiness: %v", err)
-	}
-	owner, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatalf("Authenticate: %v", err)
-	}
-	s := &shop{svc: svc, clock: c, biz: biz, loc: loc.ID, owner: owner}
-	s.apple = s.product(t, "APPLE", "Apple", 150, "20")
-	s.cheese = s.product(t, "CHEESE", "Cheese (kg)", 1999, "7")
-	return s
+	sh := newBusiness(t, svc, tz)
+	return &shop{svc: svc, clock: c, biz: sh.Business, loc: sh.Location, owner: sh.Owner, apple: sh.Apple.ID, cheese: sh.Cheese.ID}
 }
 
 func (s *shop) key() engine.IdempotencyKey {

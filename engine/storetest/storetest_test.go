@@ -159,6 +159,12 @@ func (b *blind) ClaimNumber(biz, number string, ref engine.DocRef) error {
 	})
 }
 
+// SetChainHead is applied blindly, like the documents: fns that read the
+// same head all chain to it.
+func (b *blind) SetChainHead(biz string, s engine.Series, h engine.ChainHead) error {
+	return b.later(func(tx engine.Tx) error { return tx.SetChainHead(biz, s, h) })
+}
+
 func (b *blind) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if _, err := b.ScanTx.Idempotency(r.BusinessID, r.Key); err == nil {
 		return engine.ErrDuplicateKey

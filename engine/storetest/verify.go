@@ -118,7 +118,7 @@ func testVerifyClean(t testing.TB, open Opener) {
 			t.Errorf("check %q says nothing about what it checked", c.Name)
 		}
 	}
-	if len(rep.Checks) != 4 || len(rep.Businesses) != 2 || rep.Duplicates != 0 {
+	if len(rep.Checks) != 5 || len(rep.Businesses) != 2 || rep.Duplicates != 0 {
 		t.Fatalf("report: %d checks, %d businesses, %d duplicates", len(rep.Checks), len(rep.Businesses), rep.Duplicates)
 	}
 	var fig engine.BusinessFigures
@@ -159,16 +159,20 @@ func testVerifyFindings(t *testing.T, open Opener) {
 		want   string // part of the finding
 		dups   int
 		break_ func(t *testing.T, s *shop, m mixed, tx engine.Tx) error
+		// chain is a finding the hash chain check must make as well
+		// (a missing document breaks its chain); "" if that check must
+		// pass.
+		chain string
 	}{
 		{"GapInSeries", "no gaps", "INV-202611-0004 to INV-202611-0005 are missing", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			return advance(tx, s.biz.ID, "INV-202611", 2)
-		}},
+		}, "INV-202611-0004: is missing"},
 		{"ClaimForMissingDocument", "no gaps", "INV-202611-0004 is claimed for sale nope", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			if err := advance(tx, s.biz.ID, "INV-202611", 1); err != nil {
 				return err
 			}
 			return tx.ClaimNumber(s.biz.ID, "INV-202611-0004", engine.DocRef{Kind: engine.KindSale, ID: "nope"})
-		}},
+		}, "INV-202611-0004: is missing"},
 		{"DuplicateNumber", "no duplicate", "INV-202611-0002 is carried by", 1, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			sale, err := tx.Sale(s.biz.ID, m.sales[1])
 			if err != nil {
@@ -176,7 +180,7 @@ func testVerifyFindings(t *testing.T, open Opener) {
 			}
 			sale.ID = engine.NewID(s.clock.Now())
 			return tx.PutSale(sale)
-		}},
+		}, ""},
 		{"NumberBeyondCounter", "no gaps", "beyond the series' last number", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			sale, err := tx.Sale(s.biz.ID, m.sales[2])
 			if err != nil {
@@ -188,7 +192,7 @@ func testVerifyFindings(t *testing.T, open Opener) {
 				return err
 			}
 			return tx.PutSale(sale)
-		}},
+		}, ""},
 		{"DraftWithNumber", "no gaps", "draft receipt", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			r, err := tx.Receipt(s.biz.ID, m.receipts[1])
 			if err != nil {
@@ -197,11 +201,11 @@ func testVerifyFindings(t *testing.T, open Opener) {
 			n := "RCV-202611-0002"
 			r.ReceiptNumber = &n
 			return tx.PutReceipt(r)
-		}},
+		}, ""},
 		{"OrphanIdempotencyRecord", "idempotency", `key "orphan" points at sale`, 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			return tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: s.biz.ID, Key: "orphan", Op: "sale.create", Version: engine.AnswerVersion,
 				Doc: engine.DocRef{Kind: engine.KindSale, ID: "gone"}, CreatedAt: s.clock.Now(), ExpiresAt: s.clock.Now()})
-		}},
+		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,16 +218,22 @@ func testVerifyFindings(t *testing.T, open Opener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			found := false
+			found, chained := false, false
 			for _, c := range rep.Checks {
 				for _, f := range c.Findings {
 					if strings.HasPrefix(c.Name, tc.check) && strings.Contains(f, tc.want) {
 						found = true
 					}
+					if c.Name == engine.CheckChains && tc.chain != "" && strings.Contains(f, tc.chain) {
+						chained = true
+					}
 				}
-				if c.Failed() && !strings.HasPrefix(c.Name, tc.check) {
+				if c.Failed() && !strings.HasPrefix(c.Name, tc.check) && (c.Name != engine.CheckChains || tc.chain == "") {
 					t.Errorf("check %q also failed: %v", c.Name, c.Findings)
 				}
+			}
+			if tc.chain != "" && !chained {
+				t.Errorf("no finding containing %q in check %q; report: %s", tc.chain, engine.CheckChains, dump(rep))
 			}
 			if !found {
 				t.Errorf("no finding containing %q in check %q; report: %s", tc.want, tc.check, dump(rep))

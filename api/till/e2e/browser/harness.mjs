@@ -108,7 +108,14 @@ export class Posd {
  * Proxy forwards the till's traffic to posd. mode "pass" forwards, "down"
  * hangs up every connection (posd unreachable). delayPostMs holds posd's
  * answer to each POST that long; dropPosts > 0 lets that many POSTs reach
- * posd and then hangs up instead of passing its answer back.
+ * posd and then hangs up instead of passing its answer back. refuse
+ * answers the next requests to a path itself ({path, status, headers,
+ * body, times}). requests records every request ({method, path, at,
+ * headers, body}).
+ *
+ * fakePairing and fakeStatus stand in for the routes of contract §5 while
+ * the posd under test does not have them yet (see fakes below); a posd that
+ * has them is used as it is.
  */
 export class Proxy {
   constructor(target) {
@@ -116,6 +123,11 @@ export class Proxy {
     this.mode = 'pass';
     this.delayPostMs = 0;
     this.dropPosts = 0;
+    this.refuse = null;
+    this.fakePairing = false;
+    this.fakeStatus = false;
+    this.codes = new Map(); // fake pairing codes: code → {locationId, key, tillId, tokenId}
+    this.requests = [];
     this.posts = []; // {path, key, outcome}
     this.sockets = new Set();
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -139,8 +151,38 @@ export class Proxy {
   salePosts() {
     return this.posts.filter((p) => p.path === '/api/sales');
   }
+  statusReports() {
+    return this.requests.filter((r) => r.method === 'PUT' && r.path === '/api/tills/current/status');
+  }
   handle(req, res) {
     if (this.mode === 'down') return req.socket.destroy();
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => this.forward(req, res, Buffer.concat(chunks)));
+  }
+  answer(res, status, body, headers = {}) {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, { ...(text ? { 'Content-Type': 'application/json' } : {}), ...headers });
+    res.end(text);
+  }
+  forward(req, res, raw) {
+    if (this.mode === 'down') return req.socket.destroy();
+    const path = req.url.split('?')[0];
+    let parsed = null;
+    try {
+      parsed = raw.length ? JSON.parse(raw) : null;
+    } catch {
+      parsed = null;
+    }
+    this.requests.push({ method: req.method, path, at: Date.now(), headers: req.headers, body: parsed });
+    if (this.refuse && this.refuse.path === path && this.refuse.times > 0) {
+      this.refuse.times--;
+      return this.answer(res, this.refuse.status, this.refuse.body, this.refuse.headers);
+    }
+    if (this.fakeStatus && req.method === 'PUT' && path === '/api/tills/current/status') return this.answer(res, 204);
+    if (this.fakePairing && req.method === 'POST' && path === '/api/pair') {
+      return this.pair(req, res, parsed).catch((e) => this.answer(res, 500, { error: { code: 'internal', message: String(e) } }));
+    }
     const isPost = req.method === 'POST';
     const rec = isPost ? { path: req.url, key: req.headers['idempotency-key'], outcome: 'pending' } : null;
     if (rec) this.posts.push(rec);
@@ -168,7 +210,43 @@ export class Proxy {
       if (rec) rec.outcome = 'unreachable';
       req.socket.destroy();
     });
-    req.pipe(up);
+    up.end(raw);
+  }
+
+  /**
+   * pair is POST /api/pair as contract §5 has it, on top of posd's own
+   * tokens: a known unused code gives a new till token (bound to the
+   * code's location); the same key again is a replay with a working token
+   * for the same till (a new secret, the earlier one revoked) and the
+   * replay headers; anything else is 404. A code is the same in any case.
+   * dropPosts applies: posd has answered, the till never hears it.
+   */
+  async pair(req, res, body) {
+    const key = req.headers['idempotency-key'];
+    const rec = { path: '/api/pair', key, outcome: 'pending' };
+    this.posts.push(rec);
+    const code = String((body && body.code) || '').toUpperCase();
+    const c = this.codes.get(code);
+    if (!key) return this.answer(res, 400, { error: { code: 'idempotency_key_missing', message: 'Idempotency-Key is required' } });
+    if (!c || (c.key && c.key !== key)) {
+      rec.outcome = '404';
+      return this.answer(res, 404, { error: { code: 'not_found', message: 'no such pairing code' } });
+    }
+    const replay = c.key === key;
+    if (replay) await this.target.api('DELETE', `/api/tokens/${c.tokenId}`);
+    const tok = await this.target.api('POST', '/api/tokens', { role: 'till', name: c.name, ...(c.locationId ? { locationId: c.locationId } : {}) });
+    c.key = key;
+    c.tokenId = tok.id;
+    c.tillId = c.tillId || tok.id;
+    c.token = tok.token;
+    const me = await this.target.api('GET', '/api/me');
+    if (this.dropPosts > 0) {
+      this.dropPosts--;
+      rec.outcome = 'dropped 201';
+      return req.socket.destroy();
+    }
+    rec.outcome = replay ? '201 replay' : '201';
+    this.answer(res, 201, { token: tok.token, tillId: c.tillId, businessId: me.business.id, locationId: c.locationId || null }, replay ? { 'X-Idempotent-Replay': 'true', 'Idempotent-Replayed': 'true' } : {});
   }
   async close() {
     for (const s of this.sockets) s.destroy();
@@ -179,18 +257,23 @@ export class Proxy {
 /**
  * launch starts Chromium with a profile in userDataDir (the same dir again
  * is a browser restart). env replaces the browser's environment (HOME
- * decides which NSS trust store it reads) and args adds flags.
+ * decides which NSS trust store it reads), args adds flags and viewport
+ * replaces 1024×768.
  */
-export async function launch(userDataDir, { env, args = [] } = {}) {
+export async function launch(userDataDir, { env, args = [], viewport = { width: 1024, height: 768 } } = {}) {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...args],
     ...(env ? { env } : {}),
-    viewport: { width: 1024, height: 768 },
+    viewport,
     acceptDownloads: true,
   });
 }
+
+/** LAN_HOST is a name the browser resolves to 127.0.0.1 without treating it as local: plain HTTP there is not a secure context, as on a shop's LAN address. */
+export const LAN_HOST = 'till.lan.test';
+export const LAN_ARGS = [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`];
 
 /**
  * setup gives a test a fresh posd with a till token and three products, a
@@ -220,12 +303,17 @@ export async function setup(t, { bound = true, tlsName } = {}) {
   await proxy.listen();
   const profile = path.join(root, 'profile');
   mkdirSync(profile);
-  const env = { root, posd, proxy, profile, tillToken: tok.token, products, browser: null, browsers: [] };
-  env.open = async () => {
-    env.browser = await launch(profile);
+  const env = { root, posd, proxy, profile, tillToken: tok.token, tillTokenId: tok.id, products, browser: null, browsers: [], pageErrors: [] };
+  // open starts the browser (options as for launch) and opens the till, or
+  // the given path, on the proxy (or on base, another address of it).
+  env.open = async ({ path: p = '/till/', base = proxy.url, ...o } = {}) => {
+    env.browser = await launch(profile, o);
     const page = env.browser.pages()[0] || (await env.browser.newPage());
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${proxy.url}/till/`);
+    page.on('pageerror', (e) => {
+      env.pageErrors.push(e.message);
+      console.error('page error:', e.message);
+    });
+    await page.goto(base + p);
     return page;
   };
   t.after(async () => {
@@ -238,10 +326,16 @@ export async function setup(t, { bound = true, tlsName } = {}) {
   return env;
 }
 
-/** signIn signs the till in with its token and waits for the selling view. */
-export async function signIn(page, token) {
+/** enterToken types a till token on the sign-in screen (behind "Use a till token instead"). */
+export async function enterToken(page, token) {
+  if (!(await page.isVisible('#token'))) await page.click('#use-token');
   await page.fill('#token', token);
   await page.press('#token', 'Enter');
+}
+
+/** signIn signs the till in with its token and waits for the selling view. */
+export async function signIn(page, token) {
+  await enterToken(page, token);
   await page.waitForSelector('#view-sell:not([hidden])');
   await page.waitForSelector('#conn[data-status=online]');
 }
@@ -281,3 +375,54 @@ export async function waitFor(fn, { timeout = 20000, interval = 100, what = 'con
 }
 
 export { existsSync };
+
+/**
+ * pairingCode returns a new till pairing code for posd's Main location:
+ * from posd's own POST /api/pairing-codes when it has the route (contract
+ * §5), else one of the proxy's fake codes (and the proxy then answers
+ * POST /api/pair itself).
+ */
+export async function pairingCode(env, name = 'Counter tablet') {
+  const r = await fetch(`${env.posd.url}/api/pairing-codes`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${env.posd.owner}`, 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ name, locationId: env.posd.locationId }),
+  });
+  if (r.status === 201) return (await r.json()).code;
+  env.proxy.fakePairing = true;
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  let code = '';
+  for (let i = 0; i < 6; i++) code += alphabet[Math.floor(Math.random() * alphabet.length)];
+  env.proxy.codes.set(code, { name, locationId: env.posd.locationId });
+  return code;
+}
+
+/** statusRoute makes sure PUT /api/tills/current/status is answered: by posd when it has the route, else by the proxy. It tells which. */
+export async function statusRoute(env) {
+  const r = await fetch(`${env.posd.url}/api/tills/current/status`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${env.tillToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ queued: 0, parked: 0, oldestQueuedAt: null, version: 'harness', clock: new Date().toISOString() }),
+  });
+  if (r.status === 204) return 'posd';
+  env.proxy.fakeStatus = true;
+  return 'proxy';
+}
+
+/** throttle slows the page's network through the DevTools protocol (latency in ms, throughput in bytes/s); null lifts it. */
+export async function throttle(page, cond) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', cond ? { offline: false, ...cond } : { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  return cdp;
+}
+
+/** recordStatuses keeps, in the page, every connection state the header shows from now on. */
+export async function recordStatuses(page) {
+  await page.evaluate(() => {
+    const conn = document.getElementById('conn');
+    window.__statuses = [conn.dataset.status];
+    new MutationObserver(() => window.__statuses.push(conn.dataset.status)).observe(conn, { attributes: true, attributeFilter: ['data-status'] });
+  });
+  return async () => page.evaluate(() => window.__statuses.slice());
+}

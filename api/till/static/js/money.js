@@ -72,7 +72,50 @@ export function qtyJSON(q) {
   return Number(qtyText(q));
 }
 
+/**
+ * qtyOf reads a quantity posd wrote (a JSON number with at most 3 decimals,
+ * such as 0.25) into thousandths; 0 for a missing one. The product is
+ * rounded because 0.001 × 1000 is not exactly 1 in binary floating point.
+ */
+export function qtyOf(n) {
+  return n ? Math.round(Number(n) * QTY) : 0;
+}
+
 /** lineAmount is price × quantity rounded half up, exactly as posd does. */
 export function lineAmount(unitPrice, q) {
-  return Number((BigInt(unitPrice) * BigInt(q) + 500n) / 1000n);
+  return Number((BigInt(unitPrice) * BigInt(q) + BigInt(QTY / 2)) / BigInt(QTY));
+}
+
+/** mulDivRound is a × b / c rounded half up, in integers (posd's engine/money.go). */
+function mulDivRound(a, b, c) {
+  return Number((BigInt(a) * BigInt(b) * 2n + BigInt(c)) / (2n * BigInt(c)));
+}
+
+/**
+ * refundAmounts works out a refund exactly as posd does: want maps a
+ * product ID to the thousandths to refund; each product is taken from the
+ * sale's lines in order, as far as each still holds it, and a line pays
+ * back the difference between its rounded share after and before this
+ * refund, so that refunding a line in several steps pays exactly its line
+ * total in the end. items are the sale's lines as posd answers them.
+ * It returns the total and, per line touched, {index, qty, amount}.
+ */
+export function refundAmounts(items, want) {
+  const lines = [];
+  let total = 0;
+  for (const [pid, q] of want) {
+    let left = q;
+    items.forEach((l, index) => {
+      if (l.productId !== pid || left === 0) return;
+      const qty = qtyOf(l.quantity);
+      const done = qtyOf(l.refundedQuantity);
+      const take = Math.min(left, qty - done);
+      if (take <= 0) return;
+      const amount = mulDivRound(l.lineTotal, done + take, qty) - (l.refundedAmount || 0);
+      lines.push({ index, qty: take, amount });
+      total += amount;
+      left -= take;
+    });
+  }
+  return { total, lines };
 }

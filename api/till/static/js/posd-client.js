@@ -9,15 +9,28 @@
 //  - network errors, timeouts, 5xx, 429 and 409 idempotency_key_in_progress
 //    are retried after 1 s, 2 s, 4 s (+ up to 20 % jitter), at most 3 times,
 //    each attempt limited to 60 s; no other 4xx is ever retried;
+//  - with policy.queuedAfterAttempts (the till: 2), a caller waiting on
+//    submit() hears "queued" after that many failed attempts (about 1 s), so
+//    a customer gets a provisional receipt; the retries go on in the
+//    background with the same key, and "settled" tells when the answer comes;
 //  - what cannot be sent stays queued (IndexedDB) and is sent in order when
 //    posd answers again (online event, periodic GET /api/health);
+//  - reachability follows what gets through: any answer from posd is proof
+//    of it, an answer that takes more than 5 s makes the status "slow" (not
+//    an outage: the health check waits as patiently as a write, 60 s, and a
+//    read that gives up sooner counts as slow), and only a failure with
+//    nothing else answering or on its way makes it "unreachable";
 //  - one tab at a time sends (Web Locks, else a lease in localStorage);
 //  - an entry leaves the queue only with posd's answer stored beside it; a
 //    4xx-refused entry is parked: kept, listed, exportable, never blocking;
-//    a 401 stops the queue instead (the token is wrong, not the entry).
+//    a 401 stops the queue instead (the token is wrong, not the entry);
+//  - running totals of the writes sent, retried and queued after all
+//    retries are kept in localStorage (counters()), for the till's health.
 //
-// Events (EventTarget): "status" {status: online|offline|unreachable},
-// "queue" {queued, parked}, "settled" {entry}, "unauthorized" {}.
+// Events (EventTarget): "status" {status: unknown|online|slow|offline|
+// unreachable} (once at open(), then at every change; client.status reads it
+// at any time), "queue" {queued, parked} (queued leaves out writes a
+// submit() is still waiting on), "settled" {entry}, "unauthorized" {path}.
 
 import { IdbOutbox } from './posd-outbox.js';
 
@@ -30,7 +43,17 @@ export const DEFAULT_POLICY = Object.freeze({
   maxDelayMs: 30000,
   jitter: 0.2,
   attemptTimeoutMs: 60000,
+  // After this many failed attempts a waiting submit() resolves "queued"
+  // while the retries go on (the till uses 2: a provisional receipt after
+  // about 1 s); by default only once every retry failed.
+  queuedAfterAttempts: Infinity,
 });
+
+/** TIMEOUT is what _send resolves to when an attempt ran out of time. */
+const TIMEOUT = Symbol('timeout');
+
+/** REACHABLE are the statuses in which writes are sent at once. */
+const REACHABLE = new Set(['online', 'slow', 'unknown']);
 
 /** PosdError is an answer in the contract's error shape (or a failure to get one). */
 export class PosdError extends Error {
@@ -142,6 +165,8 @@ export class PosdClient extends EventTarget {
    * @param {Function} [o.BroadcastChannel] to tell the other tabs
    * @param {number} [o.probeMs] health probe while online (5 s)
    * @param {number} [o.retryProbeMs] health probe while not (2 s)
+   * @param {number} [o.slowMs] an answer slower than this makes the status "slow" (5 s)
+   * @param {string} [o.countersKey] where counters() are kept in localStorage
    */
   constructor(o) {
     super();
@@ -165,6 +190,9 @@ export class PosdClient extends EventTarget {
     this.navigator = o.navigator !== undefined ? o.navigator : g.navigator;
     this.probeMs = o.probeMs || 5000;
     this.retryProbeMs = o.retryProbeMs || 2000;
+    this.slowMs = o.slowMs || 5000;
+    this.countersKey = o.countersKey || 'posd-client.counters';
+    this.memCounters = null; // without localStorage
     this.tabId = newKey(o.crypto);
     this.status = this.navigator && this.navigator.onLine === false ? 'offline' : 'unknown';
     this.sender = false; // this tab holds the send lock
@@ -175,6 +203,11 @@ export class PosdClient extends EventTarget {
     this.seq = 0;
     this.closed = false;
     this.stoppedBy401 = false;
+    this.pending = 0; // requests on their way
+    this.lastAnswerAt = -Infinity; // when posd last answered anything
+    this.lastFastAt = -Infinity; // … within slowMs
+    this.probing = false;
+    this.awaited = new Set(); // keys a submit() is waiting on: being sent, not yet queued
   }
 
   /** open prepares the outbox, asks for persistent storage and starts the sender election and the probe. */
@@ -195,8 +228,16 @@ export class PosdClient extends EventTarget {
       g.addEventListener('offline', this._onOffline);
     }
     this._electSender();
+    // The first status is told too: a page that listens before open()
+    // draws the truth (say "offline") from the start.
+    this.dispatchEvent(new CustomEvent('status', { detail: { status: this.status } }));
     this._emitQueue();
     this.probe();
+  }
+
+  /** reachable is true while writes are sent at once (online, slow, or not known yet). */
+  reachable() {
+    return REACHABLE.has(this.status) && this.status !== 'unknown';
   }
 
   /** close stops timers and gives the send lock to another tab. */
@@ -241,7 +282,7 @@ export class PosdClient extends EventTarget {
 
   _onMessage(m) {
     if (m.type === 'kick' && this._isSender()) {
-      if (this.status === 'online' || this.status === 'unknown') this.drain();
+      if (REACHABLE.has(this.status)) this.drain();
       else this._post({ type: 'deferred', keys: m.keys || [], status: this.status });
     } else if (m.type === 'settled') {
       this._resolve(m.key, this._outcome(m.entry));
@@ -256,18 +297,47 @@ export class PosdClient extends EventTarget {
   }
 
   _post(m) {
-    if (this.channel) this.channel.postMessage(m);
+    if (!this.channel || this.closed) return;
+    try {
+      this.channel.postMessage(m);
+    } catch {
+      /* the channel is closing with the page */
+    }
   }
 
   _setStatus(s) {
+    if (this.closed) return; // a late answer to a client that was put away
     if (this.navigator && this.navigator.onLine === false) s = 'offline';
     if (s === this.status) return;
+    const was = this.status;
     this.status = s;
     this.dispatchEvent(new CustomEvent('status', { detail: { status: s } }));
-    if (s === 'online') {
+    if ((s === 'online' || s === 'slow') && was !== 'online' && was !== 'slow') {
       this.stoppedBy401 = false;
       if (this._isSender()) this.drain();
     }
+  }
+
+  /** _heard takes an answer from posd (any status below 500) as proof that it is reachable. */
+  _heard(started) {
+    const t = this.now();
+    this.lastAnswerAt = t;
+    if (t - started <= this.slowMs) {
+      this.lastFastAt = t;
+      this._setStatus('online');
+    } else if (this.lastFastAt < started) {
+      this._setStatus('slow'); // nothing quicker came meanwhile: the line is slow
+    }
+  }
+
+  /**
+   * _unheard takes a failure (no answer): posd is unreachable only
+   * if nothing answered since this request started and nothing else is
+   * still on its way (a slow request that is progressing decides itself).
+   */
+  _unheard(started) {
+    if (this.lastAnswerAt > started || this.pending > 0) return;
+    this._setStatus('unreachable');
   }
 
   async _emitQueue() {
@@ -278,36 +348,110 @@ export class PosdClient extends EventTarget {
     }
   }
 
-  /** counts returns how many entries are queued and parked. */
+  /**
+   * counts returns how many entries are queued and parked. A write that a
+   * submit() is still waiting on is being sent, not queued: it counts once
+   * its caller has been told "queued".
+   */
   async counts() {
     const all = await this.outbox.list();
-    return { queued: all.filter((e) => e.state === 'queued').length, parked: all.filter((e) => e.state === 'parked').length };
+    return { queued: all.filter((e) => e.state === 'queued' && !this.awaited.has(e.key)).length, parked: all.filter((e) => e.state === 'parked').length };
   }
 
-  /** probe asks GET /api/health and sets the status; it reschedules itself. */
+  /** counters returns the running totals of writes: {sent, retried, queuedAfterRetries}. */
+  counters() {
+    const zero = { sent: 0, retried: 0, queuedAfterRetries: 0 };
+    if (!this.localStorage) return { ...zero, ...(this.memCounters || {}) };
+    try {
+      return { ...zero, ...JSON.parse(this.localStorage.getItem(this.countersKey) || '{}') };
+    } catch {
+      return zero;
+    }
+  }
+
+  /** _count adds one sent write's outcome to the counters (read and written back at once: tabs share them). */
+  _count(r) {
+    const c = this.counters();
+    c.sent++;
+    if (r.attempts > 1) c.retried++;
+    if (r.gaveUp) c.queuedAfterRetries++;
+    if (!this.localStorage) this.memCounters = c;
+    else {
+      try {
+        this.localStorage.setItem(this.countersKey, JSON.stringify(c));
+      } catch {
+        /* storage full: the totals are a report, not a record */
+      }
+    }
+  }
+
+  /**
+   * probe asks GET /api/health and sets the status; it reschedules itself.
+   * It waits as long as a write would (60 s): on a slow line the answer
+   * takes seconds, and that is not an outage. While posd answers other
+   * requests, those are proof enough and no probe is sent.
+   */
   async probe() {
+    if (this.closed || this.probing) return;
     this.timers.clearTimeout(this.probeTimer);
-    if (this.closed) return;
     if (this.navigator && this.navigator.onLine === false) {
       this._setStatus('offline');
-    } else {
-      const res = await this._attempt('GET', '/api/health', null, null, Math.min(5000, this.policy.attemptTimeoutMs));
-      this._setStatus(res && res.status === 200 ? 'online' : 'unreachable');
+    } else if (!(this.reachable() && this.now() - this.lastAnswerAt < this.probeMs)) {
+      this.probing = true;
+      try {
+        await this._attempt('GET', '/api/health', null, null, this.policy.attemptTimeoutMs);
+      } finally {
+        this.probing = false;
+      }
+      if (this.closed) return;
       // Whatever is still queued (an answer that could not be stored, a
       // kick that came while busy) goes out with the next good probe.
-      if (this.status === 'online' && this._isSender() && !this.stoppedBy401) this.drain();
+      if (this.reachable() && this._isSender() && !this.stoppedBy401) this.drain();
     }
-    if (!this.closed) this.probeTimer = this.timers.setTimeout(() => this.probe(), this.status === 'online' ? this.probeMs : this.retryProbeMs);
+    if (!this.closed) this.probeTimer = this.timers.setTimeout(() => this.probe(), this.reachable() ? this.probeMs : this.retryProbeMs);
   }
 
-  /** _attempt sends one request; it resolves to {status, body, headers} or null when no answer came. */
+  /**
+   * _attempt sends one request; it resolves to {status, body, headers} or
+   * null when no answer came, and tells the status what it learnt.
+   */
   async _attempt(method, path, key, body, timeoutMs) {
+    const started = this.now();
+    this.pending++;
+    // Waiting more than slowMs with nothing quicker answering meanwhile: a slow line.
+    const slow = this.timers.setTimeout(() => {
+      if (this.lastFastAt < started && (this.status === 'online' || this.status === 'unknown')) this._setStatus('slow');
+    }, this.slowMs);
+    let res = null;
+    try {
+      res = await this._send(method, path, key, body, timeoutMs);
+    } finally {
+      this.pending--;
+      this.timers.clearTimeout(slow);
+    }
+    if (res === TIMEOUT) {
+      res = null;
+      // A read that gave up sooner than a write would (a cashier does not
+      // wait 60 s for a list) says the line is slow, not that posd is gone.
+      if (timeoutMs < this.policy.attemptTimeoutMs) {
+        if (this.lastFastAt < started && (this.status === 'online' || this.status === 'unknown')) this._setStatus('slow');
+        return res;
+      }
+    }
+    // A 5xx is an answer, but not one to judge by: posd (or a proxy before
+    // it) is there and failing; only the health check takes it as down.
+    if (!res || (res.status >= 500 && path === '/api/health')) this._unheard(started);
+    else if (res.status < 500) this._heard(started);
+    return res;
+  }
+
+  async _send(method, path, key, body, timeoutMs) {
     const ctl = typeof AbortController === 'function' ? new AbortController() : null;
     let timer;
     const timeout = new Promise((r) => {
       timer = this.timers.setTimeout(() => {
         if (ctl) ctl.abort();
-        r(null);
+        r(TIMEOUT);
       }, timeoutMs);
     });
     const headers = { Accept: 'application/json' };
@@ -344,10 +488,12 @@ export class PosdClient extends EventTarget {
 
   /**
    * request sends one request with the retry policy and resolves to
-   * {status, body, replayed, attempts, verdict}; verdict is ok, refused,
-   * unauthorized or retry (gave up).
+   * {status, body, headers, replayed, attempts, verdict, gaveUp}; verdict is ok,
+   * refused, unauthorized or retry (gave up: gaveUp after every retry).
+   * classify may be replaced (e.g. to take a 429 as final); onFailed(n) is
+   * awaited after failed attempt n when another follows.
    */
-  async request(method, path, { key = null, body = null, policy = this.policy, onAttempt } = {}) {
+  async request(method, path, { key = null, body = null, policy = this.policy, onAttempt, onFailed, classify: judge = classify } = {}) {
     let res = null;
     let verdict = 'retry';
     let n = 0;
@@ -355,22 +501,22 @@ export class PosdClient extends EventTarget {
       if (onAttempt) onAttempt(n + 1);
       res = await this._attempt(method, path, key, body, policy.attemptTimeoutMs);
       n++;
-      verdict = classify(res);
-      if (!res) this._setStatus('unreachable');
-      else if (res.status < 500) this._setStatus('online');
+      verdict = judge(res);
+      if (verdict === 'unauthorized' && this.token) this.dispatchEvent(new CustomEvent('unauthorized', { detail: { path } }));
       if (verdict !== 'retry' || n > policy.maxRetries || this.closed) break;
+      if (onFailed) await onFailed(n);
       let ra = 0;
       const h = res && res.headers && res.headers.get && res.headers.get('Retry-After');
       if (h && /^\d+$/.test(h)) ra = Number(h) * 1000;
       await this.sleep(backoff(policy, n - 1, ra, this.random));
     }
     const replayed = !!(res && res.headers && res.headers.get && res.headers.get('X-Idempotent-Replay') === 'true');
-    return { status: res ? res.status : 0, body: res ? res.body : null, replayed, attempts: n, verdict };
+    return { status: res ? res.status : 0, body: res ? res.body : null, headers: res ? res.headers : null, replayed, attempts: n, verdict, gaveUp: verdict === 'retry' && n > policy.maxRetries };
   }
 
-  /** get reads: one try, no queue; throws PosdError when it fails. */
-  async get(path) {
-    const r = await this.request('GET', path, { policy: { ...this.policy, maxRetries: 0, attemptTimeoutMs: 15000 } });
+  /** get reads: one try (of timeoutMs, 15 s), no queue; throws PosdError when it fails. */
+  async get(path, { timeoutMs = 15000 } = {}) {
+    const r = await this.request('GET', path, { policy: { ...this.policy, maxRetries: 0, attemptTimeoutMs: timeoutMs } });
     if (r.verdict !== 'ok') throw errorOf(r.status ? r : null);
     return r.body;
   }
@@ -386,7 +532,9 @@ export class PosdClient extends EventTarget {
     const entry = { key, scope: this.scope, seq: this.now() * 1000 + (this.seq++ % 1000), method, path, body, meta, state: 'queued', createdAt: new Date(this.now()).toISOString(), attempts: 0 };
     await this.outbox.add(entry);
     this._post({ type: 'queue' });
-    this._emitQueue();
+    // Told a moment later: a submit() that follows at once makes it a write
+    // being sent, not one the counter should show as queued.
+    this.timers.setTimeout(() => this._emitQueue(), 0);
     return entry;
   }
 
@@ -400,7 +548,12 @@ export class PosdClient extends EventTarget {
    */
   submit(key) {
     if (this.inflight.has(key)) return this.inflight.get(key);
-    const p = this._submit(key).finally(() => this.inflight.delete(key));
+    this.awaited.add(key); // at once: the queue counter must not count it as queued meanwhile
+    const p = this._submit(key).finally(() => {
+      this.inflight.delete(key);
+      this.awaited.delete(key);
+      this._emitQueue();
+    });
     this.inflight.set(key, p);
     return p;
   }
@@ -414,7 +567,7 @@ export class PosdClient extends EventTarget {
       list.push(resolve);
       this.waiters.set(key, list);
     });
-    const reachable = this.status === 'online' || this.status === 'unknown';
+    const reachable = REACHABLE.has(this.status);
     if (this._isSender()) {
       if (reachable && !this.stoppedBy401) this.drain();
       else this._resolve(key, { state: 'queued', key });
@@ -493,15 +646,17 @@ export class PosdClient extends EventTarget {
       if (this.closed || !this._isSender()) return false;
       const [e] = (await this.outbox.list('queued')).filter((q) => !q.scope || !this.scope || q.scope === this.scope);
       if (!e) return true;
-      const r = await this.request(e.method, e.path, { key: e.key, body: e.body, onAttempt: (n) => this.dispatchEvent(new CustomEvent('attempt', { detail: { key: e.key, attempt: n } })) });
+      const r = await this.request(e.method, e.path, {
+        key: e.key,
+        body: e.body,
+        onAttempt: (n) => this.dispatchEvent(new CustomEvent('attempt', { detail: { key: e.key, attempt: n } })),
+        // Whoever waits hears "queued" now; the retries go on.
+        onFailed: (n) => (n === this.policy.queuedAfterAttempts ? this._deferAll() : undefined),
+      });
+      this._count(r);
       if (r.verdict === 'retry' || r.verdict === 'unauthorized') {
-        const keys = (await this.outbox.list('queued')).map((q) => q.key);
-        for (const k of keys) this._resolve(k, { state: 'queued', key: k });
-        this._post({ type: 'deferred', keys, status: this.status });
-        if (r.verdict === 'unauthorized') {
-          this.stoppedBy401 = true;
-          this.dispatchEvent(new CustomEvent('unauthorized', { detail: {} }));
-        }
+        if (r.verdict === 'unauthorized') this.stoppedBy401 = true;
+        await this._deferAll();
         return false;
       }
       const answer = { status: r.status, body: r.body, replayed: r.replayed, at: this.now() };
@@ -520,6 +675,13 @@ export class PosdClient extends EventTarget {
       this.dispatchEvent(new CustomEvent('settled', { detail: { entry: settled } }));
       this._emitQueue();
     }
+  }
+
+  /** _deferAll tells everyone waiting on a queued write (here and in other tabs) that it stays queued. */
+  async _deferAll() {
+    const keys = (await this.outbox.list('queued')).map((q) => q.key);
+    for (const k of keys) this._resolve(k, { state: 'queued', key: k });
+    this._post({ type: 'deferred', keys, status: this.status });
   }
 
   /** entry returns one stored intent, or undefined. */

@@ -1,9 +1,10 @@
 // sales.js — looking back: the recent-sales list, refunds of a recent sale,
 // and the queue view with the sales posd refused (parked).
-import { parseQty, qtyJSON } from './money.js';
+import { parseQty, qtyJSON, refundAmounts } from './money.js';
 import { newKey } from './posd-client.js';
 import * as V from './views.js';
-import { S, readJSON, writeJSON, tillRef, fmtTime, explain } from './state.js';
+import { S, readJSON, writeJSON } from './state.js';
+import { tillRef, fmtTime, explain, keptNotice, notReached } from './words.js';
 
 const $ = V.$;
 
@@ -21,7 +22,7 @@ export async function drawSales() {
     writeJSON('posd.sales', remote);
   } catch (e) {
     note.hidden = false;
-    note.textContent = `posd cannot be reached: this is the list as it was last seen. ${e.code === 'unreachable' ? '' : explain(e)}`;
+    note.textContent = `${notReached(S.client.status)}: this is the list as it was last seen. ${e.code === 'unreachable' ? '' : explain(e)}`;
   }
   V.sales(local, remote.map((s) => ({ ...s, ref: refs.get(s.id) })), S.money, fmtTime, openRefund);
 }
@@ -68,20 +69,7 @@ function refundPlan() {
     const l = sale.items[Number(input.dataset.index)];
     want.set(l.productId, (want.get(l.productId) || 0) + q);
   }
-  let total = 0;
-  for (const [pid, q] of want) {
-    let left = q;
-    for (const l of sale.items) {
-      if (l.productId !== pid || left === 0) continue;
-      const qty = Math.round(l.quantity * 1000);
-      const done = Math.round((l.refundedQuantity || 0) * 1000);
-      const take = Math.min(left, qty - done);
-      if (take <= 0) continue;
-      const after = Number((BigInt(l.lineTotal) * BigInt(done + take) * 2n + BigInt(qty)) / (2n * BigInt(qty)));
-      total += after - (l.refundedAmount || 0);
-      left -= take;
-    }
-  }
+  const { total } = refundAmounts(sale.items, want);
   const items = [...want].map(([productId, q]) => ({ productId, quantity: qtyJSON(q) }));
   return { bad, items, total, body: { items, restock: $('refund-restock').checked } };
 }
@@ -120,7 +108,7 @@ export async function submitRefund() {
       const r = out.entry.answer.body;
       done.textContent = `Refund ${r.returnNumber} recorded. Hand back ${S.money.format(r.total)}.`;
     } else {
-      done.textContent = `posd cannot be reached: the refund (till ref ${tillRef(S.refundKey)}) is kept and sent by itself. Hand back ${S.money.format(plan.total)}.`;
+      done.textContent = `${keptNotice(S.client.status, `the refund (till ref ${tillRef(S.refundKey)})`)} Hand back ${S.money.format(plan.total)}.`;
     }
     $('refund-cancel').focus();
   } catch (e) {

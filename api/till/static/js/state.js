@@ -1,8 +1,8 @@
-// state.js — what the till keeps in memory and on the device, and the
-// small helpers every part of the page shares (words for errors, times).
+// state.js — what the till keeps in memory and on the device: the
+// session, the cart, the product list and what the page is doing. It holds
+// state only; the words for it are in words.js and the drawing in views.js.
 import { Money } from './money.js';
 import { Cart } from './cart.js';
-import { $ } from './views.js';
 
 const LS = globalThis.localStorage;
 
@@ -17,6 +17,8 @@ export const S = {
   status: 'unknown',
   counts: { queued: 0, parked: 0 },
   submitting: false,
+  bad: new Map(), // boxes on screen whose text is not the cart's (see sell.js)
+  saleErrorKind: null, // what the message above Complete sale is about
   receiptKey: null, // the sale on the receipt view, while its number is to follow
   found: [],
   refundSale: null,
@@ -35,54 +37,3 @@ export function readJSON(k) {
 export function writeJSON(k, v) {
   LS.setItem(k, JSON.stringify(v));
 }
-
-/** tillRef is the provisional reference of a sale: printed on the receipt until the invoice number follows. */
-export const tillRef = (key) => `T-${key.replace(/-/g, '').slice(0, 8).toUpperCase()}`;
-
-export function fmtTime(iso) {
-  if (!iso) return '';
-  try {
-    return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: (S.me && S.me.business.timezone) || undefined }).format(new Date(iso));
-  } catch {
-    return new Date(iso).toLocaleString();
-  }
-}
-
-/** explain turns posd's refusal into words a cashier can act on. */
-export function explain(errOrEntry) {
-  let code = errOrEntry.code;
-  let msg = errOrEntry.message;
-  if (errOrEntry.answer) {
-    const e = (errOrEntry.answer.body && errOrEntry.answer.body.error) || {};
-    code = e.code;
-    msg = e.message;
-  }
-  switch (code) {
-    case 'unreachable':
-      return 'posd cannot be reached. Check that the back-office PC is on and this till is on the shop network.';
-    case 'not_found':
-      return 'posd does not know a product or sale in this request (it may have been removed). Remove that item, or ask the manager.';
-    case 'refund_exceeds_sale':
-      return 'That is more than can still be refunded from this sale. Lower the quantities.';
-    case 'forbidden':
-      return 'This till is not allowed to do that (perhaps the wrong shop location). Ask the manager.';
-    case 'unauthorized':
-      return 'posd no longer accepts this till’s sign-in. Ask the manager for a new till token and sign in again.';
-    case 'rate_limited':
-      return 'Too many tries in a short time. Wait a minute and try again.';
-    case 'invalid_request':
-      return `posd refused it: ${msg}. Check the cart and the payment.`;
-    default:
-      return `posd refused it (${code || 'unknown error'}${msg ? `: ${msg}` : ''}). Ask the manager.`;
-  }
-}
-
-let toastTimer;
-export function toast(text) {
-  const t = $('toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 6000);
-}
-

@@ -1,6 +1,8 @@
 // views.js — what the cashier sees: small functions that draw one part of
-// the page from plain data. They hold no state; app.js owns it.
-import { lineAmount, qtyText } from './money.js';
+// the page from plain data. They hold no state (that is state.js's) and
+// take their words from words.js.
+import { lineAmount, qtyText, qtyOf } from './money.js';
+import { STATUS_TEXT } from './words.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -33,15 +35,9 @@ export function setError(id, text) {
   p.hidden = !text;
 }
 
-const STATUS_TEXT = {
-  online: 'Online',
-  offline: 'Offline — no network',
-  unreachable: 'posd unreachable',
-  unknown: 'Checking connection…',
-};
-
 /** connection draws the indicator and the queued counter. */
 export function connection(status, counts) {
+  counts = counts || { queued: 0, parked: 0 };
   const c = $('conn');
   c.dataset.status = status;
   c.textContent = STATUS_TEXT[status] || status;
@@ -63,28 +59,46 @@ export function results(list, money, onPick) {
   );
 }
 
-/** cart draws the cart lines, total and payment. */
-export function cart(c, money, h) {
-  const body = $('cart-lines');
-  body.replaceChildren(
+/**
+ * cartLines draws the cart's lines. h has step(i, d), qty(i, input) on
+ * every keystroke in a quantity box, qtyDone(i, input) when it is left,
+ * and remove(i). The quantity box sits inside its cell (a flex cell would
+ * not be a table cell and would break the row's border).
+ */
+export function cartLines(c, money, h) {
+  $('cart-lines').replaceChildren(
     ...c.lines.map((l, i) =>
       el(
         'tr',
-        { 'data-sku': l.sku },
+        { 'data-sku': l.sku, 'data-line': i },
         el('td', {}, el('div', { class: 'name' }, l.name), el('div', { class: 'sku' }, `${l.sku} · ${money.format(l.unitPrice)}`)),
         el(
           'td',
-          { class: 'num qty' },
-          el('button', { type: 'button', class: 'step', 'aria-label': `One less ${l.name}`, onclick: () => h.step(i, -1) }, '−'),
-          el('input', { class: 'qty-input', inputmode: 'decimal', 'aria-label': `Quantity of ${l.name}`, value: qtyText(l.qty), onchange: (e) => h.qty(i, e.target) }),
-          el('button', { type: 'button', class: 'step', 'aria-label': `One more ${l.name}`, onclick: () => h.step(i, 1) }, '+'),
+          { class: 'num' },
+          el(
+            'div',
+            { class: 'qty' },
+            el('button', { type: 'button', class: 'step', 'aria-label': `One less ${l.name}`, onclick: () => h.step(i, -1) }, '−'),
+            el('input', { class: 'qty-input', inputmode: 'decimal', autocomplete: 'off', 'aria-label': `Quantity of ${l.name}`, 'aria-describedby': 'sale-error', value: qtyText(l.qty), oninput: (e) => h.qty(i, e.target), onchange: (e) => h.qtyDone(i, e.target) }),
+            el('button', { type: 'button', class: 'step', 'aria-label': `One more ${l.name}`, onclick: () => h.step(i, 1) }, '+'),
+          ),
         ),
-        el('td', { class: 'num' }, money.format(lineAmount(l.unitPrice, l.qty))),
-        el('td', {}, el('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${l.name}`, onclick: () => h.remove(i) }, '✕')),
+        el('td', { class: 'num amt' }, money.format(lineAmount(l.unitPrice, l.qty))),
+        el('td', { class: 'act' }, el('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${l.name}`, onclick: () => h.remove(i) }, '✕')),
       ),
     ),
   );
   $('cart-empty').hidden = c.lines.length > 0;
+}
+
+/** lineSum redraws one line's amount after its quantity changed in its box. */
+export function lineSum(i, l, money) {
+  const cell = document.querySelector(`#cart-lines tr[data-line="${i}"] .amt`);
+  if (cell) cell.textContent = money.format(lineAmount(l.unitPrice, l.qty));
+}
+
+/** cartSums draws the total and the payment of the cart; it returns c.payment(). */
+export function cartSums(c, money) {
   $('total').textContent = money.format(c.total);
   for (const m of ['cash', 'card', 'split']) {
     const b = $(`pay-${m}`);
@@ -97,6 +111,19 @@ export function cart(c, money, h) {
   $('change').textContent = money.format(Math.max(0, pay.change));
   $('change-row').hidden = c.method === 'card';
   return pay;
+}
+
+/** mark shows that an input holds a value that is not the cart's (message) or clears it (null). */
+export function mark(input, message) {
+  input.classList.toggle('bad', !!message);
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+/** ready shows whether Complete sale would go ahead; not ready, it still answers a tap with the reason. */
+export function ready(btn, on) {
+  btn.setAttribute('aria-disabled', String(!on));
+  btn.classList.toggle('not-ready', !on);
 }
 
 /** busy puts a button in its working state, with a spinner and a text. */
@@ -184,14 +211,25 @@ export function refund(sale, picks, money) {
   $('refund-number').textContent = sale.invoiceNumber;
   $('refund-lines').replaceChildren(
     ...sale.items.map((l, i) => {
-      const left = Math.round((l.quantity - (l.refundedQuantity || 0)) * 1000);
+      const sold = qtyOf(l.quantity);
+      const left = sold - qtyOf(l.refundedQuantity);
       return el(
         'tr',
         {},
         el('td', {}, el('div', { class: 'name' }, l.name), el('div', { class: 'sku' }, `${l.sku} · ${money.format(l.unitPrice)}`)),
-        el('td', { class: 'num' }, `${qtyText(Math.round(l.quantity * 1000))}${left < Math.round(l.quantity * 1000) ? ` (${qtyText(left)} left)` : ''}`),
+        el('td', { class: 'num' }, `${qtyText(sold)}${left < sold ? ` (${qtyText(left)} left)` : ''}`),
         el('td', { class: 'num' }, el('input', { class: 'qty-input refund-qty', inputmode: 'decimal', 'data-index': i, 'aria-label': `Refund quantity of ${l.name}`, value: picks[i] ? qtyText(picks[i]) : '0', disabled: left === 0 })),
       );
     }),
   );
+}
+
+let toastTimer;
+/** toast shows a short notice at the bottom of the page for 6 s. */
+export function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (t.hidden = true), 6000);
 }
