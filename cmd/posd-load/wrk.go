@@ -60,8 +60,8 @@ type WrkResult struct {
 	CPUBaseUS  float64      `json:"cpuBaselineUs,omitempty"`
 	// Counted is true when the measured runs handed every answer to the
 	// Lua callback (--count); posd's warm-ups always do.
-	Counted bool `json:"counted"`
-	PosdCommit string       `json:"posdVersion,omitempty"`
+	Counted    bool   `json:"counted"`
+	PosdCommit string `json:"posdVersion,omitempty"`
 }
 
 // WrkRun is one wrk run: a target at one connection count.
