@@ -57,6 +57,9 @@ test('1. ten rapid clicks on Complete sale make exactly one sale', async (t) => 
   assert.equal(sales.length, 1, 'posd holds exactly one sale');
   assert.equal(sales[0].invoiceNumber, number);
   assert.equal(env.proxy.salePosts().length, 1, 'one POST reached posd');
+  // The receipt carries the short form of the sale's hash, as posd keeps it.
+  assert.match(sales[0].hash, /^[0-9a-f]{64}$/);
+  assert.equal(await page.textContent('#receipt-hash-short'), sales[0].hash.slice(0, 8));
 });
 
 test('2. posd stopped: the sale is queued, then sent by itself when posd is back', async (t) => {
@@ -71,6 +74,7 @@ test('2. posd stopped: the sale is queued, then sent by itself when posd is back
   const ref = await page.textContent('#receipt-ref');
   assert.match(ref, /^T-[0-9A-F]{8}$/);
   assert.equal(await page.getAttribute('#receipt-number', 'data-number'), '');
+  assert.equal(await page.isVisible('#receipt-hash'), false, 'a provisional receipt has no hash yet');
   await waitQueued(page, 1);
   assert.equal(env.proxy.salePosts().length, 0, 'nothing was sent while posd was down');
 
@@ -80,6 +84,7 @@ test('2. posd stopped: the sale is queued, then sent by itself when posd is back
   // The receipt still on screen gets its number; the recent-sales list shows it too.
   await page.waitForSelector('#receipt-number[data-number^="INV-"]');
   const number = await page.getAttribute('#receipt-number', 'data-number');
+  assert.match(await page.textContent('#receipt-hash-short'), /^[0-9a-f]{8}$/, 'the hash follows with the number');
   await page.click('#nav-sales');
   await page.waitForSelector(`#sales-list li[data-number="${number}"][data-ref="${ref}"]`);
   const sales = await env.posd.sales();
@@ -295,7 +300,7 @@ test('8. the indicator and the counter tell the truth; screenshots of each state
   await waitFor(async () => (await page.textContent('#refund-total')).includes('1.50'), { what: 'refund total 1.50' });
   await page.click('#refund-submit');
   await page.waitForSelector('#refund-done:not([hidden])');
-  assert.match(await page.textContent('#refund-done'), /Refund RET-\d{6}-0001 recorded\. Hand back €1\.50/);
+  assert.match(await page.textContent('#refund-done'), /Refund RET-\d{6}-0001 recorded \(check [0-9a-f]{8}\)\. Hand back €1\.50/);
   await screenshot(page, 'refund');
 
   const sales = await env.posd.sales();
@@ -314,6 +319,7 @@ test('9. a refund while posd is unreachable is kept, sent once when it is back, 
   await ring(page, APPLE);
   await complete(page);
   const number = await page.getAttribute('#receipt-number', 'data-number');
+  assert.match(await page.textContent('#receipt-hash-short'), /^[0-9a-f]{8}$/, 'the hash follows with the number');
   await page.click('#nav-sales');
   await page.waitForSelector(`#sales-list li[data-number="${number}"] .refund-btn`);
 

@@ -58,6 +58,11 @@ async function pairTill(env, office, name) {
   const code = (await office.textContent('#pair-code')).trim();
   assert.match(code, /^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}$/, 'a 6-character code');
   await office.waitForFunction(() => (document.getElementById('pair-qr').src || '').startsWith('data:image/svg+xml'));
+  // The office is open on 127.0.0.1 here (posd without HTTPS knows no
+  // network address): the link and QR code keep the address, and the
+  // dialog says a tablet cannot reach it.
+  assert.equal(await office.textContent('#pair-url'), `${new URL(office.url()).origin}/till/#pair=${code}`);
+  assert.match(await office.textContent('#pair-loopback'), /a till cannot reach/);
   const till = await env.till();
   await till.goto(`${env.proxy.url}/till/#pair=${code}`);
   await till.waitForSelector('#view-sell:not([hidden])', { timeout: 30000 });
@@ -135,6 +140,10 @@ test('a new owner: sign in from the printed address, import products (bad rows, 
   await office.click(`tr[data-number="${number}"]`);
   await office.waitForSelector('dialog[open]');
   assert.match(await office.textContent('dialog[open]'), /Apple[\s\S]*Bread/);
+  // Its hash, the short form (the receipt's) first.
+  const sold = (await env.posd.sales()).find((x) => x.invoiceNumber === number);
+  assert.equal(await office.getAttribute('dialog[open] code.hash', 'data-hash'), sold.hash);
+  assert.equal(await office.textContent('dialog[open] code.hash strong'), sold.hash.slice(0, 8));
   await shot(office, 'journal-sale', { readme: true });
   // Refund the bread from the journal.
   await office.click('dialog[open] .actions button.primary');

@@ -106,7 +106,7 @@ export async function submitRefund() {
     done.hidden = false;
     if (out.state === 'done') {
       const r = out.entry.answer.body;
-      done.textContent = `Refund ${r.returnNumber} recorded. Hand back ${S.money.format(r.total)}.`;
+      done.textContent = `Refund ${r.returnNumber} recorded${r.hash ? ` (check ${V.shortHash(r.hash)})` : ''}. Hand back ${S.money.format(r.total)}.`;
     } else {
       done.textContent = `${keptNotice(S.client.status, `the refund (till ref ${tillRef(S.refundKey)})`)} Hand back ${S.money.format(plan.total)}.`;
     }

@@ -367,6 +367,7 @@ function showReceipt(e) {
       tax: sale ? sale.taxTotal : null,
       payments: sale ? sale.payments : m.payments,
       change: sale ? sale.change : m.change,
+      hash: sale ? sale.hash : null,
     },
     S.money,
     fmtTime,

@@ -152,6 +152,18 @@ export function receipt(r, money, fmtTime) {
   const tax = r.tax ? [['incl. tax', r.tax]] : [];
   const sums = [['Total', r.total], ...tax, ...r.payments.map((p) => [p.method === 'cash' ? 'Cash' : p.method === 'card' ? 'Card' : p.method, p.amount]), ['Change', r.change]];
   $('receipt-sums').replaceChildren(...sums.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, money.format(v))]));
+  // The short form of the sale's hash (its first 8 hex digits): what an
+  // auditor compares with the document's hash in posd's journal or export
+  // to see the receipt matches the sale posd keeps. A provisional receipt
+  // has none yet.
+  $('receipt-hash').hidden = !r.hash;
+  $('receipt-hash-short').textContent = r.hash ? shortHash(r.hash) : '';
+  $('receipt-hash').dataset.hash = r.hash || '';
+}
+
+/** shortHash is the form of a document's hash printed on receipts. */
+export function shortHash(h) {
+  return String(h).slice(0, 8);
 }
 
 /** sales lists the recent sales: the till's unsent ones first, then posd's. */

@@ -153,6 +153,9 @@ async function detail(series, d) {
   } else {
     fill(body, kv([['Sent', when(d.sentAt)], ['Received', d.receivedAt ? when(d.receivedAt) : 'not yet'], ['From', locationName(d.fromLocationId)], ['To', locationName(d.toLocationId)]]), lines(d.items.map((l) => ({ ...l, name: productName(l.productId) })), false));
   }
+  // The document's hash in its chain: the first 8 hex digits are the short
+  // form a receipt shows, so a receipt can be matched to what posd keeps.
+  if (d.hash) body.append(kv([['Hash', el('code', { class: 'hash', 'data-hash': d.hash }, el('strong', {}, d.hash.slice(0, 8)), d.hash.slice(8))]]));
   h.button('Close', () => h.close());
 }
 

@@ -112,19 +112,23 @@ export async function render({ root, refreshShared }) {
 
   async function showCode(h, box, name, code) {
     const left = el('span', { id: 'code-left' });
-    const img = el('img', { class: 'qr', alt: `QR code of ${code.url}`, id: 'pair-qr' });
+    const url = await reachableURL(code.url);
+    const img = el('img', { class: 'qr', alt: `QR code of ${url.href}`, id: 'pair-qr' });
     const state = el('div', { id: 'pair-state' }, message('info', 'Waiting for the till…'));
     fill(
       box,
       el('p', {}, 'On the new till, open the till page and type this code — or scan the QR code with the till (tablet camera) to open the till page with the code in it.'),
       el('div', { class: 'code', id: 'pair-code' }, code.code),
       img,
-      el('p', { class: 'hint' }, el('code', {}, code.url)),
+      el('p', { class: 'hint' }, el('code', { id: 'pair-url' }, url.href)),
+      url.loopback
+        ? el('div', { id: 'pair-loopback' }, message('warn', `This office is open on the PC's own address (${new URL(code.url).host}), which a till cannot reach: type the code on the till instead, or open the office at this PC's network address (the one posd printed when it started, like http://192.168.1.20:8080/office/) for a QR code a tablet can scan.`))
+        : null,
       el('p', { class: 'hint' }, 'Valid for ', left, ', once. It is shown only now: close this and make a new one if needed.'),
       state,
     );
     try {
-      const q = await S.api.get(`/api/qr?text=${encodeURIComponent(code.url)}`);
+      const q = await S.api.get(`/api/qr?text=${encodeURIComponent(url.href)}`);
       img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(q.svg)}`;
     } catch {
       img.hidden = true;
@@ -150,6 +154,26 @@ export async function render({ root, refreshShared }) {
       clearInterval(tick);
       waitingFor = null;
     });
+  }
+
+  /**
+   * reachableURL is the pairing link a till can open. posd builds it on the
+   * address the office was reached at; opened on the PC itself (localhost,
+   * 127.0.0.1) that address means the tablet itself, so the link moves to
+   * posd's network address when posd knows one (its setup addresses, with
+   * HTTPS), and is marked loopback when it does not.
+   */
+  async function reachableURL(link) {
+    const u = new URL(link);
+    if (!isLoopback(u.hostname)) return { href: link, loopback: false };
+    try {
+      const s = await S.api.get('/api/setup');
+      const lan = (s.setupUrls || []).map((x) => new URL(x)).find((x) => !isLoopback(x.hostname));
+      if (lan) return { href: `${lan.origin}${u.pathname}${u.hash}`, loopback: false };
+    } catch {
+      // no setup facts: keep the link as posd gave it
+    }
+    return { href: link, loopback: true };
   }
 
   function rename(x) {
@@ -233,4 +257,10 @@ export async function render({ root, refreshShared }) {
     if (waitingFor || ticks % 5 === 0) reload().catch(() => {});
   }, 1000);
   return () => clearInterval(timer);
+}
+
+/** isLoopback tells whether a host name means the device it is typed on. */
+export function isLoopback(host) {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h);
 }
