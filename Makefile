@@ -16,6 +16,7 @@ FUZZTIME  ?= 5000x
 # Every fuzz target of the API, one per POST body; each runs FUZZTIME.
 FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProduct FuzzAdjustStock \
 	FuzzRefundSale FuzzCreateReceipt FuzzApproveReceipt FuzzCreateTransfer FuzzSendTransfer FuzzReceiveTransfer \
+	FuzzCreateCashier FuzzApprove FuzzOpenShift FuzzCashMovement FuzzCloseShift FuzzCreateZReport \
 	FuzzCreatePairingCode FuzzPair FuzzBackupNow FuzzImportProducts
 
 .PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-wrk

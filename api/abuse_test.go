@@ -150,7 +150,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				default:
 					ctype = c.ctype
 				}
-				body := c.body(strings.ReplaceAll(valid, "%KEY%", key))
+				body := c.body(expandBody(valid, key, n))
 				before := e.dbHash()
 				res, b := e.raw(method, path, e.shop.owner.Token, key, ctype, body, c.hdr...)
 				if res.StatusCode != c.status {

@@ -84,6 +84,20 @@ func appendSaleJSON(b []byte, s *engine.Sale) []byte {
 		}
 		b = append(b, ']')
 	}
+	// Left out when empty (omitempty), so a sale without them is written
+	// exactly as before they existed.
+	if s.SoldAt != nil {
+		b = append(b, `,"soldAt":`...)
+		b = appendJSONTime(b, *s.SoldAt)
+	}
+	if s.CashierID != nil {
+		b = append(b, `,"cashierId":`...)
+		b = appendJSONString(b, *s.CashierID)
+	}
+	if s.ShiftID != "" {
+		b = append(b, `,"shiftId":`...)
+		b = appendJSONString(b, s.ShiftID)
+	}
 	if s.Hash != "" {
 		b = append(b, `,"hash":`...)
 		b = appendJSONString(b, s.Hash)

@@ -61,6 +61,18 @@ func randomSale(r *rand.Rand) *engine.Sale {
 			s.Returns = append(s.Returns, randomText(r))
 		}
 	}
+	// The fields of contract §6, each present or not.
+	if r.IntN(2) == 0 {
+		sold := time.Unix(r.Int64N(4e9), r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
+		s.SoldAt = &sold
+	}
+	if r.IntN(2) == 0 {
+		c := randomText(r)
+		s.CashierID = &c
+	}
+	if r.IntN(2) == 0 {
+		s.ShiftID = randomText(r)
+	}
 	return s
 }
 

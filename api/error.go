@@ -12,9 +12,9 @@ import (
 
 // Error codes that only HTTP gives: the engine has no such errors. They
 // travel as *engine.Error like the engine's own, and api/client knows them
-// by the same names.
+// by the same names. ERATELIMITED is the engine's too (a locked PIN entry).
 const (
-	ERATELIMITED      = "rate_limited"
+	ERATELIMITED      = engine.ERATELIMITED
 	EMEDIATYPE        = "unsupported_media_type"
 	EMETHODNOTALLOWED = "method_not_allowed"
 )
@@ -96,8 +96,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.metrics.refused(code)
 	var we *waitError
+	var ee *engine.Error
 	if errors.As(err, &we) {
 		w.Header().Set("Retry-After", seconds(we.wait))
+	} else if errors.As(err, &ee) && ee.RetryAfter > 0 {
+		w.Header().Set("Retry-After", seconds(ee.RetryAfter))
 	} else if ra, ok := retryAfter[code]; ok {
 		w.Header().Set("Retry-After", ra)
 	}

@@ -19,8 +19,8 @@ import (
 )
 
 // fuzzShop is a business for the POST fuzz targets: in request bodies and
-// paths the placeholders LOC, LOC2, APPLE, CHEESE, SALE, RECEIPT and
-// TRANSFER stand for real IDs, so that the fuzzer reaches the engine's
+// paths the placeholders LOC, LOC2, APPLE, CHEESE, SALE, RECEIPT,
+// TRANSFER, CASHIER and SHIFT stand for real IDs, so that the fuzzer reaches the engine's
 // rules and not only the JSON decoder.
 type fuzzShop struct {
 	h      http.Handler
@@ -37,6 +37,7 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	}
 	f.Cleanup(func() { st.Close() })
 	svc := engine.NewService(st)
+	svc.PINs = storetest.FastPINs{}
 	shop := storetest.NewShop(f, svc, "UTC")
 	s := &fuzzShop{h: api.NewServer(svc, api.Options{}), st: st, secret: shop.OwnerToken,
 		ids: map[string]string{"LOC": shop.Location, "LOC2": shop.Location2, "APPLE": shop.Apple.ID, "CHEESE": shop.Cheese.ID}}
@@ -63,13 +64,23 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 		Items: []engine.ItemInput{{ProductID: s.ids["APPLE"], Quantity: raw("1")}}})
 	must(err)
 	s.ids["TRANSFER"] = transfer.Doc.ID
+	_, err = svc.CreateCashier(ctx, owner, "f-manager", engine.CashierInput{Name: "Max", Role: "manager", PIN: "1357"})
+	must(err)
+	cashier, err := svc.CreateCashier(ctx, owner, "f-cashier", engine.CashierInput{Name: "Anna", Role: "cashier", PIN: "4821"})
+	must(err)
+	s.ids["CASHIER"] = cashier.Doc.ID
+	// The shift is the till's, so that the owner's own shift can be
+	// opened by the fuzzer while this one takes its cash and its close.
+	shift, err := svc.OpenShift(ctx, shop.Till, "f-shift", engine.ShiftInput{LocationID: shop.Location, Float: raw("10000")})
+	must(err)
+	s.ids["SHIFT"] = shift.Doc.ID
 	return s
 }
 
 // expand puts the real IDs in for the placeholders.
 func (s *fuzzShop) expand(b []byte) []byte {
 	// SALE before the others: no placeholder is a prefix of another.
-	for _, k := range []string{"LOC2", "LOC", "APPLE", "CHEESE", "SALE", "RECEIPT", "TRANSFER"} {
+	for _, k := range []string{"LOC2", "LOC", "APPLE", "CHEESE", "SALE", "RECEIPT", "TRANSFER", "CASHIER", "SHIFT"} {
 		b = bytes.ReplaceAll(b, []byte(k), []byte(s.ids[k]))
 	}
 	return b
@@ -221,6 +232,30 @@ func FuzzReceiveTransfer(f *testing.F) {
 	fuzzPost(f, "/api/transfers/TRANSFER/receive", 200, ``)
 }
 
+func FuzzCreateCashier(f *testing.F) {
+	fuzzPost(f, "/api/cashiers", 201, `{"name":"Bea","role":"cashier","pin":"2468"}`)
+}
+
+func FuzzApprove(f *testing.F) {
+	fuzzPost(f, "/api/approvals", 201, `{"pin":"1357","action":"refund"}`)
+}
+
+func FuzzOpenShift(f *testing.F) {
+	fuzzPost(f, "/api/shifts", 201, `{"locationId":"LOC","float":10000,"cashierId":"CASHIER","at":"2026-11-20T08:00:00Z"}`)
+}
+
+func FuzzCashMovement(f *testing.F) {
+	fuzzPost(f, "/api/shifts/SHIFT/cash-movements", 201, `{"type":"pay_out","amount":2000,"reason":"milk","cashierId":"CASHIER"}`)
+}
+
+func FuzzCloseShift(f *testing.F) {
+	fuzzPost(f, "/api/shifts/SHIFT/close", 200, `{"counted":9500,"denominations":[{"value":5000,"count":1},{"value":4500,"count":1}]}`)
+}
+
+func FuzzCreateZReport(f *testing.F) {
+	fuzzPost(f, "/api/z-reports", 201, `{"locationId":"LOC"}`)
+}
+
 // TestFuzzTargetsCoverEveryPost keeps the list of fuzz targets in step with
 // the router: a new POST route needs a fuzz target and a seed corpus.
 func TestFuzzTargetsCoverEveryPost(t *testing.T) {
@@ -229,6 +264,8 @@ func TestFuzzTargetsCoverEveryPost(t *testing.T) {
 		"stock.adjust": "FuzzAdjustStock", "sales.create": "FuzzCreateSale", "sales.refund": "FuzzRefundSale",
 		"receipts.create": "FuzzCreateReceipt", "receipts.approve": "FuzzApproveReceipt", "transfers.create": "FuzzCreateTransfer",
 		"transfers.send": "FuzzSendTransfer", "transfers.receive": "FuzzReceiveTransfer",
+		"cashiers.create": "FuzzCreateCashier", "approvals.create": "FuzzApprove", "shifts.open": "FuzzOpenShift",
+		"shifts.cash": "FuzzCashMovement", "shifts.close": "FuzzCloseShift", "zreports.create": "FuzzCreateZReport",
 		"pairing.create": "FuzzCreatePairingCode", "pair": "FuzzPair", "backups.create": "FuzzBackupNow", "products.import": "FuzzImportProducts",
 	}
 	for _, rt := range api.NewServer(engine.NewService(nil), api.Options{}).Routes() {

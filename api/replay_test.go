@@ -72,6 +72,12 @@ func TestEveryPostReplaysByteForByte(t *testing.T) {
 	post("transfers.create", "/api/transfers", `{"fromLocationId":"`+f.loc+`","toLocationId":"`+f.loc2+`","items":[{"productId":"`+f.apple.ID+`","quantity":2}]}`, 201)
 	post("transfers.send", "/api/transfers/"+ids["transfers.create"]+"/send", ``, 200)
 	post("transfers.receive", "/api/transfers/"+ids["transfers.create"]+"/receive", `{}`, 200)
+	post("cashiers.create", "/api/cashiers", `{"name":"Bea","role":"cashier","pin":"246810"}`, 201)
+	post("approvals.create", "/api/approvals", `{"pin":"1357","action":"cash_difference"}`, 201)
+	post("shifts.open", "/api/shifts", `{"locationId":"`+f.loc+`","float":10000,"cashierId":"`+f.anna.ID+`","at":"2026-11-20T08:59:00Z"}`, 201)
+	post("shifts.cash", "/api/shifts/current/cash-movements", `{"type":"pay_out","amount":2000,"reason":"milk","at":"2026-11-20T09:30:00.5Z"}`, 201)
+	post("shifts.close", "/api/shifts/current/close", `{"denominations":[{"value":5000,"count":1},{"value":2000,"count":1}],"approvalId":"`+ids["approvals.create"]+`"}`, 200)
+	post("zreports.create", "/api/z-reports", `{"locationId":"`+f.loc+`"}`, 201)
 	impBody := `{"csv":"sku,name,price,taxRate\nPLUM,\"Plum, \"\"red\"\"\",1.20,7.7\nFIG,Fig,0.99,7.7\n"}`
 	imp := post("products.import", "/api/products/import", impBody, 200)
 	post("backups.create", "/api/backups", `{}`, 202)

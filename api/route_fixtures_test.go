@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"posd/api/client"
@@ -29,12 +31,18 @@ var minRole = map[string]string{
 	"pairing.create": "manager", "pair": "", "tills.status": "till", "tills.list": "manager", "tills.update": "manager", "tills.revoke": "manager",
 	"integrity.get": "manager", "export.zip": "manager", "export.file": "manager",
 	"setup": "", "ca": "",
+	"settings.get": "till", "settings.update": "manager",
+	"cashiers.create": "manager", "cashiers.list": "till", "cashiers.get": "till", "cashiers.update": "manager",
+	"tills.cashier": "till", "approvals.create": "till",
+	"shifts.open": "till", "shifts.list": "manager", "shifts.get": "till", "shifts.cash": "till", "shifts.close": "till",
+	"zreports.create": "manager", "zreports.list": "manager", "zreports.get": "manager", "xreport.get": "manager",
 }
 
 // objects are documents of shop A that routes with an {id} act on.
 type objects struct {
 	sale, ret, receipt, transfer, token, till string
 	saleNumber                                string
+	shift, z                                  string
 }
 
 func makeObjects(t *testing.T, e *env) objects {
@@ -54,7 +62,11 @@ func makeObjects(t *testing.T, e *env) objects {
 	must(t, err)
 	tl, err := f.owner.CreateToken(ctx, "", client.TokenRequest{Role: "till", Name: "paired"})
 	must(t, err)
-	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, till: tl.ID, saleNumber: s.InvoiceNumber}
+	sh, err := f.boundTill.OpenShift(ctx, "", client.ShiftRequest{Float: 10000})
+	must(t, err)
+	z, err := f.owner.CreateZReport(ctx, "", f.loc)
+	must(t, err)
+	return objects{sale: s.ID, ret: r.ID, receipt: rc.ID, transfer: tr.ID, token: tk.ID, till: tl.ID, saleNumber: s.InvoiceNumber, shift: sh.ID, z: z.ID}
 }
 
 // request builds a call of route name on shop A's objects.
@@ -157,6 +169,46 @@ func request(e *env, o objects, name string) (method, path, body string) {
 		return "GET", "/api/setup", ""
 	case "ca":
 		return "GET", "/ca.crt", ""
+	case "settings.get":
+		return "GET", "/api/settings", ""
+	case "settings.update":
+		return "PATCH", "/api/settings", `{"refundsNeedApproval":false}`
+	case "cashiers.create":
+		return "POST", "/api/cashiers", `{"name":"Bea","role":"cashier","pin":"%PIN%"}`
+	case "cashiers.list":
+		return "GET", "/api/cashiers", ""
+	case "cashiers.get":
+		return "GET", "/api/cashiers/" + f.anna.ID, ""
+	case "cashiers.update":
+		return "PATCH", "/api/cashiers/" + f.anna.ID, `{"name":"Anna"}`
+	case "tills.cashier":
+		return "PUT", "/api/tills/current/cashier", `{"pin":"4821"}`
+	case "approvals.create":
+		return "POST", "/api/approvals", `{"pin":"1357","action":"refund"}`
+	case "shifts.open":
+		return "POST", "/api/shifts", `{"locationId":"` + f.loc + `","float":10000}`
+	case "shifts.list":
+		return "GET", "/api/shifts?locationId=" + f.loc, ""
+	case "shifts.get":
+		return "GET", "/api/shifts/" + o.shift, ""
+	case "shifts.cash":
+		return "POST", "/api/shifts/" + o.shift + "/cash-movements", `{"type":"pay_out","amount":100,"reason":"milk"}`
+	case "shifts.close":
+		return "POST", "/api/shifts/" + o.shift + "/close", `{"counted":10000}`
+	case "zreports.create":
+		return "POST", "/api/z-reports", `{"locationId":"` + f.loc + `"}`
+	case "zreports.list":
+		return "GET", "/api/z-reports?locationId=" + f.loc, ""
+	case "zreports.get":
+		return "GET", "/api/z-reports/" + o.z, ""
+	case "xreport.get":
+		return "GET", "/api/x-report?locationId=" + f.loc, ""
 	}
 	return "", "", ""
+}
+
+// expandBody fills a request body's placeholders: %KEY% with the request's
+// key, %PIN% with a PIN no other request of the test uses.
+func expandBody(body, key string, n int) string {
+	return strings.NewReplacer("%KEY%", key, "%PIN%", fmt.Sprintf("%06d", 200000+n)).Replace(body)
 }

@@ -46,7 +46,7 @@ func routes() []Route {
 		{Name: "transfers.get", Method: "GET", Path: "/transfers/{id}", Perm: engine.PermManage, handle: getTransfer},
 		{Name: "transfers.send", Method: "POST", Path: "/transfers/{id}/send", Perm: engine.PermManage, handle: idempotent(changes, sendTransfer)},
 		{Name: "transfers.receive", Method: "POST", Path: "/transfers/{id}/receive", Perm: engine.PermManage, handle: idempotent(changes, receiveTransfer)},
-	}, append(append(append(append(tillRoutes(), officeRoutes()...), opsRoutes()...), setupRoutes()...), integrityRoutes()...)...)
+	}, append(append(append(append(append(tillRoutes(), officeRoutes()...), opsRoutes()...), setupRoutes()...), integrityRoutes()...), closeRoutes()...)...)
 }
 
 // writeCall is an idempotent engine call that answers a D.

@@ -30,8 +30,11 @@ import (
 func TestRouteRoleTenantMatrix(t *testing.T) {
 	e := newEnv(t)
 	o := makeObjects(t, e)
-	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token, o.till}
+	aIDs := []string{e.shop.loc, e.shop.loc2, e.shop.apple.ID, e.shop.cheese.ID, o.sale, o.ret, o.receipt, o.transfer, o.token, o.till,
+		e.shop.anna.ID, e.shop.max.ID, o.shift, o.z}
 	fake := strings.NewReplacer(
+		e.shop.anna.ID, "01a21c00-0000-7000-8000-00000000000a", o.shift, "01a21c00-0000-7000-8000-00000000000b",
+		o.z, "01a21c00-0000-7000-8000-00000000000c",
 		e.shop.loc, "01a21c00-0000-7000-8000-000000000001", e.shop.loc2, "01a21c00-0000-7000-8000-000000000002",
 		e.shop.apple.ID, "01a21c00-0000-7000-8000-000000000003", e.shop.cheese.ID, "01a21c00-0000-7000-8000-000000000004",
 		o.sale, "01a21c00-0000-7000-8000-000000000005", o.ret, "01a21c00-0000-7000-8000-000000000006",
@@ -67,7 +70,7 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 				cells++
 				n++
 				key := fmt.Sprintf("rrt-%d", n)
-				b := strings.ReplaceAll(body, "%KEY%", key)
+				b := expandBody(body, key, n)
 				tok := tokens[tenant][role]
 				res, got := e.raw(method, path, tok, key, "application/json", b)
 				rank := map[string]int{"till": 1, "bound-till": 1, "manager": 2, "owner": 3}
@@ -87,7 +90,7 @@ func TestRouteRoleTenantMatrix(t *testing.T) {
 				case allowed && tenant == "B":
 					n++
 					key2 := fmt.Sprintf("rrt-%d", n)
-					res2, got2 := e.raw(method, fake.Replace(path), tok, key2, "application/json", fake.Replace(strings.ReplaceAll(body, "%KEY%", key2)))
+					res2, got2 := e.raw(method, fake.Replace(path), tok, key2, "application/json", fake.Replace(expandBody(body, key2, n)))
 					if res.StatusCode != res2.StatusCode || codeOf(got) != codeOf(got2) {
 						t.Errorf("%s by B %s on A's objects: %d %s; on objects that do not exist: %d %s", rt.Name, role, res.StatusCode, codeOf(got), res2.StatusCode, codeOf(got2))
 					}

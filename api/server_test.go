@@ -33,6 +33,8 @@ type shopFixture struct {
 	owner, manager, till, boundTill *client.Client
 	loc, loc2                       string
 	apple, cheese                   *engine.Product
+	// anna is a cashier (PIN 4821), max a manager (PIN 1357).
+	anna, max *engine.Cashier
 }
 
 func newEnv(t *testing.T) *env {
@@ -50,6 +52,10 @@ func newEnvWith(t *testing.T, options func(*boltstore.Store) api.Options) *env {
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
+	// argon2id takes half a second per PIN under the race detector; what
+	// these tests check of PINs does not depend on the hash. The PIN tests
+	// that do (close_test.go) run posd's own hasher.
+	svc.PINs = storetest.FastPINs{}
 	a := api.NewServer(svc, options(st))
 	srv := httptest.NewServer(a)
 	e := &env{t: t, srv: srv, api: a, svc: svc, store: st, clock: clk}
@@ -73,8 +79,15 @@ func (e *env) client(token string) *client.Client {
 // of its tokens.
 func (e *env) newShop() *shopFixture {
 	s := storetest.NewShop(e.t, e.svc, "Europe/Berlin")
-	return &shopFixture{owner: e.client(s.OwnerToken), manager: e.client(s.ManagerToken), till: e.client(s.TillToken), boundTill: e.client(s.BoundTillToken),
+	f := &shopFixture{owner: e.client(s.OwnerToken), manager: e.client(s.ManagerToken), till: e.client(s.TillToken), boundTill: e.client(s.BoundTillToken),
 		loc: s.Location, loc2: s.Location2, apple: s.Apple, cheese: s.Cheese}
+	ctx := context.Background()
+	var err error
+	f.anna, err = f.owner.CreateCashier(ctx, "", client.CashierRequest{Name: "Anna", Role: engine.RoleCashier, PIN: "4821"})
+	must(e.t, err)
+	f.max, err = f.owner.CreateCashier(ctx, "", client.CashierRequest{Name: "Max", Role: engine.RoleStaffManager, PIN: "1357"})
+	must(e.t, err)
+	return f
 }
 
 func must(t *testing.T, err error) {

@@ -75,7 +75,7 @@ func TestTakeAndVerify(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 	rep, err := cfg.VerifyFile(context.Background(), out)
-	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 7 {
+	if err != nil || rep.Findings() != 0 || rep.Manifest == nil || len(rep.Checks) != 8 {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
 

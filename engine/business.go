@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,63 @@ type Business struct {
 	Currency string `json:"currency"`
 	// CreatedAt is when the business was created, in UTC.
 	CreatedAt time.Time `json:"createdAt"`
+	// Settings are the shop's rules for refunds and cash (PATCH /settings).
+	Settings Settings `json:"settings"`
+}
+
+// Settings are what the shop says needs a manager's approval by PIN.
+type Settings struct {
+	// RefundsNeedApproval makes a till's refund wait for a manager's PIN
+	// (POST /approvals, action "refund"). Owner and manager tokens refund
+	// without one: they are the managers.
+	RefundsNeedApproval bool `json:"refundsNeedApproval"`
+	// CashDifferenceLimit is the largest difference between counted and
+	// expected cash, either way, that closes a shift without a manager's
+	// approval (action "cash_difference"); nil: no approval is ever needed.
+	CashDifferenceLimit *Money `json:"cashDifferenceLimit"`
+}
+
+// SettingsPatch is the body of PATCH /settings: the settings to change.
+// cashDifferenceLimit null turns the approval of cash differences off.
+type SettingsPatch struct {
+	RefundsNeedApproval *bool           `json:"refundsNeedApproval,omitempty"`
+	CashDifferenceLimit json.RawMessage `json:"cashDifferenceLimit,omitempty"`
+}
+
+// UpdateSettings changes the business's settings (owner or manager) and
+// returns the business.
+func (s *Service) UpdateSettings(ctx context.Context, a *Actor, in SettingsPatch) (*Business, error) {
+	if err := a.Can(PermManage); err != nil {
+		return nil, err
+	}
+	var limit *Money
+	setLimit := len(in.CashDifferenceLimit) > 0
+	if setLimit && string(in.CashDifferenceLimit) != "null" {
+		m, err := parseMoney(in.CashDifferenceLimit, "cashDifferenceLimit", false)
+		if err != nil {
+			return nil, err
+		}
+		limit = &m
+	}
+	var out *Business
+	err := s.store.Update(ctx, func(tx Tx) error {
+		b, err := tx.Business(a.BusinessID)
+		if err != nil {
+			return err
+		}
+		if in.RefundsNeedApproval != nil {
+			b.Settings.RefundsNeedApproval = *in.RefundsNeedApproval
+		}
+		if setLimit {
+			b.Settings.CashDifferenceLimit = limit
+		}
+		if err := tx.PutBusiness(b); err != nil {
+			return err
+		}
+		out = b
+		return nil
+	})
+	return out, err
 }
 
 // Location returns the business's time zone. Document numbers use the month

@@ -54,16 +54,18 @@ import (
 // Every form has "v" (the version, 1), "kind" (the prefix: "INV", "RET",
 // "RCV", "TRF"), "business" (the business ID), "id" (the document ID),
 // "number" (the document number) and "previousHash". Besides:
+// (the till is the token: tokenId)
 //
 //	INV  createdAt, locationId, tokenId (the till's token), currency,
 //	     lines [{productId, sku, name, quantity, unitPrice, taxRate,
 //	     lineTotal, taxAmount}] in the sale's order, payments [{method,
 //	     amount}] in the sale's order, total, taxTotal, paid, change.
-//	     Optional, once the documents have them: cashierId, soldAt, tillId.
+//	     Optional (left out when the sale has none): cashierId, soldAt.
 //	RET  createdAt, locationId, tokenId, currency, refundOf {id, number,
 //	     hash} (the sale), restock, lines [{productId, sku, name, quantity,
 //	     unitPrice, taxRate, lineTotal, taxAmount}], total, taxTotal.
-//	     Optional: cashierId, soldAt, tillId.
+//	     Optional: cashierId, soldAt, method (how the money went back).
+//	Z    a Z report's figures, coverage and series heads (zreport_chain.go).
 //	RCV  createdAt, approvedAt, locationId, supplier, lines [{productId,
 //	     quantity, unitCost, lineTotal}], total.
 //	TRF  createdAt, sentAt, fromLocationId, toLocationId, lines
@@ -73,8 +75,9 @@ import (
 // refunded quantities and its list of refunds, a transfer's receivedAt and
 // every status change later are not, so a sale's hash stays valid after its
 // refunds (each refund is a chained document of its own, and names the
-// sale's hash). A Z report (issue 10) is one more kind with its own form,
-// in one series per location that never resets and starts at GenesisHash.
+// sale's hash). A Z report is one more kind ("Z") with its own form, in one
+// series per location that never resets and starts at GenesisHash
+// (zreport_chain.go).
 //
 // A change to the form is a new version: documents keep the version they
 // were hashed with ("v" is inside the hashed bytes), and verification
@@ -155,7 +158,8 @@ func chainHash(d chained) string {
 }
 
 // CanonicalForm returns the bytes a numbered document's hash is taken over:
-// for auditors and tests. d is a *Sale, *Return, *Receipt or *Transfer.
+// for auditors and tests. d is a *Sale, *Return, *Receipt, *Transfer or
+// *ZReport.
 func CanonicalForm(d any) ([]byte, bool) {
 	c, ok := d.(chained)
 	if !ok {
@@ -201,6 +205,10 @@ func (t *Transfer) chainLink() *ChainLink { return &t.ChainLink }
 func (s *Sale) appendCanonical(b []byte, _ int) []byte {
 	b = append(b, `{"business":`...)
 	b = appendCanonString(b, s.BusinessID)
+	if s.CashierID != nil {
+		b = append(b, `,"cashierId":`...)
+		b = appendCanonString(b, *s.CashierID)
+	}
 	b = append(b, `,"change":`...)
 	b = strconv.AppendInt(b, int64(s.Change), 10)
 	b = append(b, `,"createdAt":`...)
@@ -236,6 +244,10 @@ func (s *Sale) appendCanonical(b []byte, _ int) []byte {
 	}
 	b = append(b, `],"previousHash":`...)
 	b = appendCanonString(b, s.PreviousHash)
+	if s.SoldAt != nil {
+		b = append(b, `,"soldAt":`...)
+		b = appendCanonTime(b, *s.SoldAt)
+	}
 	b = append(b, `,"taxTotal":`...)
 	b = strconv.AppendInt(b, int64(s.TaxTotal), 10)
 	b = append(b, `,"tokenId":`...)
@@ -270,6 +282,10 @@ func appendCanonLine(b []byte, lineTotal Money, name, productID string, q Quanti
 func (r *Return) appendCanonical(b []byte, _ int) []byte {
 	b = append(b, `{"business":`...)
 	b = appendCanonString(b, r.BusinessID)
+	if r.CashierID != nil {
+		b = append(b, `,"cashierId":`...)
+		b = appendCanonString(b, *r.CashierID)
+	}
 	b = append(b, `,"createdAt":`...)
 	b = appendCanonTime(b, r.CreatedAt)
 	b = append(b, `,"currency":`...)
@@ -286,6 +302,10 @@ func (r *Return) appendCanonical(b []byte, _ int) []byte {
 	}
 	b = append(b, `],"locationId":`...)
 	b = appendCanonString(b, r.LocationID)
+	if r.Method != "" {
+		b = append(b, `,"method":`...)
+		b = appendCanonString(b, r.Method)
+	}
 	b = append(b, `,"number":`...)
 	b = appendCanonString(b, r.ReturnNumber)
 	b = append(b, `,"previousHash":`...)
@@ -298,6 +318,10 @@ func (r *Return) appendCanonical(b []byte, _ int) []byte {
 	b = appendCanonString(b, r.SaleNumber)
 	b = append(b, `},"restock":`...)
 	b = strconv.AppendBool(b, r.Restock)
+	if r.SoldAt != nil {
+		b = append(b, `,"soldAt":`...)
+		b = appendCanonTime(b, *r.SoldAt)
+	}
 	b = append(b, `,"taxTotal":`...)
 	b = strconv.AppendInt(b, int64(r.TaxTotal), 10)
 	b = append(b, `,"tokenId":`...)

@@ -48,10 +48,43 @@ func goldenDocuments() map[string]chained {
 			Supplier: "Müller & Söhne <GmbH>", Items: []ReceiptLine{{ProductID: "p-apple", Quantity: Q(100), UnitCost: 60, LineTotal: 6000}, {ProductID: "p-cheese", Quantity: 12_500, UnitCost: 1100, LineTotal: 13750}},
 			Total: 19750, CreatedAt: at, ApprovedAt: &later, BusinessID: "019a8f6e-0000-7000-8000-00000000000b",
 			ChainLink: ChainLink{PreviousHash: GenesisHash}},
+		"sale_cashier": &Sale{ID: "019a8f6e-2f01-7abc-8def-0123456789ab", InvoiceNumber: "INV-202611-0002", LocationID: "019a8f6e-1000-7000-8000-000000000001",
+			Items:    []SaleLine{{ProductID: "p-apple", SKU: "4006381333931", Name: "Apple", Quantity: Q(1), UnitPrice: 150, TaxRate: 2000, LineTotal: 150, TaxAmount: 25}},
+			Payments: []Payment{{Method: MethodCash, Amount: 200}}, Total: 150, TaxTotal: 25, Paid: 200, Change: 50, Currency: "EUR",
+			CreatedAt: later, SoldAt: &at, CashierID: ptrTo("019a8f6e-6000-7000-8000-0000000000ca"), ShiftID: "not-hashed",
+			TokenID: "019a8f6e-1000-7000-8000-00000000000t", BusinessID: "019a8f6e-0000-7000-8000-00000000000b",
+			ChainLink: ChainLink{PreviousHash: "a3f1c2e4b5d6978800112233445566778899aabbccddeeff0011223344556677"}},
+		"zreport": goldenZ(at, later),
 		"transfer": &Transfer{ID: "019a8f6e-5000-7abc-8def-0123456789ab", Status: StatusReceived, TransferNumber: &trf,
 			FromLocationID: "019a8f6e-1000-7000-8000-000000000001", ToLocationID: "019a8f6e-1000-7000-8000-000000000002",
 			Items: []AdjustmentItem{{ProductID: "p-apple", Quantity: Q(10)}}, CreatedAt: at, SentAt: &later, ReceivedAt: &later,
 			BusinessID: "019a8f6e-0000-7000-8000-00000000000b", ChainLink: ChainLink{PreviousHash: GenesisHash}},
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// goldenZ is a Z report with every part its form holds: a second Z (from,
+// a late arrival), two tax rates, a closed shift, the series heads.
+func goldenZ(at, later time.Time) *ZReport {
+	counted, diff := Money(12350), Money(-500)
+	return &ZReport{ID: "019a8f6e-7000-7abc-8def-0123456789ab", ZNumber: "Z-0002", LocationID: "019a8f6e-1000-7000-8000-000000000001",
+		CreatedAt: later, TokenID: "019a8f6e-1000-7000-8000-00000000000o", BusinessID: "019a8f6e-0000-7000-8000-00000000000b",
+		ChainLink: ChainLink{PreviousHash: "b7e2d3f4a5c6978800112233445566778899aabbccddeeff0011223344556677"},
+		ZFigures: ZFigures{Currency: "EUR", Timezone: "Europe/Vienna", BusinessDay: "2026-11-15", From: &at, To: later,
+			Series:     []SeriesRange{{Series: "INV-202611", First: "INV-202611-0003", Last: "INV-202611-0007", Count: 4}, {Series: "RET-202611", First: "RET-202611-0001", Last: "RET-202611-0001", Count: 1}},
+			SalesCount: 4, RefundsCount: 1, Gross: 3449, Refunds: 650, Net: 2799,
+			Tax:      TaxTotals{Sales: 296, Refunds: 58, Net: 238},
+			ByMethod: []MethodFigures{{Method: MethodCash, Sales: 1449, Refunds: 150, Net: 1299}, {Method: MethodCard, Sales: 2000, Refunds: 500, Net: 1500}},
+			ByTaxRate: RateFigures{Sales: []RateLine{{Rate: 700, Base: 2803, Tax: 196, Gross: 2999}, {Rate: 2000, Base: 375, Tax: 75, Gross: 450}},
+				Refunds: []RateLine{{Rate: 700, Base: 467, Tax: 33, Gross: 500}, {Rate: 2000, Base: 125, Tax: 25, Gross: 150}}},
+			Cash: CashFigures{Shifts: []*Shift{{ID: "019a8f6e-8000-7abc-8def-0123456789ab", Cash: ShiftCash{Float: 10000, Expected: 12850, Counted: &counted, Difference: &diff}}},
+				OutsideShifts: OutsideCash{Sales: 1, CashSales: 150, Net: 150}},
+			LateArrivals: []LateArrival{{Kind: KindSale, ID: "s-late", Number: "INV-202611-0003", SoldAt: at.Add(-time.Hour), Day: "2026-11-14", CreatedAt: at.Add(time.Minute), Total: 150}},
+			GrandTotal:   Totals{Gross: 9000, Refunds: 650, Net: 8350},
+			SeriesHeads: []SeriesHead{{Series: "INV-202611", Number: "INV-202611-0007", Hash: "5d9a1fcbe0e5bd4e0e5e7cf2f1a4b0c6b0d9e07a9e8c4f5a3d2b1c0e9f8a7b6c"},
+				{Series: "RET-202611", Number: "RET-202611-0001", Hash: "a3f1c2e4b5d6978800112233445566778899aabbccddeeff0011223344556677"}},
+			Coverage: Marks{Sale: "s-7", Return: "r-1", Shift: "019a8f6e-8000-7abc-8def-0123456789ab"}},
 	}
 }
 
@@ -253,11 +286,87 @@ func TestCanonicalFormCoversTheValues(t *testing.T) {
 	}
 }
 
+// TestZCanonicalFormCoversTheValues: every figure a Z prints, what it
+// covers and the heads it anchors change its hash; the advisory parts
+// (tills not reported, per till and cashier) do not.
+func TestZCanonicalFormCoversTheValues(t *testing.T) {
+	at := time.Date(2026, 11, 15, 11, 30, 5, 120_000_000, time.UTC)
+	want := chainHash(goldenZ(at, at.Add(time.Hour)))
+	changes := map[string]func(*ZReport){
+		"number":       func(z *ZReport) { z.ZNumber = "Z-0003" },
+		"location":     func(z *ZReport) { z.LocationID += "x" },
+		"createdAt":    func(z *ZReport) { z.CreatedAt = z.CreatedAt.Add(time.Millisecond) },
+		"from":         func(z *ZReport) { z.From = nil },
+		"to":           func(z *ZReport) { z.To = z.To.Add(time.Millisecond) },
+		"previousHash": func(z *ZReport) { z.PreviousHash = GenesisHash },
+		"gross":        func(z *ZReport) { z.Gross++ },
+		"refunds":      func(z *ZReport) { z.Refunds++ },
+		"net":          func(z *ZReport) { z.Net++ },
+		"salesCount":   func(z *ZReport) { z.SalesCount++ },
+		"refundsCount": func(z *ZReport) { z.RefundsCount++ },
+		"tax":          func(z *ZReport) { z.Tax.Net++ },
+		"method":       func(z *ZReport) { z.ByMethod[1].Refunds++ },
+		"rate base":    func(z *ZReport) { z.ByTaxRate.Refunds[0].Base++ },
+		"rate":         func(z *ZReport) { z.ByTaxRate.Sales[1].Rate = 1900 },
+		"series last":  func(z *ZReport) { z.Series[0].Last = "INV-202611-0008" },
+		"series count": func(z *ZReport) { z.Series[1].Count++ },
+		"head hash":    func(z *ZReport) { z.SeriesHeads[0].Hash = strings.Repeat("1", 64) },
+		"head number":  func(z *ZReport) { z.SeriesHeads[1].Number = "RET-202611-0002" },
+		"grand total":  func(z *ZReport) { z.GrandTotal.Net++ },
+		"counted":      func(z *ZReport) { c := Money(1); z.Cash.Shifts[0].Cash.Counted = &c },
+		"expected":     func(z *ZReport) { z.Cash.Shifts[0].Cash.Expected++ },
+		"outside":      func(z *ZReport) { z.Cash.OutsideShifts.Net++ },
+		"late arrival": func(z *ZReport) { z.LateArrivals[0].Total++ },
+		"late soldAt":  func(z *ZReport) { z.LateArrivals = nil },
+		"coverage":     func(z *ZReport) { z.Coverage.Sale = "s-8" },
+	}
+	for name, change := range changes {
+		z := goldenZ(at, at.Add(time.Hour))
+		change(z)
+		if chainHash(z) == want {
+			t.Errorf("%s: changing it left the hash unchanged", name)
+		}
+	}
+	z := goldenZ(at, at.Add(time.Hour))
+	z.TillsNotReported = []TillNotReported{{TillID: "t", Reason: "offline"}}
+	z.ByTill = []PartFigures{{Name: "Till 1"}}
+	z.Hash = "anything"
+	if chainHash(z) != want {
+		t.Error("an advisory part changed the Z's hash")
+	}
+}
+
 // BenchmarkChainHashSale is the chain's work per sale on the writer: the
 // canonical form of a three-line sale and its SHA-256.
 func BenchmarkChainHashSale(b *testing.B) {
 	s := goldenDocuments()["sale"].(*Sale)
 	s.Items = append(s.Items, s.Items[0])
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Hash = chainHash(s)
+	}
+}
+
+// BenchmarkChainHashZ is a Z's hash in its commit: the canonical form of a
+// day with two series, two rates, a shift and a late arrival, and its
+// SHA-256 (once a day per location, against a sale's on every sale).
+func BenchmarkChainHashZ(b *testing.B) {
+	at := time.Date(2026, 11, 15, 11, 30, 5, 120_000_000, time.UTC)
+	z := goldenZ(at, at.Add(time.Hour))
+	b.ReportAllocs()
+	for b.Loop() {
+		z.Hash = chainHash(z)
+	}
+}
+
+// BenchmarkChainHashSaleCashier is BenchmarkChainHashSale with a cashier
+// and the till's soldAt, the two values a sale of a signed-in cashier adds
+// to its form.
+func BenchmarkChainHashSaleCashier(b *testing.B) {
+	s := goldenDocuments()["sale"].(*Sale)
+	s.Items = append(s.Items, s.Items[0])
+	at := s.CreatedAt.Add(-time.Minute)
+	s.SoldAt, s.CashierID = &at, ptrTo("019a8f6e-6000-7000-8000-0000000000ca")
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Hash = chainHash(s)

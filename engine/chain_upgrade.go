@@ -174,6 +174,15 @@ func upgradeOne(tx Tx, biz *Business, s Series, k uint64, ref *DocRef) (bool, er
 		if v, err = tx.Transfer(biz.ID, ref.ID); err == nil {
 			d, put = v, func() error { return tx.PutTransfer(v) }
 		}
+	case KindZReport:
+		// Zs are linked when they are made (there were none before
+		// chains), and never rewritten: only a lost head is set again.
+		var v *ZReport
+		if v, err = tx.ZReport(biz.ID, ref.ID); err == nil {
+			d, put = v, func() error {
+				return Errorf(EINTERNAL, "%s has no hash, and a Z report is never rewritten: run posd verify", FormatNumber(s, k))
+			}
+		}
 	default:
 		return false, Errorf(EINTERNAL, "%s is claimed for a %s", FormatNumber(s, k), ref.Kind)
 	}

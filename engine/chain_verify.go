@@ -59,9 +59,12 @@ type chainVerifier struct {
 	rep     *ChainReport
 	omitted int
 	cur     *SeriesReport
+	// zNames names the location of each Z series, for findings.
+	zNames map[Series]string
 }
 
 func (v *chainVerifier) find(number, format string, args ...any) {
+	number = v.label(number)
 	if v.cur != nil {
 		v.cur.Problems++
 		if v.cur.FirstBreak == "" {
@@ -141,6 +144,9 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 	if err != nil {
 		return nil, err
 	}
+	if v.zNames, err = zLabels(tx, business); err != nil {
+		return nil, err
+	}
 	names := make([]Series, 0, len(counters))
 	for s := range counters {
 		names = append(names, s)
@@ -199,7 +205,7 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 					noHashAt = len(v.rep.Findings) - 1
 				}
 				unhashed++
-				prev, prevNumber = "", number
+				prev, prevNumber = "", v.label(number)
 				continue
 			}
 			if got := chainHash(d); got != link.Hash {
@@ -208,7 +214,7 @@ func verifyChains(ctx context.Context, tx ScanTx, business string, o VerifyOptio
 			if link.PreviousHash != prev && prev != "" {
 				v.find(number, "does not chain to %s: it names %s as the previous hash, but that document's hash is %s (a document before it was removed, replaced or reordered)", prevNumber, short(link.PreviousHash), short(prev))
 			}
-			prev, prevNumber = link.Hash, number
+			prev, prevNumber = link.Hash, v.label(number)
 		}
 		if unhashed > 1 && noHashAt >= 0 {
 			v.rep.Findings[noHashAt] += fmt.Sprintf("; %d documents of %s have none", unhashed, s)
@@ -279,7 +285,7 @@ func (v *chainVerifier) head(s Series, last uint64, want string) error {
 	}
 	number := FormatNumber(s, last)
 	if h.Number != last || (want != "" && h.Hash != want) {
-		v.find(number, "the series' head says number %d with hash %s, but its last document is %s with hash %s", h.Number, short(h.Hash), number, short(want))
+		v.find(number, "the series' head says number %d with hash %s, but its last document is %s with hash %s", h.Number, short(h.Hash), v.label(number), short(want))
 	}
 	return nil
 }
@@ -308,13 +314,6 @@ func (v *chainVerifier) anchor(a Anchor, counters map[Series]uint64) {
 	}
 	v.rep.Anchors = append(v.rep.Anchors, res)
 }
-
-// storedAnchors returns the anchors the database itself holds. Z reports
-// (issue 10) record the head of every series when they close a day, and
-// are printed or mailed: each is an Anchor{Series, Number, Hash, Source:
-// "Z-0012 of <location>"} here, so that a tail rewritten without rewriting
-// the Z reports shows, and the printed Z catches the rest.
-func storedAnchors(ScanTx, string) ([]Anchor, error) { return nil, nil }
 
 // short abbreviates a hash for a finding meant for people; the full value
 // is in the data.

@@ -69,6 +69,7 @@ func TestEngineDeps(t *testing.T) {
 //
 //	cmd/posd ──► api ──► engine ◄── engine/boltstore (the only importer of bbolt)
 //	                       ▲   ◄── engine/pgstore   (the only importer of pgx)
+//	engine/pinhash is the only importer of golang.org/x/crypto (argon2id);
 //	backup ──► engine; api/client ──► engine, never api; install has no
 //	business logic; cmd/internal/shopca (the shop CA) is the standard
 //	library only.
@@ -94,6 +95,8 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("%s imports bbolt; only engine/boltstore may", pkg)
 			case strings.HasPrefix(imp, "github.com/jackc/pgx") && pkg != "posd/engine/pgstore":
 				t.Errorf("%s imports pgx; only engine/pgstore may", pkg)
+			case strings.HasPrefix(imp, "golang.org/x/crypto") && pkg != "posd/engine/pinhash":
+				t.Errorf("%s imports %s; only engine/pinhash (the PIN hash) may", pkg, imp)
 			case strings.HasPrefix(pkg, "posd/api") && (imp == "posd/engine/boltstore" || imp == "posd/engine/pgstore"):
 				t.Errorf("%s imports %s; api knows only engine", pkg, imp)
 			case pkg == "posd/api/client" && imp == "posd/api":

@@ -1,6 +1,6 @@
 // Package engine is posd's domain: businesses, locations, products, stock
-// and its ledger, sales, refunds, purchase receipts, transfers and tokens,
-// with every rule about them. It imports only the standard library and
+// and its ledger, sales, refunds, purchase receipts, transfers, tokens,
+// cashiers, shifts and Z reports, with every rule about them. It imports only the standard library and
 // speaks no HTTP: its writes return documents (Outcome), and the API
 // renders them. Storage sits behind the Store interface (engine/boltstore is
 // the embedded one). Its tests live in engine/storetest, the conformance
@@ -27,11 +27,20 @@
 //   - Tenancy: every method scopes reads and writes to the Actor's business;
 //     another business's object is reported exactly as a missing one.
 //   - A sale or refund is never refused for lack of stock; a transfer is.
-//   - Tamper evidence: every numbered document is linked into its series'
-//     hash chain in its own commit (chain.go, chain_link.go): its hash
-//     covers its values and the previous document's hash, and the series
-//     head advances with it through Tx.SetChainHead. VerifyChains
-//     recomputes every chain and checks it against anchors kept outside
+//     Nor for want of an open shift: it is then outside one.
+//   - A Z report covers exactly the location's documents stored after the
+//     previous Z's coverage marks, read in the Z's own transaction, and its
+//     number comes from the series Z-<location> in that transaction: no
+//     document is in two Zs, none is left out, and Z numbers are 1, 2, 3, …
+//     per location (zreport.go). Tx.PutZReport refuses to write a Z twice.
+//   - A PIN is kept only as its PINKey, unique per business
+//     (Tx.PutCashier); no record holds a PIN (cashier.go).
+//   - Tamper evidence: every numbered document, Z reports included, is
+//     linked into its series' hash chain in its own commit (chain.go,
+//     chain_link.go): its hash covers its values and the previous
+//     document's hash, and the series head advances with it through
+//     Tx.SetChainHead. VerifyChains recomputes every chain and checks it
+//     against anchors kept outside and against the heads each Z recorded
 //     (chain_verify.go); Export writes the accountant's files and the
 //     manifest that is such an anchor (export.go).
 //
@@ -89,6 +98,28 @@
 // the new form. That is how contract §7's "a replay of a document answered
 // before the upgrade carries no hash (GET of that document does)" will
 // hold when documents gain hash chains.
+//
+// # What the day's close asks of a store
+//
+// Cashiers, approvals, shifts and Z reports add to Tx only what storage
+// must guarantee, each held to it by engine/storetest's close cases
+// (Cashiers, PINLockout, Shifts, ZReportFigures with the Z chain and the
+// export of the days, ZReportsAreWrittenOnce, ReturnListing and, among
+// the serialisation cases, ConcurrentZReports, which fails on a store
+// whose updates are not serializable):
+//
+//   - Cashier, CashierByPIN, Cashiers, PutCashier: a PIN's key is unique
+//     per business at storage level (ErrDuplicatePIN);
+//   - Approval, PutApproval;
+//   - Shift, OpenShift, Shifts, PutShift: at most one open shift per till
+//     (ErrShiftOpen), OpenShift one small read a sale can afford;
+//   - ZReport, ZReports, PutZReport: a Z is written once
+//     (ErrZReportExists) and listed per location in number order;
+//   - ReturnsAt: a location's refunds in stored order, as Sales lists
+//     its sales.
+//
+// A Z's number and chain need nothing new: its series is Z-<location ID>
+// in NextNumber, ClaimNumber, ChainHead and SetChainHead like any other.
 //
 // # What a store may choose
 //

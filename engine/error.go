@@ -3,12 +3,14 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. They are the codes of the contract's error table that the
 // domain gives, so a code travels unchanged from the engine through the API
-// to a client and back. The codes only HTTP gives (rate_limited,
-// unsupported_media_type, method_not_allowed) are the API's.
+// to a client and back. The codes only HTTP gives (unsupported_media_type,
+// method_not_allowed) are the API's; rate_limited is both: the API's for
+// guessed tokens, the engine's for a PIN entry locked after wrong PINs.
 const (
 	EINVALID               = "invalid_request"
 	EIDEMPOTENCYMISSING    = "idempotency_key_missing"
@@ -24,6 +26,7 @@ const (
 	EIDEMPOTENCYREUSED     = "idempotency_key_reused"
 	EINTERNAL              = "internal"
 	EUNAVAILABLE           = "unavailable"
+	ERATELIMITED           = "rate_limited"
 )
 
 // Error is the one error type of the domain. Its Code is stable and is what
@@ -37,6 +40,9 @@ type Error struct {
 	Field   string
 	// Err is an underlying cause kept for logs; it is never shown to clients.
 	Err error
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again (a locked PIN entry); the API sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -158,4 +164,5 @@ var defaultMessages = map[string]string{
 	EIDEMPOTENCYREUSED:     "this Idempotency-Key was already used for a different request; make a new key for a new request",
 	EINTERNAL:              "an internal error occurred; nothing was written",
 	EUNAVAILABLE:           "posd cannot write right now; nothing was written, retry shortly",
+	ERATELIMITED:           "too many tries; wait a moment and try again",
 }

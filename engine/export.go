@@ -25,13 +25,15 @@ import (
 // The files (UTF-8, comma-separated, a header row, amounts as decimals with
 // a dot in the currency's minor unit, refunds negative):
 //
-//	documents.csv       one row per INV, RET, RCV and TRF
+//	documents.csv       one row per INV, RET, RCV and TRF (Z reports are in
+//	                    z_reports.csv)
 //	lines.csv           one row per sale and refund line (INV, RET)
 //	payments.csv        one row per payment of a sale, one per refund
 //	taxes.csv           one row per business day and tax rate
 //	stock_lines.csv     one row per purchase receipt and transfer line
-//	z_reports.csv       one row per Z report (header only until posd has them)
-//	cash_movements.csv  one row per cash paid in or out (likewise)
+//	z_reports.csv       one row per Z report taken in the range (any location)
+//	cash_movements.csv  one row per cash paid in or out of a drawer in the
+//	                    range (pay-outs negative), by the till's time
 //	manifest.json       the files' SHA-256, each series' first and last number
 //	                    and head hash, posd's version
 //
@@ -70,8 +72,11 @@ var (
 	taxesHeader      = []string{"business_date", "tax_rate", "sales_gross", "sales_tax", "sales_net", "refunds_gross", "refunds_tax", "refunds_net", "gross", "tax", "net", "currency"}
 	stockLinesHeader = []string{"business_date", "doc_type", "doc_number", "line_no", "location_id", "to_location_id", "product_id",
 		"quantity", "unit_cost", "cost", "currency", "doc_hash"}
-	// The Z report and cash movement files are laid out now so that an
-	// accountant's import does not change when posd gets Z reports.
+	// z_reports.csv: series lists the Z's ranges ("INV-202611-0001..
+	// INV-202611-0004 (4)"; "; " between series), documents counts its
+	// sales and refunds, refunds is negative, tax is the net tax, the cash
+	// columns add up the shifts in the Z (counted and difference of the
+	// closed ones), grand_total is the location's net since its first Z.
 	zReportsHeader = []string{"z_number", "location_id", "business_date", "opened_at", "closed_at", "series",
 		"documents", "gross", "refunds", "net", "tax", "cash_expected", "cash_counted", "cash_difference",
 		"grand_total", "currency", "previous_hash", "hash"}
@@ -285,6 +290,8 @@ func numberedAt(d chained) time.Time {
 		if d.SentAt != nil {
 			return *d.SentAt
 		}
+	case *ZReport:
+		return d.CreatedAt
 	}
 	return time.Time{}
 }
@@ -305,6 +312,8 @@ func loadNumbered(tx ScanTx, business, number string) (chained, error) {
 		d, err = tx.Receipt(business, ref.ID)
 	case KindTransfer:
 		d, err = tx.Transfer(business, ref.ID)
+	case KindZReport:
+		d, err = tx.ZReport(business, ref.ID)
 	default:
 		return nil, Errorf(EINTERNAL, "number %s is claimed for a %s", number, ref.Kind)
 	}
@@ -352,6 +361,33 @@ func (x *exporter) collect(ctx context.Context) error {
 			if len(es.numbers) > 0 {
 				x.series = append(x.series, es)
 			}
+		}
+	}
+	// Each location's Z series, which never resets: its Zs taken in the
+	// range.
+	locs, err := x.tx.Locations(x.biz.ID)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		s := ZSeries(l.ID)
+		es := &exportSeries{series: s, prefix: PrefixZReport}
+		for n := uint64(1); n <= x.counters[s]; n++ {
+			d, err := x.load(s, n)
+			if err != nil {
+				return err
+			}
+			if at := numberedAt(d); at.Before(x.start) || !at.Before(x.end) {
+				continue
+			}
+			if es.first == nil {
+				es.first = d
+			}
+			es.last = d
+			es.numbers = append(es.numbers, n)
+		}
+		if len(es.numbers) > 0 {
+			x.series = append(x.series, es)
 		}
 	}
 	return nil
@@ -471,8 +507,10 @@ func (x *exporter) write(ctx context.Context, create ExportCreate) (*ExportManif
 		{ExportStockLines, stockLinesHeader, func(row func(...string) error) error {
 			return x.each(ctx, func(d chained) error { return x.stockRows(d, row) })
 		}},
-		{ExportZReports, zReportsHeader, func(func(...string) error) error { return nil }},
-		{ExportCashMovements, cashMovementsHeader, func(func(...string) error) error { return nil }},
+		{ExportZReports, zReportsHeader, func(row func(...string) error) error {
+			return x.each(ctx, func(d chained) error { return x.zRow(d, row) })
+		}},
+		{ExportCashMovements, cashMovementsHeader, x.cashRows},
 	}
 	for _, st := range steps {
 		if err := x.csvFile(ctx, create, st.name, st.header, st.rows); err != nil {
@@ -500,8 +538,8 @@ func (x *exporter) documentRow(d chained, row func(...string) error) error {
 	cur := x.biz.Currency
 	switch d := d.(type) {
 	case *Sale:
-		return row(x.day(at), PrefixSale, d.InvoiceNumber, d.ID, localTime(at, x.zone), utcTime(at), "",
-			d.LocationID, x.locations[d.LocationID], "", "", d.TokenID, "", "",
+		return row(x.day(at), PrefixSale, d.InvoiceNumber, d.ID, localTime(at, x.zone), utcTime(at), soldAtText(d.SoldAt, x.zone),
+			d.LocationID, x.locations[d.LocationID], "", "", d.TokenID, deref(d.CashierID), "",
 			"", "", "", strconv.Itoa(len(d.Items)), x.money(d.Total), x.money(d.TaxTotal), x.money(d.Total-d.TaxTotal),
 			x.money(d.Paid), x.money(d.Change), "", cur, link.PreviousHash, link.Hash)
 	case *Return:
@@ -509,8 +547,8 @@ func (x *exporter) documentRow(d chained, row func(...string) error) error {
 		if d.Restock {
 			restock = "true"
 		}
-		return row(x.day(at), PrefixReturn, d.ReturnNumber, d.ID, localTime(at, x.zone), utcTime(at), "",
-			d.LocationID, x.locations[d.LocationID], "", "", d.TokenID, "", "",
+		return row(x.day(at), PrefixReturn, d.ReturnNumber, d.ID, localTime(at, x.zone), utcTime(at), soldAtText(d.SoldAt, x.zone),
+			d.LocationID, x.locations[d.LocationID], "", "", d.TokenID, deref(d.CashierID), "",
 			d.SaleNumber, d.SaleID, restock, strconv.Itoa(len(d.Items)), x.money(-d.Total), x.money(-d.TaxTotal), x.money(-(d.Total - d.TaxTotal)),
 			"", "", "", cur, link.PreviousHash, link.Hash)
 	case *Receipt:
@@ -573,7 +611,8 @@ func rateText(r TaxRate) string { return string(r.Append(nil)) }
 
 // paymentRows writes a sale's payments, the change taken from its cash
 // payments in order, so that the amounts add up to the total; and one row
-// per refund, whose means of paying back posd does not record.
+// per refund, with how the money went back (none for refunds made before
+// posd recorded it).
 func (x *exporter) paymentRows(d chained, row func(...string) error) error {
 	day, cur := x.day(numberedAt(d)), x.biz.Currency
 	switch d := d.(type) {
@@ -590,7 +629,7 @@ func (x *exporter) paymentRows(d chained, row func(...string) error) error {
 			}
 		}
 	case *Return:
-		return row(day, PrefixReturn, d.ReturnNumber, "1", "", "", "", x.money(-d.Total), cur)
+		return row(day, PrefixReturn, d.ReturnNumber, "1", d.Method, "", "", x.money(-d.Total), cur)
 	}
 	return nil
 }
@@ -653,6 +692,102 @@ func (x *exporter) stockRows(d chained, row func(...string) error) error {
 				l.Quantity.String(), "", "", cur, d.Hash); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+func soldAtText(t *time.Time, zone *time.Location) string {
+	if t == nil {
+		return ""
+	}
+	return localTime(*t, zone)
+}
+
+// zRow writes a Z report's row.
+func (x *exporter) zRow(d chained, row func(...string) error) error {
+	z, ok := d.(*ZReport)
+	if !ok {
+		return nil
+	}
+	opened := ""
+	if z.From != nil {
+		opened = localTime(*z.From, x.zone)
+	}
+	var ranges []byte
+	for i, r := range z.Series {
+		if i > 0 {
+			ranges = append(ranges, "; "...)
+		}
+		ranges = fmt.Appendf(ranges, "%s..%s (%d)", r.First, r.Last, r.Count)
+	}
+	var expected, counted, diff Money
+	anyCounted := false
+	for _, sh := range z.Cash.Shifts {
+		expected += sh.Cash.Expected
+		if sh.Cash.Counted != nil {
+			anyCounted = true
+			counted += *sh.Cash.Counted
+			if sh.Cash.Difference != nil {
+				diff += *sh.Cash.Difference
+			}
+		}
+	}
+	cashCounted, cashDiff := "", ""
+	if anyCounted {
+		cashCounted, cashDiff = x.money(counted), x.money(diff)
+	}
+	cashExpected := ""
+	if len(z.Cash.Shifts) > 0 {
+		cashExpected = x.money(expected)
+	}
+	return row(z.ZNumber, z.LocationID, z.BusinessDay, opened, localTime(z.CreatedAt, x.zone), string(ranges),
+		strconv.Itoa(z.SalesCount+z.RefundsCount), x.money(z.Gross), x.money(-z.Refunds), x.money(z.Net), x.money(z.Tax.Net),
+		cashExpected, cashCounted, cashDiff, x.money(z.GrandTotal.Net), x.biz.Currency, z.PreviousHash, z.Hash)
+}
+
+// cashRows writes every pay-in and pay-out of the range, by the till's time
+// of it (then by shift and order in the shift, so a repeat is identical).
+func (x *exporter) cashRows(row func(...string) error) error {
+	type mv struct {
+		sh *Shift
+		m  CashMovement
+	}
+	var all []mv
+	locs, err := x.tx.Locations(x.biz.ID)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		cursor := ""
+		for {
+			page, next, err := x.tx.Shifts(x.biz.ID, SaleFilter{LocationID: l.ID, Cursor: cursor, Limit: 200})
+			if err != nil {
+				return err
+			}
+			for _, sh := range page {
+				for _, m := range sh.Movements {
+					if m.At.Before(x.start) || !m.At.Before(x.end) {
+						continue
+					}
+					all = append(all, mv{sh, m})
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	slices.SortStableFunc(all, func(a, b mv) int { return a.m.At.Compare(b.m.At) })
+	for _, e := range all {
+		amount := e.m.Amount
+		if e.m.Type == PayOut {
+			amount = -amount
+		}
+		if err := row(x.day(e.m.At), localTime(e.m.At, x.zone), e.sh.LocationID, e.sh.TillID, e.sh.ID, e.m.Type,
+			x.money(amount), e.m.Reason, deref(e.m.CashierID), x.biz.Currency); err != nil {
+			return err
 		}
 	}
 	return nil

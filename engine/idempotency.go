@@ -103,6 +103,12 @@ const (
 	opCreateTransfer = "transfer.create"
 	opSendTransfer   = "transfer.send"
 	opReceiveXfer    = "transfer.receive"
+	opCreateCashier  = "cashier.create"
+	opApprove        = "approval.create"
+	opOpenShift      = "shift.open"
+	opCashMovement   = "shift.cash"
+	opCloseShift     = "shift.close"
+	opCreateZReport  = "zreport.create"
 	opCreatePairing  = "pairing.create"
 	opPair           = "pair"
 	opImportProducts = "product.import"
@@ -321,6 +327,14 @@ func current(tx Tx, business string, ref DocRef) (any, error) {
 		return tx.Location(business, ref.ID)
 	case KindProduct:
 		return tx.Product(business, ref.ID)
+	case KindCashier:
+		return tx.Cashier(business, ref.ID)
+	case KindApproval:
+		return tx.Approval(business, ref.ID)
+	case KindShift:
+		return tx.Shift(business, ref.ID)
+	case KindZReport:
+		return tx.ZReport(business, ref.ID)
 	case KindToken:
 		t, err := tokenByID(tx, business, ref.ID)
 		if IsNotFound(err) {

@@ -324,7 +324,14 @@ type NumberedDocument struct {
 // DocumentByNumber finds the document that carries a number (owner or
 // manager): the journal's search by number.
 func (s *Service) DocumentByNumber(ctx context.Context, a *Actor, number string) (*NumberedDocument, error) {
-	number = strings.ToUpper(strings.TrimSpace(number))
+	number = strings.TrimSpace(number)
+	if strings.HasPrefix(strings.ToUpper(number), PrefixZReport+"-") {
+		// A Z's claim names its location's ID, which is lowercase:
+		// Z-<location ID>-0001.
+		number = PrefixZReport + number[1:]
+	} else {
+		number = strings.ToUpper(number)
+	}
 	if _, _, ok := ParseNumber(number); !ok {
 		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("no document is numbered %q; numbers look like INV-202611-0042", number)}
 	}
@@ -349,6 +356,8 @@ func (s *Service) DocumentByNumber(ctx context.Context, a *Actor, number string)
 			doc, err = tx.Receipt(a.BusinessID, ref.ID)
 		case KindTransfer:
 			doc, err = tx.Transfer(a.BusinessID, ref.ID)
+		case KindZReport:
+			doc, err = tx.ZReport(a.BusinessID, ref.ID)
 		default:
 			err = Errorf(EINTERNAL, "number %s belongs to a %s", number, ref.Kind)
 		}

@@ -27,6 +27,16 @@ type Return struct {
 	Restock   bool      `json:"restock"`
 	CreatedAt time.Time `json:"createdAt"`
 	TokenID   string    `json:"tokenId"`
+	// Method is how the money went back: cash, card, voucher or other.
+	// Refunds made before refunds named one have none (returnMethod).
+	Method string `json:"method,omitempty"`
+	// SoldAt, CashierID and ShiftID are as on a sale.
+	SoldAt    *time.Time `json:"soldAt,omitempty"`
+	CashierID *string    `json:"cashierId,omitempty"`
+	ShiftID   string     `json:"shiftId,omitempty"`
+	// ApprovedBy is the manager who approved the refund by PIN, when the
+	// shop asks for one.
+	ApprovedBy *ApprovedBy `json:"approvedBy,omitempty"`
 	// ChainLink is the refund's link in its series' hash chain (chain.go).
 	ChainLink
 	BusinessID string `json:"-"`
@@ -47,10 +57,41 @@ type ReturnLine struct {
 	TaxAmount Money   `json:"taxAmount,omitempty"`
 }
 
-// RefundInput is the body of POST /sales/{id}/refund.
+// RefundInput is the body of POST /sales/{id}/refund. Method defaults to
+// the way the sale was mostly paid; ApprovalID is a manager's approval
+// (POST /approvals), needed from a till when the shop's settings ask for
+// one. The optional fields are left out of the request's fingerprint when
+// absent, as SaleInput's are.
 type RefundInput struct {
-	Items   []ItemInput `json:"items"`
-	Restock *bool       `json:"restock,omitempty"`
+	Items      []ItemInput `json:"items"`
+	Restock    *bool       `json:"restock,omitempty"`
+	Method     *string     `json:"method,omitempty"`
+	SoldAt     *string     `json:"soldAt,omitempty"`
+	CashierID  *string     `json:"cashierId,omitempty"`
+	ApprovalID *string     `json:"approvalId,omitempty"`
+}
+
+// refundMethod is the way a sale was mostly paid (cash net of its change;
+// the first of equal parts): where a refund goes back unless the till says
+// otherwise.
+func refundMethod(sl *Sale) string {
+	parts := map[string]Money{}
+	order := []string{}
+	for _, p := range sl.Payments {
+		if _, ok := parts[p.Method]; !ok {
+			order = append(order, p.Method)
+		}
+		parts[p.Method] += p.Amount
+	}
+	parts[MethodCash] -= sl.Change
+	best := MethodCash
+	var most Money = -1
+	for _, m := range order {
+		if parts[m] > most {
+			best, most = m, parts[m]
+		}
+	}
+	return best
 }
 
 // RefundSale refunds part or all of a sale. No product may be refunded
@@ -74,6 +115,17 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 		seen[it.ProductID] = true
 	}
 	restock := in.Restock == nil || *in.Restock
+	if in.Method != nil {
+		switch *in.Method {
+		case MethodCash, MethodCard, MethodVoucher, MethodOther:
+		default:
+			return nil, fieldErr("method", "must be cash, card, voucher or other")
+		}
+	}
+	soldAt, err := parseAt(in.SoldAt, "soldAt")
+	if err != nil {
+		return nil, err
+	}
 	return write(s, ctx, a, key, opRefundSale, saleID, in, func(tx Tx, now time.Time) (*Return, DocRef, error) {
 		sale, err := getSale(tx, a.BusinessID, saleID)
 		if err != nil {
@@ -84,7 +136,26 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, err
 		}
 		ret := &Return{ID: NewID(now), SaleID: sale.ID, SaleNumber: sale.InvoiceNumber, SaleHash: sale.Hash, LocationID: sale.LocationID,
-			Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID}
+			Currency: sale.Currency, Restock: restock, CreatedAt: now, TokenID: a.TokenID, BusinessID: a.BusinessID,
+			Method: refundMethod(sale), SoldAt: soldAt}
+		if in.Method != nil {
+			ret.Method = *in.Method
+		}
+		if ret.CashierID, err = checkCashier(tx, a.BusinessID, in.CashierID, "cashierId"); err != nil {
+			return nil, DocRef{}, err
+		}
+		if ret.ShiftID, err = shiftOf(tx, a, sale.LocationID); err != nil {
+			return nil, DocRef{}, err
+		}
+		ref := DocRef{Kind: KindReturn, ID: ret.ID}
+		if in.ApprovalID != nil {
+			if ret.ApprovedBy, err = useApproval(tx, a, *in.ApprovalID, ApproveRefund, ref); err != nil {
+				return nil, DocRef{}, err
+			}
+		} else if biz.Settings.RefundsNeedApproval && a.Role == RoleTill {
+			return nil, DocRef{}, &Error{Code: EFORBIDDEN, Field: "approvalId",
+				Message: "a manager must approve refunds in this shop: ask for their PIN (POST /api/approvals) and send its approvalId"}
+		}
 		for i, it := range items {
 			want := it.Quantity
 			var left Quantity
@@ -115,7 +186,6 @@ func (s *Service) RefundSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 				ret.TaxTotal += tax
 			}
 		}
-		ref := DocRef{Kind: KindReturn, ID: ret.ID}
 		if err := numberAndLink(tx, biz, PrefixReturn, now, ref, ret, func(n string) { ret.ReturnNumber = n }); err != nil {
 			return nil, DocRef{}, err
 		}

@@ -30,6 +30,14 @@ type Sale struct {
 	TokenID string `json:"tokenId"`
 	// Returns lists the IDs of the refunds made against this sale.
 	Returns []string `json:"returns"`
+	// SoldAt is the till's clock when the cashier completed the sale (it
+	// may be long before CreatedAt for a sale queued offline); CashierID
+	// who did. Both are the till's word, kept as sent.
+	SoldAt    *time.Time `json:"soldAt,omitempty"`
+	CashierID *string    `json:"cashierId,omitempty"`
+	// ShiftID is the till's shift open when the sale reached posd; none
+	// for a sale outside any shift.
+	ShiftID string `json:"shiftId,omitempty"`
 	// ChainLink is the sale's link in its series' hash chain (chain.go).
 	ChainLink
 	BusinessID string `json:"-"`
@@ -69,6 +77,11 @@ type SaleInput struct {
 	LocationID string          `json:"locationId"`
 	Items      []SaleItemInput `json:"items"`
 	Payments   []PaymentInput  `json:"payments"`
+	// SoldAt and CashierID (contract §6) are optional; left out, they are
+	// left out of the request's fingerprint too, so a retry of a sale sent
+	// before they existed still matches its record.
+	SoldAt    *string `json:"soldAt,omitempty"`
+	CashierID *string `json:"cashierId,omitempty"`
 }
 
 // SaleItemInput is one requested line. UnitPrice defaults to the product's
@@ -160,6 +173,10 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			cash += amt
 		}
 	}
+	soldAt, err := parseAt(in.SoldAt, "soldAt")
+	if err != nil {
+		return nil, err
+	}
 	return write(s, ctx, a, key, opCreateSale, "", in, func(tx Tx, now time.Time) (*Sale, DocRef, error) {
 		biz, err := tx.Business(a.BusinessID)
 		if err != nil {
@@ -169,7 +186,13 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, err
 		}
 		sale := &Sale{ID: NewID(now), LocationID: in.LocationID, Items: make([]SaleLine, len(lines)), Payments: payments,
-			Paid: paid, Currency: biz.Currency, CreatedAt: now, TokenID: a.TokenID, Returns: []string{}, BusinessID: a.BusinessID}
+			Paid: paid, Currency: biz.Currency, CreatedAt: now, TokenID: a.TokenID, Returns: []string{}, BusinessID: a.BusinessID, SoldAt: soldAt}
+		if sale.CashierID, err = checkCashier(tx, a.BusinessID, in.CashierID, "cashierId"); err != nil {
+			return nil, DocRef{}, err
+		}
+		if sale.ShiftID, err = shiftOf(tx, a, in.LocationID); err != nil {
+			return nil, DocRef{}, err
+		}
 		for i, l := range lines {
 			f := itemPaths(i)
 			p, err := getProduct(tx, a.BusinessID, l.productID, f.productID, false)
@@ -251,6 +274,16 @@ func (s *Service) Sales(ctx context.Context, a *Actor, f SaleFilter) ([]*Sale, s
 		out = []*Sale{}
 	}
 	return out, next, err
+}
+
+// shiftOf returns the ID of the actor's open shift at location, "" if it
+// has none there.
+func shiftOf(tx Tx, a *Actor, location string) (string, error) {
+	ref, err := tx.OpenShift(a.BusinessID, a.TokenID)
+	if IsNotFound(err) || (err == nil && ref.LocationID != location) {
+		return "", nil
+	}
+	return ref.ID, err
 }
 
 func getSale(tx Tx, business, id string) (*Sale, error) {

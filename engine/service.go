@@ -18,8 +18,17 @@ type Service struct {
 	Now func() time.Time
 	// IdempotencyTTL is how long full answers are replayed byte for byte.
 	IdempotencyTTL time.Duration
+	// PINs hashes cashiers' PINs (engine/pinhash's argon2id in posd).
+	// Without it, every operation that needs a PIN fails.
+	PINs PINHasher
 	// replayFromView is the store's ReplayFromView.
 	replayFromView bool
+
+	// pinSlots bounds the PIN hashes computed at once; pinState counts
+	// wrong PINs (cashier.go).
+	pinSlots chan struct{}
+	pinOnce  sync.Once
+	pinState *pinGuard
 
 	// tillState holds the tills' last reports (till.go), made once.
 	tillsOnce sync.Once
@@ -28,7 +37,7 @@ type Service struct {
 
 // NewService returns a Service on store with the real clock.
 func NewService(store Store) *Service {
-	s := &Service{store: store, Now: time.Now, IdempotencyTTL: DefaultIdempotencyTTL}
+	s := &Service{store: store, Now: time.Now, IdempotencyTTL: DefaultIdempotencyTTL, pinSlots: make(chan struct{}, pinConcurrency)}
 	if r, ok := store.(ReplayFromView); ok {
 		s.replayFromView = r.ReplayFromView()
 	}

@@ -154,6 +154,47 @@ type Tx interface {
 	Tokens(business string) ([]*Token, error)
 	PutToken(t *Token) error
 	DeleteToken(business, id string) error
+
+	// ReturnsAt lists the refunds of f.LocationID (required) in the order
+	// they were stored, as Sales lists sales: Z reports find what they
+	// close by it.
+	ReturnsAt(business string, f SaleFilter) ([]*Return, string, error)
+
+	Cashier(business, id string) (*Cashier, error)
+	// CashierByPIN finds the cashier whose PIN has this key (PINKey):
+	// how a till learns who is selling from a PIN alone.
+	CashierByPIN(business string, pin PINKey) (*Cashier, error)
+	// Cashiers lists every cashier of the business, active or not.
+	Cashiers(business string) ([]*Cashier, error)
+	// PutCashier stores c and keeps the PIN index in step with it. It fails
+	// with ErrDuplicatePIN when another cashier of the business has the
+	// same PIN key: the storage-level guarantee that a PIN names one
+	// person.
+	PutCashier(c *Cashier) error
+
+	Approval(business, id string) (*Approval, error)
+	PutApproval(a *Approval) error
+
+	Shift(business, id string) (*Shift, error)
+	// OpenShift returns the ID and location of a till's open shift
+	// (ENOTFOUND if none). Every sale of a till asks it, so it returns no
+	// more than a sale needs: one small indexed read.
+	OpenShift(business, tillID string) (ShiftRef, error)
+	// Shifts lists the shifts of f.LocationID (required) in the order they
+	// were opened.
+	Shifts(business string, f SaleFilter) ([]*Shift, string, error)
+	// PutShift stores s and keeps the till's open-shift index in step with
+	// it: set while s is open, cleared when it closes. It fails with
+	// ErrShiftOpen if the till already has another open shift.
+	PutShift(s *Shift) error
+
+	ZReport(business, id string) (*ZReport, error)
+	// ZReports lists the Z reports of f.LocationID (required) in the order
+	// they were made, which is their number's order.
+	ZReports(business string, f SaleFilter) ([]*ZReport, string, error)
+	// PutZReport stores a new Z report. A Z is never changed: it fails
+	// with ErrZReportExists if one with the same ID is stored.
+	PutZReport(z *ZReport) error
 }
 
 // Scanner is the whole-business reads that only checks need (Service.Verify,
@@ -214,6 +255,16 @@ var (
 	ErrDuplicateKey    = &Error{Code: EINTERNAL, Message: "idempotency key already recorded"}
 )
 
+// ErrDuplicatePIN, ErrShiftOpen and ErrZReportExists report the uniqueness
+// rules of cashiers, shifts and Z reports caught by storage. The engine
+// checks each first and answers in words; storage refusing one means two
+// writers raced past the check, which serializable updates rule out.
+var (
+	ErrDuplicatePIN  = &Error{Code: EINVALIDSTATE, Field: "pin", Message: "pin is already another cashier's PIN; choose another"}
+	ErrShiftOpen     = &Error{Code: EINVALIDSTATE, Message: "this till already has an open shift; close it first"}
+	ErrZReportExists = &Error{Code: EINTERNAL, Message: "a Z report is never changed"}
+)
+
 // DocRef points at a document.
 type DocRef struct {
 	Kind DocKind `json:"kind"`
@@ -233,6 +284,10 @@ const (
 	KindLocation   DocKind = "location"
 	KindProduct    DocKind = "product"
 	KindToken      DocKind = "token"
+	KindCashier    DocKind = "cashier"
+	KindApproval   DocKind = "approval"
+	KindShift      DocKind = "shift"
+	KindZReport    DocKind = "zreport"
 	// KindTill is a till token made by pairing (POST /pair): the answer is
 	// a Paired, not a CreatedToken.
 	KindTill DocKind = "till"

@@ -250,35 +250,19 @@ func (s *Service) Tills(ctx context.Context, a *Actor) ([]*Till, error) {
 		return nil, err
 	}
 	var toks []*Token
-	var stored []*TillStatus
+	var latest map[string]*TillStatus
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		if toks, err = tx.Tokens(a.BusinessID); err != nil {
 			return err
 		}
-		if t, ok := tx.(TillStatusTx); ok {
-			stored, err = t.TillStatuses(a.BusinessID)
-		}
+		latest, err = s.latestReports(tx, a.BusinessID, toks)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	r := s.tillRegistry()
 	now := s.now()
-	r.mu.Lock()
-	// Reports on disk are those of before a restart, or of another posd
-	// process on the same database: the newer report wins.
-	latest := map[string]*TillStatus{}
-	for _, st := range stored {
-		latest[st.TillID] = st
-	}
-	for _, t := range toks {
-		if m := r.last[a.BusinessID+"\x00"+t.ID]; m != nil && (latest[t.ID] == nil || !m.LastSeenAt.Before(latest[t.ID].LastSeenAt)) {
-			latest[t.ID] = m
-		}
-	}
-	r.mu.Unlock()
 	out := []*Till{}
 	for _, t := range toks {
 		if t.Role != RoleTill {
@@ -323,6 +307,33 @@ func tillOf(t *Token, st *TillStatus, now time.Time) *Till {
 // TillPatch is the body of PATCH /tills/{id}.
 type TillPatch struct {
 	Name string `json:"name"`
+}
+
+// latestReports returns the last report of each of toks, by till ID:
+// reports on disk are those of before a restart, or of another posd
+// process on the same database; the newer report wins.
+func (s *Service) latestReports(tx Tx, business string, toks []*Token) (map[string]*TillStatus, error) {
+	var stored []*TillStatus
+	if t, ok := tx.(TillStatusTx); ok {
+		var err error
+		if stored, err = t.TillStatuses(business); err != nil {
+			return nil, err
+		}
+	}
+	latest := map[string]*TillStatus{}
+	for _, st := range stored {
+		latest[st.TillID] = st
+	}
+	r := s.tillRegistry()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range toks {
+		if m := r.last[business+"\x00"+t.ID]; m != nil && (latest[t.ID] == nil || !m.LastSeenAt.Before(latest[t.ID].LastSeenAt)) {
+			c := *m
+			latest[t.ID] = &c
+		}
+	}
+	return latest, nil
 }
 
 // RenameTill changes a till's name (owner or manager).

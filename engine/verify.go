@@ -52,6 +52,7 @@ type DocumentCounts struct {
 	Returns     int `json:"returns"`
 	Receipts    int `json:"receipts"`
 	Transfers   int `json:"transfers"`
+	ZReports    int `json:"zReports,omitempty"`
 	Numbers     int `json:"numbers"`
 	Idempotency int `json:"idempotencyRecords"`
 	Movements   int `json:"movements"`
@@ -89,9 +90,13 @@ func (c *Check) add(format string, args ...any) {
 //     (the record of a token or a paired till may point at one revoked
 //     since: revoking deletes);
 //   - stock: every stock level equals the sum of its movements;
+//   - Z reports: each location's Zs are Z-0001..N, each covers what its
+//     marks say, its gross, refunds and net are its documents' to the
+//     cent, its grand total is the sum of the nets so far, and the nets of
+//     all Zs add up to the documents they cover (verify_z.go).
 //   - hash chains: every numbered document's values still give its hash,
 //     each links to the one before it, and the chains match the anchors
-//     given (VerifyChains).
+//     given and those the Z reports hold (VerifyChains).
 //
 // Findings are reported, not returned as errors; the error is for a store
 // that could not be read at all.
@@ -117,9 +122,11 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 	gaps := &Check{Name: "no gaps in any series"}
 	idem := &Check{Name: "idempotency records point at documents"}
 	stock := &Check{Name: "stock equals the sum of its movements"}
+	zs := &Check{Name: "Z reports add up to their documents"}
 	chains := &Check{Name: CheckChains}
-	rep.Checks = []*Check{dup, gaps, idem, stock, chains}
+	rep.Checks = []*Check{dup, gaps, idem, stock, zs, chains}
 	var docs, series, claims, records, revoked, levels, moves int
+	var zt zTotals
 	var chained, chainSeries, anchorsOK int
 	known := map[string]bool{}
 	err := Scan(ctx, s.store, func(tx ScanTx) error {
@@ -131,7 +138,7 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			v := &verifier{tx: tx, biz: b, dup: dup, gaps: gaps, idem: idem, stock: stock,
+			v := &verifier{tx: tx, biz: b, dup: dup, gaps: gaps, idem: idem, stock: stock, zs: zs, zt: &zt,
 				ids: map[DocKind]map[string]struct{}{}, fig: BusinessFigures{ID: b.ID, Name: b.Name}}
 			if err := v.run(); err != nil {
 				return fmt.Errorf("business %s: %w", b.ID, err)
@@ -155,7 +162,7 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 			rep.Duplicates += v.duplicates
 			rep.Businesses = append(rep.Businesses, v.fig)
 			c := v.fig.Counts
-			docs += c.Sales + c.Returns + c.Receipts + c.Transfers
+			docs += c.Sales + c.Returns + c.Receipts + c.Transfers + c.ZReports
 			series += len(v.fig.Series)
 			claims += c.Numbers
 			records += c.Idempotency
@@ -170,6 +177,7 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 			idem.Detail += fmt.Sprintf(" (%d of revoked tokens)", revoked)
 		}
 		stock.Detail = fmt.Sprintf("%d stock levels, %d movements", levels, moves)
+		zs.Detail = zt.detail()
 		chains.Detail = fmt.Sprintf("%d documents recomputed in %d series", chained, chainSeries)
 		if o.Unchained {
 			chains.Detail = "the file predates hash chains: posd adds them when it next opens it for writing"
@@ -192,10 +200,11 @@ func (s *Service) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyRepor
 
 // verifier checks one business.
 type verifier struct {
-	tx                     ScanTx
-	biz                    *Business
-	dup, gaps, idem, stock *Check
-	fig                    BusinessFigures
+	tx                         ScanTx
+	biz                        *Business
+	dup, gaps, idem, stock, zs *Check
+	zt                         *zTotals
+	fig                        BusinessFigures
 	// ids holds the IDs of the numbered documents seen, for the idempotency
 	// check, so that it needs no second read of each document.
 	ids        map[DocKind]map[string]struct{}
@@ -213,7 +222,7 @@ type carried struct {
 }
 
 // kindOfPrefix says which kind of document each series prefix numbers.
-var kindOfPrefix = map[string]DocKind{PrefixSale: KindSale, PrefixReturn: KindReturn, PrefixReceipt: KindReceipt, PrefixTransfer: KindTransfer}
+var kindOfPrefix = map[string]DocKind{PrefixSale: KindSale, PrefixReturn: KindReturn, PrefixReceipt: KindReceipt, PrefixTransfer: KindTransfer, PrefixZReport: KindZReport}
 
 func (v *verifier) run() error {
 	if err := v.documents(); err != nil {
@@ -225,7 +234,10 @@ func (v *verifier) run() error {
 	if err := v.idempotency(); err != nil {
 		return err
 	}
-	return v.stockLedger()
+	if err := v.stockLedger(); err != nil {
+		return err
+	}
+	return v.zReports()
 }
 
 func (v *verifier) seen(kind DocKind, id string) {
@@ -265,10 +277,21 @@ func (v *verifier) documents() error {
 	if err != nil {
 		return err
 	}
-	return tx.Transfers(biz, func(t *Transfer) error {
+	err = tx.Transfers(biz, func(t *Transfer) error {
 		v.fig.Counts.Transfers++
 		v.seen(KindTransfer, t.ID)
 		return v.carries(DocRef{Kind: KindTransfer, ID: t.ID}, PrefixTransfer, t.TransferNumber, t.Status != StatusDraft)
+	})
+	if err != nil {
+		return err
+	}
+	// A Z carries Z-NNNN, unique in its location; its claim is the number
+	// of its location's series, unique in the business.
+	return v.eachZ(func(z *ZReport) error {
+		v.fig.Counts.ZReports++
+		v.seen(KindZReport, z.ID)
+		claim := zReportClaim(z)
+		return v.carries(DocRef{Kind: KindZReport, ID: z.ID}, PrefixZReport, &claim, true)
 	})
 }
 
@@ -431,6 +454,11 @@ func (v *verifier) carriedBy(ref DocRef, number string) bool {
 		if d, err := tx.Transfer(biz, ref.ID); err == nil {
 			got = d.TransferNumber
 		}
+	case KindZReport:
+		if d, err := tx.ZReport(biz, ref.ID); err == nil {
+			c := zReportClaim(d)
+			got = &c
+		}
 	}
 	return got != nil && *got == number
 }
@@ -443,10 +471,16 @@ func (v *verifier) idempotency() error {
 		v.fig.Counts.Idempotency++
 		var err error
 		switch r.Doc.Kind {
-		case KindSale, KindReturn, KindReceipt, KindTransfer:
+		case KindSale, KindReturn, KindReceipt, KindTransfer, KindZReport:
 			if _, ok := v.ids[r.Doc.Kind][r.Doc.ID]; !ok {
 				err = notFound(string(r.Doc.Kind), "")
 			}
+		case KindCashier:
+			_, err = tx.Cashier(biz, r.Doc.ID)
+		case KindApproval:
+			_, err = tx.Approval(biz, r.Doc.ID)
+		case KindShift:
+			_, err = tx.Shift(biz, r.Doc.ID)
 		case KindAdjustment:
 			_, err = tx.Adjustment(biz, r.Doc.ID)
 		case KindLocation:

@@ -400,3 +400,50 @@ func TestOutboxConcurrentSends(t *testing.T) {
 		t.Errorf("posd holds %d sales, want 10", n)
 	}
 }
+
+// A till's whole shift while posd is down: opened with a float, a sale, a
+// pay-out and the close, all queued in the outbox with the till's times.
+// When posd is back the outbox sends them in order, and the shift's cash
+// is the one the till saw: the sale is in the shift, the close counts it.
+func TestOutboxShiftWhilePosdIsDown(t *testing.T) {
+	e := newPosd(t)
+	p := newFaultProxy(t, e.srv.URL)
+	o := e.outbox(t, filepath.Join(t.TempDir(), "outbox"), p.srv.URL)
+	ctx := context.Background()
+	p.set("down", 0)
+	at := time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC)
+	send := func(path string, body any) {
+		t.Helper()
+		if _, err := o.Send(ctx, "POST", path, body); !errors.Is(err, client.ErrQueued) {
+			t.Fatalf("%s while posd is down: %v, want ErrQueued", path, err)
+		}
+	}
+	send("/api/shifts", client.ShiftRequest{LocationID: e.loc, Float: 5000, At: &at})
+	sale := e.sale(e.bread, 1) // 3.20 paid with 100.00: 96.80 change
+	sale.SoldAt = &at
+	send("/api/sales", sale)
+	send("/api/shifts/current/cash-movements", client.CashMovementRequest{Type: engine.PayOut, Amount: 200, Reason: "stamps", At: &at})
+	counted := engine.Money(5000 + 320 - 200)
+	send("/api/shifts/current/close", client.CloseShiftRequest{Counted: &counted, At: &at})
+	if n := len(o.Pending()); n != 4 {
+		t.Fatalf("queued: %d, want 4", n)
+	}
+	p.set("pass", 0)
+	must(t, o.Flush(ctx))
+	if n := len(o.Pending()); n != 0 {
+		t.Fatalf("still queued after the flush: %d", n)
+	}
+	shifts, err := e.owner.Shifts(ctx, e.loc, "")
+	must(t, err)
+	if len(shifts) != 1 {
+		t.Fatalf("shifts: %d, want 1", len(shifts))
+	}
+	sh := shifts[0]
+	if sh.Status != engine.ShiftClosed || sh.Cash.Sales != 1 || sh.Cash.Expected != counted || *sh.Cash.Difference != 0 || !sh.Opened.At.Equal(at) || !sh.Closed.At.Equal(at) {
+		t.Errorf("the shift after the queue drained: %s, %+v, opened %s closed %s", sh.Status, sh.Cash, sh.Opened.At, sh.Closed.At)
+	}
+	all := e.sales(t)
+	if len(all) != 1 || all[0].ShiftID != sh.ID || all[0].SoldAt == nil || !all[0].SoldAt.Equal(at) {
+		t.Errorf("the sale: %+v", all)
+	}
+}

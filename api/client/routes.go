@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"posd/engine"
 )
@@ -29,12 +30,22 @@ type SaleRequest struct {
 	LocationID string           `json:"locationId"`
 	Items      []SaleLine       `json:"items"`
 	Payments   []engine.Payment `json:"payments"`
+	// SoldAt is the till's clock when the cashier completed the sale;
+	// CashierID who did (PUT /api/tills/current/cashier).
+	SoldAt    *time.Time `json:"soldAt,omitempty"`
+	CashierID *string    `json:"cashierId,omitempty"`
 }
 
 // RefundRequest is the body of POST /api/sales/{id}/refund.
 type RefundRequest struct {
 	Items   []Line `json:"items"`
 	Restock *bool  `json:"restock,omitempty"`
+	// Method is how the money goes back (default: the way the sale was
+	// mostly paid); ApprovalID a manager's approval (Approve).
+	Method     *string    `json:"method,omitempty"`
+	SoldAt     *time.Time `json:"soldAt,omitempty"`
+	CashierID  *string    `json:"cashierId,omitempty"`
+	ApprovalID *string    `json:"approvalId,omitempty"`
 }
 
 // ProductRequest is the body of POST /api/products.

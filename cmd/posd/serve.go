@@ -18,6 +18,7 @@ import (
 	"posd/cmd/internal/shopca"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/pinhash"
 )
 
 // shutdownTimeout bounds a graceful stop; the contract allows 10 s in all.
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
+	svc.PINs = pinhash.New()
 	if err := upgradeChains(ctx, svc, st, stdout, log); err != nil {
 		return err
 	}

@@ -32,6 +32,22 @@
 //	token_ids    biz\0id → sha256(secret)
 //	chains       biz\0series → the series' chain head (compact: number,
 //	             hash): ChainHead/SetChainHead (schema 5)
+//	cashiers     biz\0id → cashier with its PIN's key (JSON)
+//	cashier_pins biz\0PIN key → cashier id (the PIN index, kept by PutCashier)
+//	approvals    biz\0id → Approval (JSON)
+//	shifts       biz\0id → Shift (JSON)
+//	shift_loc    biz\0loc\0seq → shift id, in the order opened (#shift)
+//	shift_open   biz\0till → shift id\0location, while the till's shift is open
+//	zreports     biz\0id → ZReport (JSON, with its chain link), written once
+//	z_loc        biz\0loc\0seq → Z id (#z)
+//	ret_loc      biz\0loc\0seq → return id: a location's refunds in stored
+//	             order (#return), as sale_loc lists its sales
+//
+// The buckets from cashiers on (close.go) came with schema 6: a file of an
+// older posd opened read-only (verify, backup) lacks them, and every read
+// treats a missing bucket as empty. A Z report's number is claimed in
+// numbers and counted in counters (biz\0Z-<location id>) as any document's,
+// and its chain head is in chains under the same series.
 //
 // The back office's buckets (office.go) are made when a file is opened for
 // writing and read as empty when missing, so a file of an older posd still
@@ -106,8 +122,9 @@
 // meta's schema is the layout version (SchemaVersion). Open refuses a file
 // with a newer one, reads older ones as they are, and marks a file it opens
 // for writing with the current version, so that an older posd refuses it
-// rather than misread it. Nothing is migrated in place: every reader takes
-// the older encodings.
+// rather than misread it. Every reader takes the older encodings; what is
+// changed in place is the chain links of schema 5 and the refund index of
+// schema 6, each after a copy of the file.
 //
 //   - 1: every value JSON; a record holds its answer's bytes inline (idem_exp
 //     entries empty), with the answer's HTTP status.
@@ -126,9 +143,18 @@
 //     hash (tagSaleLinked, 32 raw bytes each), the other documents carry
 //     them in their JSON. Opening an older file that holds documents for
 //     writing first copies it beside itself as pre-chains-<UTC time>.db
-//     (UpgradeBackup; logged), then marks it 5; engine.Service.UpgradeChains
+//     (UpgradeBackup; logged), then marks it; engine.Service.UpgradeChains
 //     (serve runs it before it listens) links the documents in number
 //     order. A file of schema 4 or older opened read-only has no chains
 //     bucket: its heads read as empty, and verification is told it
 //     predates chains (backup.Config.ChainsSince).
+//   - 6: the day's close (CloseSchema): the buckets of cashiers, approvals,
+//     shifts, Z reports and ret_loc. A sale with a soldAt, cashierId or
+//     shiftId is tagged tagSaleClosing and has them after its hashes;
+//     others keep tagSaleLinked. Opening a file of schema 5 that holds
+//     documents for writing first copies it beside itself as
+//     pre-close-<UTC time>.db (logged; a file of schema 4 or older gets the
+//     one pre-chains copy and goes through 5 to 6), then lists its refunds
+//     in ret_loc, in ID order (IDs are time-ordered), so that Z reports
+//     find them.
 package boltstore

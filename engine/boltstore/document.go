@@ -18,9 +18,16 @@ func (t *txn) Return(biz, id string) (*engine.Return, error) {
 	return r, nil
 }
 
-// PutReturn implements engine.Tx.
+// PutReturn implements engine.Tx. A new return is appended to its
+// location's list (ReturnsAt).
 func (t *txn) PutReturn(r *engine.Return) error {
-	return t.putJSON(bReturns, key(r.BusinessID, r.ID), r)
+	k := key(r.BusinessID, r.ID)
+	if t.get(bReturns, k) == nil {
+		if err := t.indexReturn(r); err != nil {
+			return err
+		}
+	}
+	return t.putJSON(bReturns, k, r)
 }
 
 // ListReturns implements engine.Tx. Refunds are keyed biz\0id and their

@@ -34,6 +34,7 @@ const (
 	tagIdempotency  = 0x05 // schema 4: with the answer's version
 	tagSaleLinked   = 0x06 // schema 5: a sale with its chain link
 	tagChainHead    = 0x07 // schema 5
+	tagSaleClosing  = 0x08 // schema 6: a linked sale with soldAt, cashierId or shiftId
 )
 
 var errShort = errors.New("value is truncated")
@@ -106,6 +107,20 @@ func (d *decoder) raw() []byte {
 }
 
 func (d *decoder) str() string { return string(d.raw()) }
+
+// flag reads a presence byte: 0 or 1.
+func (d *decoder) flag() bool {
+	if d.err != nil {
+		return false
+	}
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.err = errors.New("bad presence byte")
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
 
 func (d *decoder) time() time.Time {
 	sec := d.int()
@@ -258,13 +273,19 @@ func decodeDocRef(b []byte) (engine.DocRef, error) {
 // (encoder.hash). Nil and empty lists stay apart so that a sale reads back
 // into exactly the JSON it was written from. A sale without a chain link
 // (made before the database had chains) keeps the schema-3 form, byte for
-// byte.
+// byte. A sale that has a soldAt, a cashierId or a shiftId (schema 6) is
+// tagged tagSaleClosing and has after its hashes: soldAt (0, or 1 and the
+// time), cashierId (0, or 1 and the ID), shiftId.
 func encodeSale(s *engine.Sale) []byte {
 	e := encoder{b: make([]byte, 0, 230+len(s.Items)*96)}
-	linked := s.Hash != "" || s.PreviousHash != ""
-	if linked {
+	closing := s.SoldAt != nil || s.CashierID != nil || s.ShiftID != ""
+	linked := closing || s.Hash != "" || s.PreviousHash != ""
+	switch {
+	case closing:
+		e.b = append(e.b, tagSaleClosing)
+	case linked:
 		e.b = append(e.b, tagSaleLinked)
-	} else {
+	default:
 		e.b = append(e.b, tagSale)
 	}
 	e.str(s.ID)
@@ -304,6 +325,21 @@ func encodeSale(s *engine.Sale) []byte {
 		e.hash(s.Hash)
 		e.hash(s.PreviousHash)
 	}
+	if closing {
+		if s.SoldAt != nil {
+			e.b = append(e.b, 1)
+			e.time(*s.SoldAt)
+		} else {
+			e.b = append(e.b, 0)
+		}
+		if s.CashierID != nil {
+			e.b = append(e.b, 1)
+			e.str(*s.CashierID)
+		} else {
+			e.b = append(e.b, 0)
+		}
+		e.str(s.ShiftID)
+	}
 	return e.b
 }
 
@@ -312,10 +348,11 @@ func decodeSale(b []byte, s *engine.Sale) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, s)
 	}
-	if len(b) == 0 || (b[0] != tagSale && b[0] != tagSaleLinked) {
+	if len(b) == 0 || (b[0] != tagSale && b[0] != tagSaleLinked && b[0] != tagSaleClosing) {
 		return errors.New("unknown sale encoding")
 	}
-	linked := b[0] == tagSaleLinked
+	closing := b[0] == tagSaleClosing
+	linked := closing || b[0] == tagSaleLinked
 	d := decoder{b: b[1:]}
 	s.ID = d.str()
 	s.InvoiceNumber = d.str()
@@ -359,6 +396,17 @@ func decodeSale(b []byte, s *engine.Sale) error {
 	if linked {
 		s.Hash = d.hash()
 		s.PreviousHash = d.hash()
+	}
+	if closing {
+		if d.flag() {
+			t := d.time()
+			s.SoldAt = &t
+		}
+		if d.flag() {
+			c := d.str()
+			s.CashierID = &c
+		}
+		s.ShiftID = d.str()
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.err = errors.New("trailing bytes")

@@ -99,6 +99,16 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 		doc = &engine.Product{BusinessID: biz}
 	case engine.KindToken:
 		doc = &engine.CreatedToken{}
+	case engine.KindCashier:
+		// The answer is the cashier's public fields: its PIN's key is
+		// json:"-", so no record holds it.
+		doc = &engine.Cashier{BusinessID: biz}
+	case engine.KindApproval:
+		doc = &engine.Approval{BusinessID: biz}
+	case engine.KindShift:
+		doc = &engine.Shift{BusinessID: biz}
+	case engine.KindZReport:
+		doc = &engine.ZReport{BusinessID: biz}
 	case engine.KindTill:
 		doc = &engine.Paired{}
 	case engine.KindPairing:

@@ -24,13 +24,19 @@ import (
 // refused rather than misread; an older one is read as it is, and marked
 // with this version when it is opened for writing, so that an older posd
 // refuses it instead of misreading the new values.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // ChainSchema is the first schema whose numbered documents are chained by
 // hash (engine/chain.go). Opening an older file that holds documents for
 // writing first copies it beside itself (UpgradeBackup), then marks it;
 // engine.Service.UpgradeChains then links its documents, in number order.
 const ChainSchema = 5
+
+// CloseSchema is the first schema with the day's close (cashiers, shifts, Z
+// reports; close.go). Opening an older file that holds documents for
+// writing first copies it beside itself, then lists its refunds where Z
+// reports find them (ret_loc), once.
+const CloseSchema = 6
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -74,7 +80,7 @@ type Store struct {
 	// cache belongs to the writer goroutine.
 	cache *objCache
 	// upgradeBackup is the copy of the file taken before this Open
-	// marked an older schema with ChainSchema, "" if none was needed.
+	// upgraded an older schema, "" if none was needed.
 	upgradeBackup string
 	// tokens serves read transactions; tokensWritten tells the writer
 	// that the current group wrote a token.
@@ -133,7 +139,7 @@ func Open(path string, o Options) (*Store, error) {
 }
 
 // UpgradeBackup returns the path of the copy of the database this Open took
-// before it marked an older file with the chained schema, or "".
+// before it upgraded an older file (backupBeforeUpgrade), or "".
 func (s *Store) UpgradeBackup() string { return s.upgradeBackup }
 
 // init creates the buckets and checks the schema version.
@@ -160,20 +166,27 @@ func (s *Store) init(readOnly bool) error {
 			return check(tx)
 		})
 	}
-	if err := s.backupBeforeChains(); err != nil {
+	if err := s.backupBeforeUpgrade(); err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, b := range append(allBuckets, optionalBuckets...) {
+		for _, b := range append(append(allBuckets, optionalBuckets...), closeBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket([]byte(bMeta))
 		old := meta.Get([]byte("schema"))
+		if v, _ := strconv.Atoi(string(old)); old != nil && v < CloseSchema {
+			// Z reports find a location's refunds in ret_loc, which
+			// schema 6 keeps; the refunds stored before are listed once.
+			if err := indexOldReturns(tx); err != nil {
+				return err
+			}
+		}
 		if old == nil {
 			if err := meta.Put([]byte("created"), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 				return err
@@ -359,12 +372,14 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// backupBeforeChains copies a file of a schema before ChainSchema that holds
-// numbered documents, beside itself as pre-chains-<UTC time>.db, before
-// anything writes to it: the upgrade that follows rewrites every numbered
-// document with its hash, and the copy is the file as the older posd left
-// it.
-func (s *Store) backupBeforeChains() error {
+// backupBeforeUpgrade copies a file of an older schema that holds numbered
+// documents beside itself before anything writes to it, so that the copy is
+// the file as the older posd left it: as pre-chains-<UTC time>.db before
+// ChainSchema (the upgrade that follows rewrites every numbered document
+// with its hash; a file of schema 4 or older goes through 5 to 6 on this one
+// copy), as pre-close-<UTC time>.db from ChainSchema to CloseSchema (the
+// upgrade lists the old refunds in ret_loc).
+func (s *Store) backupBeforeUpgrade() error {
 	var need bool
 	var schema int
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -373,7 +388,7 @@ func (s *Store) backupBeforeChains() error {
 			return nil
 		}
 		schema, _ = strconv.Atoi(string(meta.Get([]byte("schema"))))
-		if schema >= ChainSchema {
+		if schema >= SchemaVersion {
 			return nil
 		}
 		c := counters.Cursor()
@@ -390,8 +405,12 @@ func (s *Store) backupBeforeChains() error {
 	}
 	start := time.Now()
 	dir := filepath.Dir(s.db.Path())
-	path := filepath.Join(dir, "pre-chains-"+start.UTC().Format("20060102T150405Z")+".db")
-	tmp, err := os.CreateTemp(dir, ".pre-chains-*.tmp")
+	name, what := "pre-chains-", "hash chains"
+	if schema >= ChainSchema {
+		name, what = "pre-close-", "the day's close (schema 6)"
+	}
+	path := filepath.Join(dir, name+start.UTC().Format("20060102T150405Z")+".db")
+	tmp, err := os.CreateTemp(dir, "."+name+"*.tmp")
 	if err != nil {
 		return fmt.Errorf("boltstore: cannot copy the database before upgrading it: %w", err)
 	}
@@ -410,10 +429,10 @@ func (s *Store) backupBeforeChains() error {
 		err = syncDir(dir)
 	}
 	if err != nil {
-		return fmt.Errorf("boltstore: cannot copy the database before upgrading it to hash chains (nothing was changed): %w", err)
+		return fmt.Errorf("boltstore: cannot copy the database before upgrading it to %s (nothing was changed): %w", what, err)
 	}
 	s.upgradeBackup = path
-	s.log.Info("upgrading the database to hash chains; the file as it was is kept beside it",
+	s.log.Info("upgrading the database to "+what+"; the file as it was is kept beside it",
 		"schema", schema, "to", SchemaVersion, "copy", path, "bytes", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -232,7 +232,16 @@ func (t *txn) scan(bucket string, prefix, from []byte, reverse bool, fn func(k, 
 		}
 		return fn(k, v)
 	}
-	c := t.tx.Bucket([]byte(bucket)).Cursor()
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		for _, o := range over {
+			if err := emit(o[0], o[1]); err != nil {
+				return stopOK(err)
+			}
+		}
+		return nil
+	}
+	c := bk.Cursor()
 	var k, v []byte
 	if !reverse {
 		start := prefix

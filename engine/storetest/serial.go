@@ -19,6 +19,7 @@ var serialisationCases = []testCase{
 	{"ConcurrentSendsDrainingOneStock", testConcurrentSends},
 	{"ConcurrentApprovalsOfOneReceipt", testConcurrentApprovals},
 	{"ConcurrentWritesWithOneKey", testConcurrentSameKey},
+	{"ConcurrentZReports", testConcurrentZReports},
 	{"ConcurrentSalesFormOneChain", testConcurrentSalesChain},
 }
 

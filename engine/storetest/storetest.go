@@ -26,6 +26,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -78,7 +79,21 @@ var cases = append([]testCase{
 	{"ChainLinksEveryDocument", testChainLinks},
 	{"ChainSkipsFailedWrites", testChainSkipsFailedWrites},
 	{"ExportMonth", testExportMonth},
-}, serialisationCases...)
+}, append(closeCases, serialisationCases...)...)
+
+// FastPINs is a PIN hasher for tests of stores: SHA-256, where posd runs
+// argon2id (engine/pinhash). What a store must do with a PIN's key (index
+// it, keep it unique, never return another business's) does not depend on
+// how slow the key was to make.
+type FastPINs struct{}
+
+// Scheme implements engine.PINHasher.
+func (FastPINs) Scheme() string { return "test-sha256" }
+
+// Key implements engine.PINHasher.
+func (FastPINs) Key(pin, business string) engine.PINKey {
+	return engine.PINKey(sha256.Sum256([]byte(business + "\x00" + pin)))
+}
 
 // Clock is a settable test clock for Service.Now. Every read moves it
 // forward by a millisecond, as a real clock would between operations.
@@ -132,6 +147,7 @@ func newShop(t testing.TB, open Opener, tz string) *shop {
 	svc := engine.NewService(st)
 	c := NewClock(time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC))
 	svc.Now = c.Now
+	svc.PINs = FastPINs{}
 	return addShop(t, svc, c, tz)
 }
 

@@ -134,6 +134,18 @@ func (b *blind) PutToken(x *engine.Token) error {
 func (b *blind) DeleteToken(biz, id string) error {
 	return b.later(func(tx engine.Tx) error { return tx.DeleteToken(biz, id) })
 }
+func (b *blind) PutCashier(x *engine.Cashier) error {
+	return b.later(func(tx engine.Tx) error { return b.ignoreDup(tx.PutCashier(x), engine.ErrDuplicatePIN) })
+}
+func (b *blind) PutApproval(x *engine.Approval) error {
+	return b.later(func(tx engine.Tx) error { return tx.PutApproval(x) })
+}
+func (b *blind) PutShift(x *engine.Shift) error {
+	return b.later(func(tx engine.Tx) error { return b.ignoreDup(tx.PutShift(x), engine.ErrShiftOpen) })
+}
+func (b *blind) PutZReport(x *engine.ZReport) error {
+	return b.later(func(tx engine.Tx) error { return tx.PutZReport(x) })
+}
 
 // NextNumber hands out numbers atomically, past what the snapshot and
 // every earlier fn saw, and advances the real counter at apply.

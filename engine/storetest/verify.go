@@ -15,6 +15,7 @@ import (
 // a draft transfer, an adjustment, and a token that was revoked.
 type mixed struct {
 	sales, returns, receipts, transfers []string
+	z                                   string
 }
 
 func (s *shop) mix(t testing.TB) mixed {
@@ -50,6 +51,9 @@ func (s *shop) mix(t testing.TB) mixed {
 	if err := s.svc.RevokeToken(ctx, s.owner, tok.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The day is closed, and a sale comes after the Z.
+	m.z = must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t).ID
+	m.sales = append(m.sales, s.sale(t, s.key(), "1").ID)
 	return m
 }
 
@@ -118,7 +122,7 @@ func testVerifyClean(t testing.TB, open Opener) {
 			t.Errorf("check %q says nothing about what it checked", c.Name)
 		}
 	}
-	if len(rep.Checks) != 5 || len(rep.Businesses) != 2 || rep.Duplicates != 0 {
+	if len(rep.Checks) != 6 || len(rep.Businesses) != 2 || rep.Duplicates != 0 {
 		t.Fatalf("report: %d checks, %d businesses, %d duplicates", len(rep.Checks), len(rep.Businesses), rep.Duplicates)
 	}
 	var fig engine.BusinessFigures
@@ -127,18 +131,18 @@ func testVerifyClean(t testing.TB, open Opener) {
 			fig = b
 		}
 	}
-	// Movements: 3 sales, 1 restocking refund, 1 approval, 1 send, 1 adjustment.
-	want := engine.DocumentCounts{Sales: 3, Returns: 1, Receipts: 2, Transfers: 2, Numbers: 6, Movements: 7}
+	// Movements: 4 sales, 1 restocking refund, 1 approval, 1 send, 1 adjustment.
+	want := engine.DocumentCounts{Sales: 4, Returns: 1, Receipts: 2, Transfers: 2, ZReports: 1, Numbers: 8, Movements: 8}
 	want.Idempotency = fig.Counts.Idempotency // counted below
 	if fig.Counts != want {
 		t.Errorf("counts: got %+v, want %+v", fig.Counts, want)
 	}
-	// 2 products, 3 sales, 1 refund, 2 receipts + 1 approval, 1 location,
-	// 2 transfers + 1 send, 1 adjustment, 1 token.
-	if fig.Counts.Idempotency != 15 {
-		t.Errorf("idempotency records: got %d, want 15", fig.Counts.Idempotency)
+	// 2 products, 4 sales, 1 refund, 2 receipts + 1 approval, 1 location,
+	// 2 transfers + 1 send, 1 adjustment, 1 token, 1 Z.
+	if fig.Counts.Idempotency != 17 {
+		t.Errorf("idempotency records: got %d, want 17", fig.Counts.Idempotency)
 	}
-	wantSeries := map[engine.Series]uint64{"INV-202611": 3, "RET-202611": 1, "RCV-202611": 1, "TRF-202611": 1}
+	wantSeries := map[engine.Series]uint64{"INV-202611": 4, "RET-202611": 1, "RCV-202611": 1, "TRF-202611": 1, engine.ZSeries(s.loc): 1}
 	if len(fig.Series) != len(wantSeries) {
 		t.Errorf("series: got %v, want %v", fig.Series, wantSeries)
 	}
@@ -164,15 +168,15 @@ func testVerifyFindings(t *testing.T, open Opener) {
 		// pass.
 		chain string
 	}{
-		{"GapInSeries", "no gaps", "INV-202611-0004 to INV-202611-0005 are missing", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
+		{"GapInSeries", "no gaps", "INV-202611-0005 to INV-202611-0006 are missing", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			return advance(tx, s.biz.ID, "INV-202611", 2)
-		}, "INV-202611-0004: is missing"},
-		{"ClaimForMissingDocument", "no gaps", "INV-202611-0004 is claimed for sale nope", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
+		}, "INV-202611-0005: is missing"},
+		{"ClaimForMissingDocument", "no gaps", "INV-202611-0005 is claimed for sale nope", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			if err := advance(tx, s.biz.ID, "INV-202611", 1); err != nil {
 				return err
 			}
-			return tx.ClaimNumber(s.biz.ID, "INV-202611-0004", engine.DocRef{Kind: engine.KindSale, ID: "nope"})
-		}, "INV-202611-0004: is missing"},
+			return tx.ClaimNumber(s.biz.ID, "INV-202611-0005", engine.DocRef{Kind: engine.KindSale, ID: "nope"})
+		}, "INV-202611-0005: is missing"},
 		{"DuplicateNumber", "no duplicate", "INV-202611-0002 is carried by", 1, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			sale, err := tx.Sale(s.biz.ID, m.sales[1])
 			if err != nil {
@@ -202,6 +206,40 @@ func testVerifyFindings(t *testing.T, open Opener) {
 			r.ReceiptNumber = &n
 			return tx.PutReceipt(r)
 		}, ""},
+		{"SaleChangedAfterItsZ", "Z reports", "Z-0001 says gross 9.00, refunds 1.50, net 7.50; its documents add up to gross 10.00, refunds 1.50, net 8.50", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
+			sale, err := tx.Sale(s.biz.ID, m.sales[1])
+			if err != nil {
+				return err
+			}
+			sale.Total += 100
+			return tx.PutSale(sale)
+		}, "INV-202611-0002: its values no longer match its hash"},
+		{"RefundChangedAfterItsZ", "Z reports", "net 7.50; its documents add up to gross 9.00, refunds 2.50, net 6.50", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
+			r, err := tx.Return(s.biz.ID, m.returns[0])
+			if err != nil {
+				return err
+			}
+			r.Total += 100
+			return tx.PutReturn(r)
+		}, "RET-202611-0001: its values no longer match its hash"},
+		{"ForgedZ", "Z reports", "Z-0002 says gross 0.00, refunds 0.00, net 9.99; its documents add up to gross 1.50", 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
+			z, err := tx.ZReport(s.biz.ID, m.z)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.NextNumber(s.biz.ID, engine.ZSeries(s.loc)); err != nil {
+				return err
+			}
+			f := *z
+			f.ID, f.ZNumber, f.Net = engine.NewID(s.clock.Now()), "Z-0002", 999
+			f.Gross, f.Refunds, f.SalesCount, f.RefundsCount = 0, 0, 0, 0
+			f.GrandTotal.Net += 999
+			f.Coverage.Sale = m.sales[3]
+			if err := tx.ClaimNumber(s.biz.ID, engine.FormatNumber(engine.ZSeries(s.loc), 2), engine.DocRef{Kind: engine.KindZReport, ID: f.ID}); err != nil {
+				return err
+			}
+			return tx.PutZReport(&f)
+		}, "Z-0002 of Main: its values no longer match its hash"},
 		{"OrphanIdempotencyRecord", "idempotency", `key "orphan" points at sale`, 0, func(t *testing.T, s *shop, m mixed, tx engine.Tx) error {
 			return tx.PutIdempotency(&engine.IdempotencyRecord{BusinessID: s.biz.ID, Key: "orphan", Op: "sale.create", Version: engine.AnswerVersion,
 				Doc: engine.DocRef{Kind: engine.KindSale, ID: "gone"}, CreatedAt: s.clock.Now(), ExpiresAt: s.clock.Now()})

@@ -2,8 +2,8 @@
 // opens and sells even when posd (which serves it) cannot be reached. The
 // network is asked first, so a new posd's page is used as soon as it
 // answers; the API is never touched here (its writes have their own queue).
-const CACHE = 'posd-till-v3';
-const SHELL = ['./', 'index.html', 'till.css', 'js/app.js', 'js/state.js', 'js/words.js', 'js/session.js', 'js/pairing.js', 'js/sell.js', 'js/sales.js', 'js/cart.js', 'js/money.js', 'js/views.js', 'js/posd-client.js', 'js/posd-outbox.js', 'js/posd-status.js', 'setup.html', 'setup.css', 'js/setup.js'];
+const CACHE = 'posd-till-v4';
+const SHELL = ['./', 'index.html', 'till.css', 'js/app.js', 'js/state.js', 'js/words.js', 'js/session.js', 'js/pairing.js', 'js/sell.js', 'js/sales.js', 'js/cart.js', 'js/money.js', 'js/views.js', 'js/posd-client.js', 'js/posd-outbox.js', 'js/posd-status.js', 'js/cashier.js', 'js/shift.js', 'js/approval.js', 'setup.html', 'setup.css', 'js/setup.js'];
 
 self.addEventListener('install', (ev) => {
   ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

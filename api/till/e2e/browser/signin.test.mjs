@@ -130,7 +130,7 @@ test('health report: PUT /api/tills/current/status every 10 s and after a sale, 
   assert.equal(first.headers['content-type'], 'application/json');
   assert.match(first.headers.authorization, /^Bearer posd_/);
   assert.deepEqual(Object.keys(first.body).sort(), ['clock', 'counters', 'oldestQueuedAt', 'parked', 'queued', 'version']);
-  assert.equal(first.body.version, 'posd-till-v3');
+  assert.equal(first.body.version, 'posd-till-v4');
   assert.ok(Math.abs(Date.parse(first.body.clock) - first.at) < 5000, 'the till’s clock');
   await ring(page, APPLE);
   await page.click('#complete');

@@ -7,7 +7,9 @@ import * as V from './views.js';
 import { S } from './state.js';
 import { initSession, signIn, signOut, startSession, onPairSubmit, useToken, pairFromURL, revoked, showSignIn } from './session.js';
 import { search, onSearchKey, onResultsKey, setMethod, onAmount, onAmountDone, amountOff, completeSale, newSale, refreshProducts, onSettled } from './sell.js';
-import { drawSales, showSales, drawRefundTotal, submitRefund, drawQueue, showQueue, exportParked } from './sales.js';
+import { drawSales, showSales, drawRefundTotal, submitRefund, drawQueue, showQueue, exportParked, setRefundMethod } from './sales.js';
+import { initCashier } from './cashier.js';
+import { showShift, openShift, setMoveType, recordMove, closeShift } from './shift.js';
 
 const $ = V.$;
 const LS = globalThis.localStorage;
@@ -53,7 +55,7 @@ function onKey(ev) {
   } else if (ev.key === 'F2' && view === 'sell') {
     ev.preventDefault();
     $('search').focus();
-  } else if (ev.key === 'Escape' && ['receipt', 'sales', 'refund', 'queue'].includes(view) && !S.submitting) {
+  } else if (ev.key === 'Escape' && ['receipt', 'sales', 'refund', 'queue', 'shift'].includes(view) && !S.submitting) {
     ev.preventDefault();
     newSale();
   }
@@ -112,6 +114,14 @@ function wire() {
   $('refund-restock').addEventListener('change', drawRefundTotal);
   $('refund-submit').addEventListener('click', submitRefund);
   $('refund-cancel').addEventListener('click', showSales);
+  for (const m of ['cash', 'card']) $(`refund-${m}`).addEventListener('click', () => setRefundMethod(m));
+  initCashier(() => newSale());
+  $('nav-shift').addEventListener('click', showShift);
+  $('shift-open').addEventListener('click', openShift);
+  $('move-out').addEventListener('click', () => setMoveType('pay_out'));
+  $('move-in').addEventListener('click', () => setMoveType('pay_in'));
+  $('move-submit').addEventListener('click', recordMove);
+  $('shift-close').addEventListener('click', closeShift);
   document.addEventListener('keydown', onKey);
 }
 

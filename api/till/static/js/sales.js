@@ -5,6 +5,8 @@ import { newKey } from './posd-client.js';
 import * as V from './views.js';
 import { S, readJSON, writeJSON } from './state.js';
 import { tillRef, fmtTime, explain, keptNotice, notReached } from './words.js';
+import { cashierField } from './cashier.js';
+import { refundApproval, refreshSettings } from './approval.js';
 
 const $ = V.$;
 
@@ -41,9 +43,15 @@ export async function openRefund(sale) {
   } catch {
     /* refund from the list's copy; posd checks the quantities */
   }
+  await refreshSettings();
   S.refundSale = sale;
   S.refundKey = null;
+  S.refundMethod = mostlyPaid(sale);
   V.refund(sale, [], S.money);
+  drawRefundMethod();
+  const settings = (S.me && S.me.business.settings) || {};
+  $('refund-approval').hidden = !settings.refundsNeedApproval;
+  $('refund-pin').value = '';
   V.setError('refund-error', '');
   $('refund-done').hidden = true;
   $('refund-submit').disabled = false;
@@ -51,6 +59,36 @@ export async function openRefund(sale) {
   V.show('refund');
   const first = $('refund-lines').querySelector('input:not([disabled])');
   if (first) first.focus();
+}
+
+/**
+ * mostlyPaid is how a sale was mostly paid (cash net of change), where a
+ * refund goes back unless the cashier picks otherwise: posd's own default.
+ */
+function mostlyPaid(sale) {
+  const parts = new Map();
+  for (const p of sale.payments || []) parts.set(p.method, (parts.get(p.method) || 0) + p.amount);
+  if (parts.has('cash')) parts.set('cash', parts.get('cash') - (sale.change || 0));
+  let best = 'cash';
+  let most = -1;
+  for (const [m, v] of parts) {
+    if (v > most) [best, most] = [m, v];
+  }
+  return best === 'card' ? 'card' : 'cash';
+}
+
+export function setRefundMethod(m) {
+  S.refundMethod = m;
+  S.refundKey = null; // another way back is another refund
+  drawRefundMethod();
+}
+
+function drawRefundMethod() {
+  for (const b of [$('refund-cash'), $('refund-card')]) {
+    const on = b.dataset.method === S.refundMethod;
+    b.classList.toggle('on', on);
+    b.setAttribute('aria-checked', String(on));
+  }
 }
 
 /** refundPlan reads the form: posd's request (one line per product) and the amount to hand back, worked out as posd does. */
@@ -71,7 +109,7 @@ function refundPlan() {
   }
   const { total } = refundAmounts(sale.items, want);
   const items = [...want].map(([productId, q]) => ({ productId, quantity: qtyJSON(q) }));
-  return { bad, items, total, body: { items, restock: $('refund-restock').checked } };
+  return { bad, items, total, body: { items, restock: $('refund-restock').checked, method: S.refundMethod } };
 }
 
 export function drawRefundTotal() {
@@ -91,9 +129,23 @@ export async function submitRefund() {
   V.busy(btn, true, 'Sending refund…');
   try {
     if (!S.refundKey) {
+      const createdAt = new Date().toISOString();
+      const body = { ...plan.body, soldAt: createdAt, ...cashierField() };
+      if (!$('refund-approval').hidden) {
+        // A manager approves before the refund is stored: the approval is
+        // posd's to give, the refund may then wait in the queue.
+        const a = await refundApproval($('refund-pin').value.trim());
+        $('refund-pin').value = '';
+        if (a.error) {
+          V.setError('refund-error', a.error);
+          btn.disabled = false;
+          return;
+        }
+        body.approvalId = a.approvalId;
+      }
       S.refundKey = newKey();
       const sale = S.refundSale;
-      await S.client.intent('POST', `/api/sales/${encodeURIComponent(sale.id)}/refund`, plan.body, { kind: 'refund', ref: tillRef(S.refundKey), total: plan.total, sale: sale.invoiceNumber, createdAt: new Date().toISOString() }, S.refundKey);
+      await S.client.intent('POST', `/api/sales/${encodeURIComponent(sale.id)}/refund`, body, { kind: 'refund', ref: tillRef(S.refundKey), total: plan.total, sale: sale.invoiceNumber, createdAt }, S.refundKey);
     }
     const out = await S.client.submit(S.refundKey);
     if (out.state === 'parked') {

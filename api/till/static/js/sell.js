@@ -7,12 +7,15 @@ import { parseQty, QTY, lineAmount, qtyOf } from './money.js';
 import * as V from './views.js';
 import { S, writeJSON } from './state.js';
 import { tillRef, fmtTime, explain, keptNotice } from './words.js';
+import { needsCashier, showCashier, cashierField, drawCashier } from './cashier.js';
 
 const $ = V.$;
 
-/** enterSell shows the selling view for the till's location. */
+/** enterSell shows the selling view for the till's location; first who is selling, when the shop has cashiers. */
 export function enterSell() {
   $('location-name').textContent = S.location.name ? `· ${S.location.name}` : '';
+  drawCashier();
+  if (needsCashier()) return showCashier();
   V.show('sell');
   drawCart();
   search();
@@ -300,7 +303,10 @@ export async function completeSale() {
         change: pay.change,
         createdAt: new Date().toISOString(),
       };
-      await c.intent('POST', '/api/sales', S.cart.request(S.location.id), meta, key);
+      // The till's time and the cashier go with the sale, queued or not
+      // (contract §6): posd keeps them beside its own commit time.
+      const body = { ...S.cart.request(S.location.id), soldAt: meta.createdAt, ...cashierField() };
+      await c.intent('POST', '/api/sales', body, meta, key);
     }
     await saleOutcome(c, key, await c.submit(key));
   } catch (e) {

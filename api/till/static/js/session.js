@@ -12,12 +12,13 @@ import * as V from './views.js';
 import { S, writeJSON } from './state.js';
 import { explain, REVOKED, queuedNote, STATUS_TEXT } from './words.js';
 import { enterSell, refreshProducts, resumeIntent } from './sell.js';
+import { loadCashiers, forgetCashier, drawCashier } from './cashier.js';
 
 const $ = V.$;
 const LS = globalThis.localStorage;
 
 /** VERSION is the till page's own version, reported to posd; it moves with sw.js's cache name. */
-export const VERSION = 'posd-till-v3';
+export const VERSION = 'posd-till-v4';
 
 let hooks = { onClient() {} };
 let reporter = null;
@@ -190,11 +191,15 @@ export async function signOut() {
 
 /** endSession forgets the token and stops the client; the queue stays in the outbox. */
 function endSession() {
-  for (const k of ['posd.token', 'posd.me', 'posd.location']) LS.removeItem(k);
+  for (const k of ['posd.token', 'posd.me', 'posd.location', 'posd.hasCashiers', 'posd.shift']) LS.removeItem(k);
+  forgetCashier();
+  S.hasCashiers = false;
+  S.shift = null;
   if (reporter) reporter.stop();
   reporter = null;
   if (S.client) S.client.close();
   Object.assign(S, { token: null, me: null, location: null, client: null });
+  drawCashier();
 }
 
 /**
@@ -238,6 +243,14 @@ export async function startSession() {
   resumeIntent();
 }
 
+/** afterLocation starts selling once the till knows where it is. */
+function afterLocation() {
+  enterSell();
+  refreshProducts(true);
+  loadCashiers();
+  resumeIntent();
+}
+
 /** refreshMe re-reads the token's business and the location's name when posd answers. */
 async function refreshMe() {
   try {
@@ -256,6 +269,7 @@ async function refreshMe() {
       }
     }
     refreshProducts(true);
+    loadCashiers();
   } catch {
     /* a 401 is answered by revoked(); otherwise the stored copy serves */
   }
@@ -272,9 +286,7 @@ async function pickLocation() {
           type: 'button', class: 'big choice', onclick: () => {
             S.location = { id: l.id, name: l.name };
             writeJSON('posd.location', S.location);
-            enterSell();
-            refreshProducts(true);
-            resumeIntent();
+            afterLocation();
           },
         }, l.name),
       ),

@@ -23,7 +23,15 @@ export const S = {
   found: [],
   refundSale: null,
   refundKey: null,
+  refundMethod: null,
   productsAt: 0,
+  // who is selling (cashier.js): the cashier signed in on this till, and
+  // whether the shop has cashiers at all (then a PIN is asked)
+  cashier: readJSON('posd.cashier'),
+  hasCashiers: readJSON('posd.hasCashiers') === true,
+  // the till's shift as it last knew it (shift.js)
+  shift: readJSON('posd.shift'),
+  moveType: 'pay_out',
 };
 
 export function readJSON(k) {

@@ -19,7 +19,7 @@ export function el(tag, attrs = {}, ...kids) {
   return e;
 }
 
-const VIEWS = ['signin', 'location', 'sell', 'receipt', 'sales', 'refund', 'queue'];
+const VIEWS = ['signin', 'location', 'cashier', 'sell', 'receipt', 'sales', 'refund', 'queue', 'shift'];
 
 /** show makes one view visible. */
 export function show(name) {

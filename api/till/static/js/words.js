@@ -82,3 +82,17 @@ export function explain(errOrEntry) {
       return `posd refused it (${code || 'unknown error'}${msg ? `: ${msg}` : ''}). Ask the manager.`;
   }
 }
+
+/** pinWords says what posd answered to a PIN: wrong (with the tries left), locked, or another refusal. */
+export function pinWords(r) {
+  const e = (r.body && r.body.error) || {};
+  if (r.status === 403 || r.status === 429) return e.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : 'Wrong PIN.';
+  if (r.status === 400) return 'A PIN is 4 to 6 digits.';
+  return explain({ code: e.code, message: e.message });
+}
+
+/** differenceWords asks for a manager when a count is off by more than the shop allows. */
+export function differenceWords(diff, limit, money) {
+  const how = diff < 0 ? `${money.format(-diff)} short` : `${money.format(diff)} over`;
+  return `The drawer is ${how}: more than the ${money.format(limit)} this shop allows without a manager. A manager approves with their PIN (below), then press Close shift again.`;
+}

@@ -8,10 +8,15 @@ import { S, when } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, table, busy, message } from '../views.js';
 
-const KIND = { INV: 'Sales', RET: 'Refunds', RCV: 'Purchase receipts', TRF: 'Transfers' };
+const KIND = { INV: 'Sales', RET: 'Refunds', RCV: 'Purchase receipts', TRF: 'Transfers', Z: 'Z reports' };
 
 /** seriesName says a series in words: "Sales, November 2026 (INV-202611)". */
 export function seriesName(s) {
+  const z = /^Z-(.+)$/.exec(s);
+  if (z && !/^\d{6}$/.test(z[1])) {
+    const loc = S.locations.find((l) => l.id === z[1]);
+    return `Z reports, ${loc ? loc.name : 'a location'} (Z-…${z[1].slice(-4)})`;
+  }
   const m = /^([A-Z]+)-(\d{4})(\d{2})$/.exec(s);
   if (!m) return s;
   let month = `${m[3]}/${m[2]}`;
