@@ -10,7 +10,7 @@ import (
 // decoding its body with encoding/json (reflection, a scanner state machine,
 // an allocation per value) was the largest cost of the request goroutine.
 // decodeSaleInput parses the body a till sends directly: one object with the
-// three fields, each line and payment an object of its fields, plain
+// three fields and the optional soldAt and cashierId, each line and payment an object of its fields, plain
 // strings, numbers. Anything else — an unknown or duplicated field, a
 // differently cased name, an escape in a string, null, a quantity written
 // as a string, trailing data, broken JSON — it declines without judging, and
@@ -133,7 +133,7 @@ func (p *saleParser) object(field func(name string) bool) bool {
 	if p.byte('}') {
 		return true
 	}
-	var seenBuf [4]string
+	var seenBuf [5]string
 	seen := seenBuf[:0]
 	for {
 		name, ok := p.str()
@@ -217,6 +217,18 @@ func (p *saleParser) sale(in *engine.SaleInput) bool {
 				in.Payments = append(in.Payments, pay)
 				return ok
 			})
+		case "soldAt":
+			// A till's cashier and time (issue 10) come with most of its
+			// sales now: strings, or left out (null goes to decodeStrict).
+			var v string
+			if v, ok = p.str(); ok {
+				in.SoldAt = &v
+			}
+		case "cashierId":
+			var v string
+			if v, ok = p.str(); ok {
+				in.CashierID = &v
+			}
 		}
 		return ok
 	})

@@ -20,31 +20,36 @@ func TestDecodeSaleInput(t *testing.T) {
 		body string
 		fast bool
 	}{
-		"a till's sale":              {tillSale, true},
-		"white space everywhere":     {" \n{ \"locationId\" : \"L\" ,\t\"items\" : [ { \"productId\" : \"P\" , \"quantity\" : 1 } ] ,\"payments\":[ ] }\r\n", true},
-		"fields in another order":    {`{"payments":[{"amount":5,"method":"card"}],"items":[{"quantity":1,"productId":"P"}],"locationId":"L"}`, true},
-		"empty object":               {`{}`, true},
-		"empty lists":                {`{"items":[],"payments":[]}`, true},
-		"empty line":                 {`{"items":[{}]}`, true},
-		"non-ASCII name":             {`{"locationId":"Café"}`, true},
-		"numbers of every shape":     {`{"items":[{"quantity":-0.5e+3,"unitPrice":1E9}],"payments":[{"amount":0}]}`, true},
-		"unknown field":              {`{"locationId":"L","total":5}`, false},
-		"unknown line field":         {`{"items":[{"productId":"P","sku":"x"}]}`, false},
-		"field in another case":      {`{"LocationId":"L"}`, false},
-		"duplicated field":           {`{"locationId":"L","locationId":"M"}`, false},
-		"duplicated line field":      {`{"items":[{"quantity":1,"quantity":2}]}`, false},
-		"escape in a string":         {`{"locationId":"L\u0041"}`, false},
-		"null":                       {`{"locationId":null}`, false},
-		"null line":                  {`{"items":[null]}`, false},
-		"unit price null":            {`{"items":[{"unitPrice":null}]}`, false},
-		"quantity as a string":       {`{"items":[{"quantity":"2"}]}`, false},
-		"number with a leading zero": {`{"items":[{"quantity":01}]}`, false},
-		"number with a plus":         {`{"items":[{"quantity":+1}]}`, false},
-		"trailing data":              {`{"locationId":"L"} {}`, false},
-		"trailing comma":             {`{"locationId":"L",}`, false},
-		"not an object":              {`["L"]`, false},
-		"truncated":                  {`{"locationId":"L"`, false},
-		"control character":          {"{\"locationId\":\"a\tb\"}", false},
+		"a till's sale":               {tillSale, true},
+		"white space everywhere":      {" \n{ \"locationId\" : \"L\" ,\t\"items\" : [ { \"productId\" : \"P\" , \"quantity\" : 1 } ] ,\"payments\":[ ] }\r\n", true},
+		"fields in another order":     {`{"payments":[{"amount":5,"method":"card"}],"items":[{"quantity":1,"productId":"P"}],"locationId":"L"}`, true},
+		"empty object":                {`{}`, true},
+		"empty lists":                 {`{"items":[],"payments":[]}`, true},
+		"empty line":                  {`{"items":[{}]}`, true},
+		"non-ASCII name":              {`{"locationId":"Café"}`, true},
+		"numbers of every shape":      {`{"items":[{"quantity":-0.5e+3,"unitPrice":1E9}],"payments":[{"amount":0}]}`, true},
+		"a cashier's sale (issue 10)": {`{"locationId":"L","items":[{"productId":"P","quantity":1}],"payments":[{"method":"cash","amount":5}],"soldAt":"2026-12-01T10:11:12.345Z","cashierId":"C"}`, true},
+		"cashier first, empty":        {`{"cashierId":"","locationId":"L"}`, true},
+		"sold at null":                {`{"soldAt":null}`, false},
+		"cashier as a number":         {`{"cashierId":5}`, false},
+		"duplicated cashier":          {`{"cashierId":"a","cashierId":"b"}`, false},
+		"unknown field":               {`{"locationId":"L","total":5}`, false},
+		"unknown line field":          {`{"items":[{"productId":"P","sku":"x"}]}`, false},
+		"field in another case":       {`{"LocationId":"L"}`, false},
+		"duplicated field":            {`{"locationId":"L","locationId":"M"}`, false},
+		"duplicated line field":       {`{"items":[{"quantity":1,"quantity":2}]}`, false},
+		"escape in a string":          {`{"locationId":"L\u0041"}`, false},
+		"null":                        {`{"locationId":null}`, false},
+		"null line":                   {`{"items":[null]}`, false},
+		"unit price null":             {`{"items":[{"unitPrice":null}]}`, false},
+		"quantity as a string":        {`{"items":[{"quantity":"2"}]}`, false},
+		"number with a leading zero":  {`{"items":[{"quantity":01}]}`, false},
+		"number with a plus":          {`{"items":[{"quantity":+1}]}`, false},
+		"trailing data":               {`{"locationId":"L"} {}`, false},
+		"trailing comma":              {`{"locationId":"L",}`, false},
+		"not an object":               {`["L"]`, false},
+		"truncated":                   {`{"locationId":"L"`, false},
+		"control character":           {"{\"locationId\":\"a\tb\"}", false},
 	} {
 		var in engine.SaleInput
 		ok := decodeSaleInput([]byte(c.body), &in)
@@ -73,6 +78,7 @@ func FuzzDecodeSaleInput(f *testing.F) {
 	f.Add(`{"items":[{"quantity":-0.5e+3,"unitPrice":1E9}],"payments":[{"amount":0}]}`)
 	f.Add(`{"locationId":"L","items":[],"payments":[{"method":"café","amount":1.25}]}`)
 	f.Add(`{"locationId":null,"LocationId":"x","items":[{"quantity":"2"}]} `)
+	f.Add(`{"locationId":"L","soldAt":"2026-12-01T10:11:12Z","cashierId":"C","items":[]}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		if !utf8.ValidString(body) || strings.TrimSpace(body) == "" {
 			return // readBody refuses these before any decoding

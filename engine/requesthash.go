@@ -77,6 +77,15 @@ func appendSaleInputJSON(b []byte, in *SaleInput) ([]byte, bool) {
 		}
 		b = append(b, ']')
 	}
+	// omitempty pointers: written when set, in the struct's order.
+	if in.SoldAt != nil {
+		b = append(b, `,"soldAt":`...)
+		str(*in.SoldAt)
+	}
+	if in.CashierID != nil {
+		b = append(b, `,"cashierId":`...)
+		str(*in.CashierID)
+	}
 	b = append(b, "}\n"...)
 	if !ok {
 		return b[:start], false

@@ -44,6 +44,10 @@ func TestSaleInputHashJSON(t *testing.T) {
 		"number with an empty exponent":  {SaleInput{Items: []SaleItemInput{{Quantity: raw("1e")}}}, false},
 		"number that is only a minus":    {SaleInput{Items: []SaleItemInput{{Quantity: raw("-")}}}, false},
 		"number followed by another one": {SaleInput{Items: []SaleItemInput{{Quantity: raw("1 2")}}}, false},
+		"a cashier's sale (issue 10)":    {SaleInput{LocationID: "L", SoldAt: ptr("2026-12-01T10:11:12.345Z"), CashierID: ptr("0190c0de-0000-7000-8000-000000000002"), Payments: []PaymentInput{{Method: "card", Amount: raw("1")}}}, true},
+		"sold at without a cashier":      {SaleInput{SoldAt: ptr("2026-12-01T10:11:12Z")}, true},
+		"an empty cashier":               {SaleInput{CashierID: ptr("")}, true},
+		"cashier with an HTML character": {SaleInput{CashierID: ptr("a&b")}, false},
 	} {
 		got, ok := appendSaleInputJSON([]byte("prefix"), &c.in)
 		if ok != c.fast {
@@ -77,6 +81,7 @@ func TestRequestHashOfSales(t *testing.T) {
 	for _, in := range []SaleInput{
 		{LocationID: "L", Items: []SaleItemInput{{ProductID: "p1", Quantity: raw("2")}}, Payments: []PaymentInput{{Method: "cash", Amount: raw("5000")}}},
 		{LocationID: "L<&>", Items: []SaleItemInput{{ProductID: "p1", Quantity: raw(`"2"`)}}},
+		{LocationID: "L", SoldAt: ptr("2026-12-01T10:11:12.345Z"), CashierID: ptr("c1"), Payments: []PaymentInput{{Method: "cash", Amount: raw("5000")}}},
 		{},
 	} {
 		if got, want := requestHash(opCreateSale, "", in), byJSON(opCreateSale, "", in); !bytes.Equal(got, want) {
@@ -85,6 +90,12 @@ func TestRequestHashOfSales(t *testing.T) {
 	}
 	if a, b := requestHash(opCreateSale, "", SaleInput{LocationID: "L"}), requestHash(opCreateSale, "", SaleInput{LocationID: "M"}); bytes.Equal(a, b) {
 		t.Error("two different sales hash the same")
+	}
+	// A key reused with another cashier or time is another request.
+	for _, other := range []SaleInput{{LocationID: "L", CashierID: ptr("c1")}, {LocationID: "L", SoldAt: ptr("2026-12-01T10:00:00Z")}} {
+		if a, b := requestHash(opCreateSale, "", SaleInput{LocationID: "L"}), requestHash(opCreateSale, "", other); bytes.Equal(a, b) {
+			t.Errorf("%+v hashes as the same sale without its cashier and time", other)
+		}
 	}
 	// Other inputs keep going through encoding/json.
 	in := LocationInput{Name: "Shop"}
@@ -101,6 +112,12 @@ func FuzzSaleInputHashJSON(f *testing.F) {
 	f.Add("", "", []byte(`"2"`), []byte("null"), "café", []byte(" 1"), uint8(2))
 	f.Fuzz(func(t *testing.T, loc, product string, qty, price []byte, method string, amount []byte, shape uint8) {
 		in := SaleInput{LocationID: loc}
+		if shape&8 != 0 {
+			in.SoldAt = &product
+		}
+		if shape&16 != 0 {
+			in.CashierID = &method
+		}
 		if shape&1 == 0 {
 			in.Items = []SaleItemInput{{ProductID: product, Quantity: nilIfEmpty(qty), UnitPrice: nilIfEmpty(price)}, {ProductID: loc, Quantity: nilIfEmpty(amount)}}
 		} else if shape&2 == 0 {
@@ -125,6 +142,8 @@ func FuzzSaleInputHashJSON(f *testing.F) {
 		}
 	})
 }
+
+func ptr(s string) *string { return &s }
 
 func nilIfEmpty(b []byte) json.RawMessage {
 	if len(b) == 0 {
