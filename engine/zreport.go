@@ -94,7 +94,8 @@ type ZFigures struct {
 	// (for an X: as if it were taken now); it never resets.
 	GrandTotal Totals `json:"grandTotal"`
 	// SeriesHeads are the head of each kind's hash chain (INV, RET, RCV,
-	// TRF) when the report was taken (zreport_chain.go).
+	// TRF) when the report was taken, then of every other series the
+	// report covers (zreport_chain.go).
 	SeriesHeads []SeriesHead `json:"seriesHeads"`
 	// Coverage is where the location's documents stood: the newest sale,
 	// refund and shift the report covers. The next Z starts after them.
@@ -410,7 +411,7 @@ func (s *Service) figures(tx Tx, biz *Business, location string, prev *ZReport, 
 	if f.TillsNotReported, err = s.tillsNotReported(tx, biz, location, prev, f, now); err != nil {
 		return nil, err
 	}
-	if f.SeriesHeads, err = seriesHeads(tx, biz, now); err != nil {
+	if f.SeriesHeads, err = seriesHeads(tx, biz, now, f.Series); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -29,7 +29,8 @@ import (
 //
 // SeriesHeads are, for each kind of numbered document (INV, RET, RCV,
 // TRF), the head of the kind's latest series when the Z was taken: the
-// last document of the kind and its hash. Each kind's chain runs across
+// last document of the kind and its hash; then the head of every other
+// series the Z covers (an earlier month's). Each kind's chain runs across
 // its months, so that one hash fixes every document of the kind before it,
 // of every location. A printed or mailed Z is thus an anchor kept outside
 // the machine; storedAnchors makes each stored Z's heads anchors too, so
@@ -211,7 +212,7 @@ func appendCanonRates(b []byte, rs []RateLine) []byte {
 // seriesHeads lists, for each kind of numbered document, the head of the
 // kind's latest series with a chained document at now: what a Z anchors.
 // Months are looked at from now back, as previousSeriesHash does.
-func seriesHeads(tx Tx, biz *Business, now time.Time) ([]SeriesHead, error) {
+func seriesHeads(tx Tx, biz *Business, now time.Time, covered []SeriesRange) ([]SeriesHead, error) {
 	zone := biz.Location()
 	c := biz.CreatedAt.In(zone)
 	start := time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, zone)
@@ -233,6 +234,22 @@ func seriesHeads(tx Tx, biz *Business, now time.Time) ([]SeriesHead, error) {
 				break
 			}
 			m = m.AddDate(0, -1, 0)
+		}
+	}
+	// Every other series the report covers (an earlier month's, when the
+	// day ran across a month's end or late arrivals were numbered in
+	// it): its head too, so that the Z names the head of every series it
+	// counts, as the contract (§6) asks.
+	for _, r := range covered {
+		if slices.ContainsFunc(heads, func(h SeriesHead) bool { return h.Series == r.Series }) {
+			continue
+		}
+		h, err := tx.ChainHead(biz.ID, r.Series)
+		if err != nil {
+			return nil, err
+		}
+		if h.Number > 0 {
+			heads = append(heads, SeriesHead{Series: r.Series, Number: FormatNumber(r.Series, h.Number), Hash: h.Hash})
 		}
 	}
 	return heads, nil

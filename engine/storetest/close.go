@@ -22,6 +22,7 @@ var closeCases = []testCase{
 	{"Shifts", testShifts},
 	{"ZReportFigures", testZReportFigures},
 	{"ZReportsAreWrittenOnce", testZWrittenOnce},
+	{"ZReportAcrossMonths", testZAcrossMonths},
 }
 
 // till makes a till token bound to the shop's location and returns its
@@ -628,4 +629,30 @@ func testConcurrentZReports(t testing.TB, open Opener) {
 		t.Errorf("grand total: %d, want %d", list[0].GrandTotal.Net, gross)
 	}
 	wantClean(t, s)
+}
+
+// testZAcrossMonths: a day that runs past a month's end counts two
+// series of sales, and the Z names the head of each (contract §6: "the
+// head hash of every series"), the newest month's first.
+func testZAcrossMonths(t testing.TB, open Opener) {
+	s := newShop(t, open, "UTC")
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC))
+	nov1 := s.sale(t, s.key(), "1")
+	nov2 := s.sale(t, s.key(), "2")
+	s.clock.Set(time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC))
+	dec1 := s.sale(t, s.key(), "1")
+	z := must(s.svc.CreateZReport(ctx, s.owner, s.key(), engine.ZReportInput{LocationID: s.loc})).doc(t)
+	if nov2.InvoiceNumber != "INV-202611-0002" || dec1.InvoiceNumber != "INV-202612-0001" {
+		t.Fatalf("numbers %s %s %s", nov1.InvoiceNumber, nov2.InvoiceNumber, dec1.InvoiceNumber)
+	}
+	sameJSON(t, "the Z's series", z.Series, []engine.SeriesRange{
+		{Series: "INV-202611", First: "INV-202611-0001", Last: "INV-202611-0002", Count: 2},
+		{Series: "INV-202612", First: "INV-202612-0001", Last: "INV-202612-0001", Count: 1}})
+	sameJSON(t, "the Z's heads", z.SeriesHeads, []engine.SeriesHead{
+		{Series: "INV-202612", Number: "INV-202612-0001", Hash: dec1.Hash},
+		{Series: "INV-202611", Number: "INV-202611-0002", Hash: nov2.Hash}})
+	if h, ok := engine.ComputeHash(z); !ok || h != z.Hash {
+		t.Errorf("the Z's hash %q, its values give %q", z.Hash, h)
+	}
 }
