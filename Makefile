@@ -19,7 +19,7 @@ FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProd
 	FuzzCreateCashier FuzzApprove FuzzOpenShift FuzzCashMovement FuzzCloseShift FuzzCreateZReport \
 	FuzzCreatePairingCode FuzzPair FuzzBackupNow FuzzImportProducts
 
-.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg postgres measure-migrate
+.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg bench-wrk postgres measure-migrate
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -109,6 +109,15 @@ PGROUNDS ?= 2
 bench-pg: build postgres
 	$(GO) build -o bin/posd-load ./cmd/posd-load
 	bin/posd-load bench-pg --posd $(BIN) --rounds $(PGROUNDS) --out bench-data/pg-results.json
+
+## bench-wrk: Debian's wrk (installed with apt-get only if absent) at 1 and 64 connections
+## against posd, the bare net/http echo and the seed design on PostgreSQL, side by side,
+## then every acknowledged sale checked stored once. WRKFLAGS passes more flags to
+## posd-load wrk (e.g. WRKFLAGS='--profile bench-data/pprof' or --skip-pg).
+bench-wrk: build
+	@command -v wrk >/dev/null || { echo "installing Debian's wrk"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	bin/posd-load wrk --posd $(BIN) --out bench-data/wrk.json $(WRKFLAGS)
 
 ## bench-go: the Go benchmarks of the write path, six times each, for benchstat.
 bench-go:

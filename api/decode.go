@@ -56,6 +56,16 @@ func readBody(r *http.Request, allowEmpty bool) ([]byte, error) {
 	return body, nil
 }
 
+// decode decodes a request body into in: a sale through its own direct
+// decoder when that takes it (salejson.go), anything else and every
+// mistake through decodeStrict.
+func decode[T any](body []byte, in *T) error {
+	if p, ok := any(in).(*engine.SaleInput); ok && decodeSaleInput(body, p) {
+		return nil
+	}
+	return decodeStrict(body, in)
+}
+
 // decodeStrict decodes one JSON object into v, refusing unknown fields,
 // server-owned fields, wrong types and trailing data.
 func decodeStrict(body []byte, v any) error {

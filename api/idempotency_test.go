@@ -217,3 +217,36 @@ func TestClientTokenLostAnswer(t *testing.T) {
 		t.Errorf("caller's key: replay gave secret=%v id=%q, want the token with no secret", tok.Secret, tok.ID)
 	}
 }
+
+// TestKeyReusedWithAnotherSoldAt: a sale's soldAt (issue 10) is part of
+// what its key stands for, on the fast path that decodes and fingerprints
+// a till's sale as much as through encoding/json: the same body again is a
+// replay, another soldAt or none is a reused key.
+func TestKeyReusedWithAnotherSoldAt(t *testing.T) {
+	e := newEnv(t)
+	f := e.shop
+	body := func(tail string) string {
+		return `{"locationId":"` + f.loc + `","items":[{"productId":"` + f.apple.ID + `","quantity":1}],"payments":[{"method":"cash","amount":300}]` + tail + `}`
+	}
+	first := body(`,"soldAt":"2026-12-01T10:11:12.345Z"`)
+	res, b1 := e.raw("POST", "/api/sales", e.ownerToken(), "sold-at", "application/json", first)
+	if res.StatusCode != 201 {
+		t.Fatalf("first: %d %s", res.StatusCode, b1)
+	}
+	res, b2 := e.raw("POST", "/api/sales", e.ownerToken(), "sold-at", "application/json", first)
+	if res.StatusCode != 201 || res.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(b1, b2) {
+		t.Errorf("same body again: %d %v %s", res.StatusCode, res.Header.Get("Idempotent-Replayed"), b2)
+	}
+	for name, other := range map[string]string{
+		"another soldAt": body(`,"soldAt":"2026-12-01T10:11:13.345Z"`),
+		"no soldAt":      body(``),
+	} {
+		res, b := e.raw("POST", "/api/sales", e.ownerToken(), "sold-at", "application/json", other)
+		if res.StatusCode != 422 || codeOf(b) != engine.EIDEMPOTENCYREUSED {
+			t.Errorf("%s: %d %s, want 422 %s", name, res.StatusCode, b, engine.EIDEMPOTENCYREUSED)
+		}
+	}
+	if got := countSales(t, f.owner); got != 1 {
+		t.Errorf("sales: got %d, want 1", got)
+	}
+}

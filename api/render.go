@@ -37,7 +37,10 @@ func renderAnswer(doc any, v int) ([]byte, error) {
 // them renders as version 1 did.
 func renderCurrent(doc any) ([]byte, error) {
 	if s, ok := doc.(*engine.Sale); ok {
-		return appendSaleJSON(make([]byte, 0, 1024), s), nil
+		// A till's 3-line sale renders to about 1.1 kB with its two
+		// hashes: 2 kB holds up to about 8 lines in one allocation, where
+		// 1 kB had to grow (a second allocation and a copy) for every sale.
+		return appendSaleJSON(make([]byte, 0, 2048), s), nil
 	}
 	return json.Marshal(doc)
 }

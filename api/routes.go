@@ -98,7 +98,7 @@ func readWrite[T any](r *http.Request, kind writeKind) (engine.IdempotencyKey, T
 	if err != nil {
 		return "", in, err
 	}
-	return key, in, decodeStrict(body, &in)
+	return key, in, decode(body, &in)
 }
 
 // answerWrite renders the answer to an idempotent write (doc, in answer
@@ -123,7 +123,7 @@ func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, kind writeK
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	if replayed || wrote {
-		s.metrics.write(mux.CurrentRoute(r).GetName(), replayed)
+		s.metrics.write(s.routeName(r), replayed)
 	}
 	if wrote && !replayed {
 		s.metrics.writeOK()

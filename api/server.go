@@ -20,6 +20,9 @@ type Server struct {
 	limiter *authLimiter
 	metrics *metrics
 	routes  []Route
+	// static serves the routes without path variables by exact method and
+	// path, ahead of the router (see ServeHTTP).
+	static  map[routeKey]staticRoute
 	ops     Ops
 	backups backupKeys
 	version string
@@ -64,7 +67,8 @@ func NewServer(svc *engine.Service, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, version: o.Version, Now: time.Now}
+	s := &Server{svc: svc, log: o.Logger, router: mux.NewRouter(), limiter: newAuthLimiter(), metrics: newMetrics(), ops: o.Ops, https: o.HTTPS, version: o.Version, Now: time.Now,
+		static: map[routeKey]staticRoute{}}
 	if s.version == "" {
 		s.version = "unknown"
 	}
@@ -76,7 +80,15 @@ func NewServer(svc *engine.Service, o Options) *Server {
 		if rt.Root {
 			r = s.router
 		}
-		r.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method).Name(rt.Name)
+		h := s.wrap(rt)
+		r.Handle(rt.Path, h).Methods(rt.Method).Name(rt.Name)
+		if !strings.Contains(rt.Path, "{") {
+			full := rt.Path
+			if !rt.Root {
+				full = "/api" + rt.Path
+			}
+			s.static[routeKey{rt.Method, full}] = staticRoute{h, rt.Name}
+		}
 	}
 	// gorilla/mux reports a method mismatch as not found when another
 	// route's pattern follows (/sales, then /sales/{id}), so the 405 is
@@ -116,7 +128,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, engine.Errorf(engine.EINTERNAL, "panic"))
 		}
 	}()
+	if rt, ok := s.static[routeKey{r.Method, r.URL.Path}]; ok {
+		rt.h.ServeHTTP(w, r)
+		return
+	}
 	s.router.ServeHTTP(w, r)
+}
+
+// routeKey is a method and an exact, clean path.
+type routeKey struct{ method, path string }
+
+// staticRoute is a route without path variables: its handler and name.
+//
+// A request for one of them (POST /api/sales above all) is served straight
+// from the route table: gorilla/mux would find the same handler after
+// matching the request against the routes' regular expressions in turn and
+// copying the request twice to carry the route and its (empty) variables,
+// a cost every sale paid. A path that is not exactly one of these (not
+// clean, another method, a path variable) goes through the router as
+// before, so cleaning, redirects, 404 and 405 are unchanged. Handlers of
+// these routes find no mux.CurrentRoute; routeName stands in.
+type staticRoute struct {
+	h    http.Handler
+	name string
+}
+
+// routeName is the name of the route serving r.
+func (s *Server) routeName(r *http.Request) string {
+	if rt := mux.CurrentRoute(r); rt != nil {
+		return rt.GetName()
+	}
+	return s.static[routeKey{r.Method, r.URL.Path}].name
 }
 
 // allowed lists the methods the request's path does take.

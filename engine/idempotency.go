@@ -119,11 +119,18 @@ const (
 // fingerprint for as long as their document, so its input must not change:
 // a retry after an upgrade must hash as the first request did.
 func requestHash(op, target string, in any) []byte {
+	var buf [1024]byte
+	b := append(append(append(append(buf[:0], op...), 0), target...), 0)
+	if si, ok := in.(SaleInput); ok {
+		// The sale's JSON is written directly when it can be, byte for
+		// byte what encoding/json writes (requesthash.go).
+		if b, ok := appendSaleInputJSON(b, &si); ok {
+			sum := sha256.Sum256(b)
+			return sum[:]
+		}
+	}
 	h := sha256.New()
-	h.Write([]byte(op))
-	h.Write([]byte{0})
-	h.Write([]byte(target))
-	h.Write([]byte{0})
+	h.Write(b)
 	_ = json.NewEncoder(h).Encode(in)
 	return h.Sum(nil)
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,13 +23,26 @@ const (
 
 // SeriesOf returns the series of a prefix at time t in the business's zone.
 func SeriesOf(prefix string, t time.Time, zone *time.Location) Series {
-	return Series(prefix + "-" + t.In(zone).Format("200601"))
+	y, m, _ := t.In(zone).Date()
+	if y < 0 || y > 9999 {
+		return Series(prefix + "-" + t.In(zone).Format("200601"))
+	}
+	b := make([]byte, 0, len(prefix)+7)
+	b = append(b, prefix...)
+	b = append(b, '-', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), byte('0'+int(m)/10), byte('0'+int(m)%10))
+	return Series(b)
 }
 
 // FormatNumber renders the n-th number of a series: at least four digits,
 // more past 9999, never truncated.
 func FormatNumber(s Series, n uint64) string {
-	return fmt.Sprintf("%s-%04d", s, n)
+	b := make([]byte, 0, len(s)+8)
+	b = append(b, s...)
+	b = append(b, '-')
+	for d := uint64(1000); d > 1 && n < d; d /= 10 {
+		b = append(b, '0')
+	}
+	return string(strconv.AppendUint(b, n, 10))
 }
 
 // ParseNumber splits a document number into its series and sequence.

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -127,20 +126,20 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 	}
 	lines := make([]saleLineSpec, len(in.Items))
 	for i, it := range in.Items {
-		f := fmt.Sprintf("items[%d]", i)
+		f := itemPaths(i)
 		if it.ProductID == "" {
-			return nil, fieldErr(f+".productId", "is required")
+			return nil, fieldErr(f.productID, "is required")
 		}
-		q, err := parseQuantity(it.Quantity, f+".quantity", false)
+		q, err := parseQuantity(it.Quantity, f.quantity, false)
 		if err != nil {
 			return nil, err
 		}
 		if q <= 0 {
-			return nil, fieldErr(f+".quantity", "must be positive")
+			return nil, fieldErr(f.quantity, "must be positive")
 		}
 		lines[i] = saleLineSpec{productID: it.ProductID, qty: q}
 		if len(it.UnitPrice) > 0 && string(it.UnitPrice) != "null" {
-			p, err := parseMoney(it.UnitPrice, f+".unitPrice", false)
+			p, err := parseMoney(it.UnitPrice, f.unitPrice, false)
 			if err != nil {
 				return nil, err
 			}
@@ -153,20 +152,20 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 	payments := make([]Payment, len(in.Payments))
 	var paid, cash Money
 	for i, p := range in.Payments {
-		f := fmt.Sprintf("payments[%d]", i)
+		f := paymentPaths(i)
 		switch p.Method {
 		case MethodCash, MethodCard, MethodVoucher, MethodOther:
 		case "":
-			return nil, fieldErr(f+".method", "is required")
+			return nil, fieldErr(f.method, "is required")
 		default:
-			return nil, fieldErr(f+".method", "must be cash, card, voucher or other")
+			return nil, fieldErr(f.method, "must be cash, card, voucher or other")
 		}
-		amt, err := parseMoney(p.Amount, f+".amount", false)
+		amt, err := parseMoney(p.Amount, f.amount, false)
 		if err != nil {
 			return nil, err
 		}
 		if amt <= 0 {
-			return nil, fieldErr(f+".amount", "must be positive")
+			return nil, fieldErr(f.amount, "must be positive")
 		}
 		payments[i] = Payment{Method: p.Method, Amount: amt}
 		paid += amt // bounded: 20 × MaxMoney fits in int64
@@ -195,8 +194,8 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			return nil, DocRef{}, err
 		}
 		for i, l := range lines {
-			f := fmt.Sprintf("items[%d]", i)
-			p, err := getProduct(tx, a.BusinessID, l.productID, f+".productId", false)
+			f := itemPaths(i)
+			p, err := getProduct(tx, a.BusinessID, l.productID, f.productID, false)
 			if err != nil {
 				return nil, DocRef{}, err
 			}
@@ -204,7 +203,7 @@ func (s *Service) CreateSale(ctx context.Context, a *Actor, key IdempotencyKey, 
 			if l.price != nil {
 				price = *l.price
 			}
-			amount, err := lineAmount(price, l.qty, f)
+			amount, err := lineAmount(price, l.qty, f.line)
 			if err != nil {
 				return nil, DocRef{}, err
 			}

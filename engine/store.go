@@ -57,6 +57,17 @@ type ReplayFromView interface {
 	ReplayFromView() bool
 }
 
+// CachedTokens is an optional interface of a Store that keeps the tokens it
+// has read in memory. Authenticate asks it first and opens no transaction
+// when it has the token: every request authenticates, and a read
+// transaction per request is a cost the cache can spare. CachedToken may
+// return a token only if a View begun now would still find it: once the
+// revocation of a token has been answered, the cache must no longer have
+// it (boltstore: tokencache.go).
+type CachedTokens interface {
+	CachedToken(hash [32]byte) (Token, bool)
+}
+
 // Tx is a transaction on a Store: the reads and writes of the engine's
 // write path. Getters return an error with code ENOTFOUND when the object
 // does not exist in the given business; objects of other businesses are

@@ -165,6 +165,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Actor, erro
 		return nil, Errorf(EUNAUTHORIZED, "a valid token is needed: send Authorization: Bearer TOKEN")
 	}
 	h := HashToken(secret)
+	if c, ok := s.store.(CachedTokens); ok {
+		if t, ok := c.CachedToken(h); ok {
+			return actorOf(&t, h)
+		}
+	}
 	var t *Token
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
@@ -174,6 +179,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Actor, erro
 	if err != nil && !IsNotFound(err) {
 		return nil, err
 	}
+	return actorOf(t, h)
+}
+
+// actorOf returns the Actor of token t, looked up by h, the hash of the
+// secret presented; a nil t is an unknown secret.
+func actorOf(t *Token, h [32]byte) (*Actor, error) {
 	// The lookup is by hash; the final comparison is still constant-time so
 	// that no code path ever compares secrets byte by byte.
 	if t == nil || subtle.ConstantTimeCompare(t.Hash[:], h[:]) != 1 {

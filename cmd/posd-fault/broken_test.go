@@ -28,11 +28,11 @@ var (
 	// lets the second one in: every retry runs again.
 	brokenNoLookup = Build{Name: "no-lookup", Patches: []Patch{
 		{File: "engine/boltstore/idempotency.go",
-			Old: "\tb := t.get(bIdem, key(biz, k))\n\tif b == nil {",
-			New: "\tb := t.get(bIdem, key(biz, k))\n\tif b == nil || true { // broken: never found"},
+			Old: "\tb := t.get(bIdem, kk)\n\tif b == nil {",
+			New: "\tb := t.get(bIdem, kk)\n\tif b == nil || true { // broken: never found"},
 		{File: "engine/boltstore/idempotency.go",
-			Old: "\tif t.get(bIdem, k) != nil {\n\t\treturn engine.ErrDuplicateKey",
-			New: "\tif false && t.get(bIdem, k) != nil { // broken: no guard\n\t\treturn engine.ErrDuplicateKey"},
+			Old: "\tif !known && t.get(bIdem, k) != nil {\n\t\treturn engine.ErrDuplicateKey",
+			New: "\tif false && !known && t.get(bIdem, k) != nil { // broken: no guard\n\t\treturn engine.ErrDuplicateKey"},
 	}}
 	// Takes each document's number in a transaction of its own before the
 	// document's: a refusal, a crash or a lost race in between burns it.

@@ -11,6 +11,8 @@
 //	posd-load bare-server  a bare net/http handler: the ceiling of any HTTP design
 //	posd-load suite        every figure of BENCHMARKS.md in one run
 //	posd-load bench-pg     posd on PostgreSQL beside the seed design's pgbench
+//	posd-load probe        how busy the machine and its disk are now
+//	posd-load wrk          wrk against posd, the bare server and PostgreSQL, side by side
 //
 // Run "posd-load CMD -h" for a subcommand's flags.
 package main
@@ -40,6 +42,8 @@ func commands() []command {
 		{"bare-server", "serve a bare net/http handler that only decodes and encodes the same JSON", runBare},
 		{"suite", "measure every figure of BENCHMARKS.md, side by side, in one run", runSuite},
 		{"bench-pg", "posd on PostgreSQL (one and two processes) beside the seed design's pgbench, on one throwaway server", runPGSuite},
+		{"probe", "print the load average and the disk's fdatasync and lone-commit latency now", runProbe},
+		{"wrk", "Debian's wrk against posd, the bare echo and the seed design on PostgreSQL, then verify", runWrk},
 	}
 }
 

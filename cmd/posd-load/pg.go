@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,12 +24,15 @@ type PGResult struct {
 	Clients   int     `json:"clients"`
 	TPS       float64 `json:"tps"`
 	LatencyMs float64 `json:"latencyAvgMs"`
-	Output    string  `json:"output"`
+	// ServerCPUPerTxUS is PostgreSQL's CPU time (the postmaster and its
+	// children) per transaction, when measured (posd-load wrk).
+	ServerCPUPerTxUS float64 `json:"serverCpuPerTxUs,omitempty"`
+	Output           string  `json:"output"`
 }
 
 // pgCluster is the local PostgreSQL cluster the yardstick runs on.
 type pgCluster struct {
-	version, name string
+	version, name, dataDir string
 	// started is true when posd-load started it (and so stops it).
 	started bool
 }
@@ -65,6 +69,9 @@ func ensurePG(ctx context.Context, install bool, log io.Writer) (*pgCluster, err
 		f := strings.Fields(sc.Text())
 		if len(f) >= 4 && (c == nil || f[0] > c.version) {
 			c, status = &pgCluster{version: f[0], name: f[1]}, f[3]
+			if len(f) >= 6 {
+				c.dataDir = f[5]
+			}
 		}
 	}
 	if c == nil {
@@ -86,6 +93,45 @@ func (c *pgCluster) stop() {
 	if c != nil && c.started {
 		exec.Command("pg_ctlcluster", c.version, c.name, "stop").Run()
 	}
+}
+
+// cpu returns the CPU time used so far by the cluster: its postmaster,
+// the children it reaped (backends that ended) and the children alive (0
+// when unknown). Other PostgreSQL servers on the machine are not counted.
+func (c *pgCluster) cpu() time.Duration {
+	if c == nil || c.dataDir == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(c.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		return 0
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, ok := readStat(pid)
+		if !ok {
+			continue
+		}
+		switch {
+		case pid == pm:
+			total += st.cpu + st.children
+		case st.ppid == pm:
+			total += st.cpu
+		}
+	}
+	return total
 }
 
 var (

@@ -50,23 +50,37 @@ func (p *procWatch) cpu() time.Duration {
 	if p.pid <= 0 {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/stat")
+	st, _ := readStat(p.pid)
+	return st.cpu
+}
+
+// procStat is what /proc/PID/stat says of a process's CPU time.
+type procStat struct {
+	ppid int
+	// cpu is its own user+system time; children that of the children it
+	// waited for.
+	cpu, children time.Duration
+}
+
+func readStat(pid int) (procStat, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return procStat{}, false
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0
+		return procStat{}, false
 	}
 	f := bytes.Fields(b[i+1:])
-	// After the command name: state is field 3, utime 14, stime 15.
-	if len(f) < 13 {
-		return 0
+	// After the command name: state is field 3, ppid 4, utime 14, stime
+	// 15, cutime 16, cstime 17.
+	if len(f) < 15 {
+		return procStat{}, false
 	}
-	ut, _ := strconv.ParseInt(string(f[11]), 10, 64)
-	st, _ := strconv.ParseInt(string(f[12]), 10, 64)
+	n := func(i int) int64 { v, _ := strconv.ParseInt(string(f[i]), 10, 64); return v }
 	const clkTck = 100 // USER_HZ on every Linux architecture Go runs on
-	return time.Duration(ut+st) * time.Second / clkTck
+	tick := func(t int64) time.Duration { return time.Duration(t) * time.Second / clkTck }
+	return procStat{ppid: int(n(1)), cpu: tick(n(11) + n(12)), children: tick(n(13) + n(14))}, true
 }
 
 func (p *procWatch) sample() int64 { return p.rss() }

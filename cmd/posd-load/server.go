@@ -33,8 +33,8 @@ func hasDB(dir string) bool {
 
 // startPosd serves dir with the posd binary bin, initialising it first
 // (posd init --json) when it holds no database; token is then the new
-// owner token, else the given one.
-func startPosd(ctx context.Context, bin, dir, token string) (*server, error) {
+// owner token, else the given one. extra are more flags for posd serve.
+func startPosd(ctx context.Context, bin, dir, token string, extra ...string) (*server, error) {
 	if !hasDB(dir) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
@@ -49,7 +49,8 @@ func startPosd(ctx context.Context, bin, dir, token string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startServer(filepath.Join(dir, "posd-load-serve.log"), bin, addr, 60*time.Second, posdproc.ServeArgs(dir, addr, "--log-level", "warn")...)
+	flags := append([]string{"--log-level", "warn"}, extra...)
+	s, err := startServer(filepath.Join(dir, "posd-load-serve.log"), bin, addr, 60*time.Second, posdproc.ServeArgs(dir, addr, flags...)...)
 	if err != nil {
 		return nil, err
 	}

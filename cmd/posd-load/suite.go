@@ -291,11 +291,25 @@ func big(ctx context.Context, bin, dir string, n int, secs time.Duration, log io
 	return b, err
 }
 
+// defaultPGScript is $POSD_PG_BENCH, else the yardstick in the shared
+// folder beside the repository (../shared), or beside the folder of its
+// worktrees (../../shared).
 func defaultPGScript() string {
 	if p := os.Getenv("POSD_PG_BENCH"); p != "" {
 		return p
 	}
-	return "../shared/bench/seed-design-pg/run.sh"
+	const rel = "shared/bench/seed-design-pg/run.sh"
+	for _, up := range []string{"..", "../.."} {
+		if p := filepath.Join(up, rel); fileExists(p) {
+			return p
+		}
+	}
+	return filepath.Join("..", rel)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func parseInts(s string) ([]int, error) {

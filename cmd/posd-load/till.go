@@ -140,16 +140,21 @@ func (t *till) loop(stop *atomic.Bool, started *atomic.Int64, window time.Time) 
 
 // saleBody builds a sale of cfg.Lines random lines, paid by card (exact)
 // or cash (rounded up to a note, with change).
-func (t *till) saleBody() ([]byte, string) {
-	b := make([]byte, 0, 96+t.cfg.Lines*80)
+func (t *till) saleBody() ([]byte, string) { return saleBody(t.rng, t.shop, t.cfg.Lines) }
+
+// saleBody builds a sale of n random lines of s's products, paid by card
+// (exact) or cash (rounded up to a note, with change); it also returns the
+// first line's product.
+func saleBody(rng *rand.Rand, s *shop, n int) ([]byte, string) {
+	b := make([]byte, 0, 96+n*80)
 	b = append(b, `{"locationId":"`...)
-	b = append(b, t.shop.location...)
+	b = append(b, s.location...)
 	b = append(b, `","items":[`...)
 	var total int64
 	first := ""
-	for i := range t.cfg.Lines {
-		p := t.shop.products[t.rng.IntN(len(t.shop.products))]
-		q := int64(1 + t.rng.IntN(3))
+	for i := range n {
+		p := s.products[rng.IntN(len(s.products))]
+		q := int64(1 + rng.IntN(3))
 		total += p.price * q
 		if i == 0 {
 			first = p.id
@@ -162,7 +167,7 @@ func (t *till) saleBody() ([]byte, string) {
 		b = strconv.AppendInt(b, q, 10)
 		b = append(b, '}')
 	}
-	if t.rng.IntN(2) == 0 {
+	if rng.IntN(2) == 0 {
 		b = append(b, `],"payments":[{"method":"card","amount":`...)
 		b = strconv.AppendInt(b, total, 10)
 	} else {

@@ -13,7 +13,17 @@ package boltstore
 type objCache struct {
 	m     map[bucketKey]any
 	dirty map[bucketKey]struct{}
+	// raw keeps the values of the small records every sale reads and then
+	// writes (its counters and the stock of its products), written through
+	// by apply (rawWritten), so that the writer looks each of them up in
+	// bbolt once rather than once per sale. A nil value is an absent key.
+	// Unlike m it may hold what the current group wrote: every later read
+	// in the group sees those writes anyway, and a failed commit empties it.
+	raw map[bucketKey][]byte
 }
+
+// rawCached reports whether bucket's raw values are cached.
+func rawCached(bucket string) bool { return bucket == bCounters || bucket == bStock }
 
 // maxCached bounds the cache; past it the cache starts over, which costs
 // only decoding again.
@@ -25,7 +35,7 @@ func cached(bucket string) bool {
 }
 
 func newObjCache() *objCache {
-	return &objCache{m: map[bucketKey]any{}, dirty: map[bucketKey]struct{}{}}
+	return &objCache{m: map[bucketKey]any{}, dirty: map[bucketKey]struct{}{}, raw: map[bucketKey][]byte{}}
 }
 
 func (c *objCache) get(bucket string, key []byte) (any, bool) {
@@ -50,6 +60,22 @@ func (c *objCache) written(k bucketKey) {
 	c.dirty[k] = struct{}{}
 }
 
+// rawGet returns the cached value of key in bucket, and whether there is
+// one.
+func (c *objCache) rawGet(bucket string, key []byte) ([]byte, bool) {
+	v, ok := c.raw[bucketKey{bucket, string(key)}]
+	return v, ok
+}
+
+// rawPut keeps v (nil: absent) as the value of k, which must not change
+// afterwards.
+func (c *objCache) rawPut(k bucketKey, v []byte) {
+	if _, ok := c.raw[k]; !ok && len(c.raw) >= maxCached {
+		clear(c.raw)
+	}
+	c.raw[k] = v
+}
+
 // committed ends a group whose commit succeeded.
 func (c *objCache) committed() { clear(c.dirty) }
 
@@ -58,6 +84,7 @@ func (c *objCache) committed() { clear(c.dirty) }
 func (c *objCache) failed() {
 	clear(c.m)
 	clear(c.dirty)
+	clear(c.raw)
 }
 
 // getCached decodes the object at key k of bucket into a new T, through

@@ -25,11 +25,21 @@ import (
 // very encodings (schema 3: the compact sale; schemas 1 and 2: the sale's
 // JSON, which decodeSale reads too), so old answers read back the same way.
 
+// errNoIdempotency is the answer for a key never seen, which is every new
+// write's (twice: the engine looks the key up in a View and again in the
+// write transaction); one value serves them all, as nothing changes an
+// error once made.
+var errNoIdempotency = notFound("idempotency record")
+
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
-	b := t.get(bIdem, key(biz, k))
+	kk := key(biz, k)
+	b := t.get(bIdem, kk)
 	if b == nil {
-		return nil, notFound("idempotency record")
+		if t.writable {
+			t.absentIdem = string(kk)
+		}
+		return nil, errNoIdempotency
 	}
 	return t.idempotency(biz, k, b)
 }
@@ -118,12 +128,17 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 // key: the storage-level guarantee of one document per key.
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	k := key(r.BusinessID, r.Key)
-	if t.get(bIdem, k) != nil {
+	// The engine has just looked the key up in this transaction (and
+	// found nothing) before running the operation: no need to seek it in
+	// the B+tree twice.
+	known := t.absentIdem == string(k)
+	if !known && t.get(bIdem, k) != nil {
 		return engine.ErrDuplicateKey
 	}
 	if err := t.put(bIdem, k, encodeIdempotency(r)); err != nil {
 		return err
 	}
+	t.absentIdem = ""
 	if r.Answer == nil {
 		return nil
 	}

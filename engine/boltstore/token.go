@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"posd/engine"
@@ -64,10 +65,11 @@ func (t *txn) Tokens(biz string) ([]*engine.Token, error) {
 
 // PutToken implements engine.Tx.
 func (t *txn) PutToken(tok *engine.Token) error {
-	if err := t.putJSON(bTokens, tok.Hash[:], storedToken{Token: *tok, Business: tok.BusinessID, Hash: tok.Hash[:]}); err != nil {
+	h := bytes.Clone(tok.Hash[:]) // the overlay keeps the slices it is given
+	if err := t.putJSON(bTokens, h, storedToken{Token: *tok, Business: tok.BusinessID, Hash: h}); err != nil {
 		return err
 	}
-	return t.put(bTokenIDs, key(tok.BusinessID, tok.ID), tok.Hash[:])
+	return t.put(bTokenIDs, key(tok.BusinessID, tok.ID), h)
 }
 
 // DeleteToken implements engine.Tx.
@@ -77,7 +79,7 @@ func (t *txn) DeleteToken(biz, id string) error {
 	if h == nil {
 		return notFound("token")
 	}
-	if err := t.del(bTokens, h); err != nil {
+	if err := t.del(bTokens, bytes.Clone(h)); err != nil {
 		return err
 	}
 	return t.del(bTokenIDs, k)

@@ -41,6 +41,19 @@ func (c *tokenCache) get(h [32]byte) (*engine.Token, bool) {
 	return cloneToken(t), true
 }
 
+// CachedToken implements engine.CachedTokens. The cache holds only tokens
+// read since the last token write was committed, and the writer empties it
+// before it answers any token write (see tokenCache), so a token found here
+// is one a View begun now would find too. The token's LocationID is shared
+// with the cache: it must not be written through.
+func (s *Store) CachedToken(h [32]byte) (engine.Token, bool) {
+	c := s.tokens
+	c.mu.RLock()
+	t, ok := c.m[h]
+	c.mu.RUnlock()
+	return t, ok
+}
+
 // add keeps t if no token write has committed since generation gen.
 func (c *tokenCache) add(gen uint64, t *engine.Token) {
 	c.mu.Lock()

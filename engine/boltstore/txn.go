@@ -31,12 +31,19 @@ type txn struct {
 	// generation at the start of a read transaction.
 	store    *Store
 	tokenGen uint64
+	// absentIdem is the idempotency record key this operation last looked
+	// up and did not find, until the operation writes it: PutIdempotency
+	// need not look it up again.
+	absentIdem string
 }
 
 type bucketKey struct{ bucket, key string }
 
 type overlayWrite struct {
 	bucketKey
+	// kb is the key as the caller gave it, for bbolt at apply (which copies
+	// it): put and del own the keys they are given.
+	kb []byte
 	value
 }
 
@@ -82,13 +89,24 @@ func (t *txn) get(bucket string, key []byte) []byte {
 		}
 		return t.writes[i].v
 	}
+	if t.cache != nil && rawCached(bucket) {
+		if v, ok := t.cache.rawGet(bucket, key); ok {
+			return v
+		}
+	}
 	b := t.tx.Bucket([]byte(bucket))
 	if b == nil { // a bucket of a newer schema, in a file opened read-only
 		return nil
 	}
-	return b.Get(key)
+	v := b.Get(key)
+	if t.cache != nil && rawCached(bucket) {
+		t.cache.rawPut(bucketKey{bucket, string(key)}, bytes.Clone(v))
+	}
+	return v
 }
 
+// put writes key in bucket, in the overlay; key and val must not change
+// afterwards.
 func (t *txn) put(bucket string, key, val []byte) error {
 	if !t.writable {
 		return errReadOnly
@@ -122,7 +140,7 @@ func (t *txn) set(bucket string, key []byte, v value) {
 		t.writes = make([]overlayWrite, 0, 16)
 	}
 	k := bucketKey{bucket, string(key)}
-	t.writes = append(t.writes, overlayWrite{k, v})
+	t.writes = append(t.writes, overlayWrite{k, key, v})
 	if t.index != nil {
 		t.index[k] = len(t.writes) - 1
 	} else if len(t.writes) > smallOverlay {
@@ -140,6 +158,13 @@ func (t *txn) apply() error {
 		if t.cache != nil && cached(k.bucket) {
 			t.cache.written(k)
 		}
+		if t.cache != nil && rawCached(k.bucket) {
+			if v.del {
+				t.cache.rawPut(k, nil)
+			} else {
+				t.cache.rawPut(k, v.v)
+			}
+		}
 		if t.store != nil && (k.bucket == bTokens || k.bucket == bTokenIDs) {
 			t.store.tokensWritten = true
 		}
@@ -149,9 +174,9 @@ func (t *txn) apply() error {
 		}
 		var err error
 		if v.del {
-			err = b.Delete([]byte(k.key))
+			err = b.Delete(w.kb)
 		} else {
-			err = b.Put([]byte(k.key), v.v)
+			err = b.Put(w.kb, v.v)
 		}
 		if err != nil {
 			return fmt.Errorf("boltstore: apply %s: %w", k.bucket, err)
