@@ -19,7 +19,7 @@ FUZZ_TARGETS := FuzzCreateSale FuzzCreateToken FuzzCreateLocation FuzzCreateProd
 	FuzzCreateCashier FuzzApprove FuzzOpenShift FuzzCashMovement FuzzCloseShift FuzzCreateZReport \
 	FuzzCreatePairingCode FuzzPair FuzzBackupNow FuzzImportProducts
 
-.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-wrk
+.PHONY: build run test test-go test-fault test-fuzz test-long test-browser lint clean measure-backup bench bench-go bench-pg bench-wrk postgres measure-migrate
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/posd
@@ -34,14 +34,22 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-test-go:
+## postgres: Debian's PostgreSQL server binaries, which the PostgreSQL
+## tests run throwaway clusters of; installed with apt-get when missing.
+## POSD_REQUIRE_PG makes those tests fail, never skip, without them.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian's postgresql"; DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+export POSD_REQUIRE_PG := 1
+
+test-go: postgres
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/posd-fault)
+	POSD_TEST_BACKEND=postgres $(GO) test -race -count=1 -timeout 10m ./api/
 
 ## test-fault: the fault harness's short profiles and its sensitivity to
 ## broken builds. Without the race detector: the harness drives a posd
 ## child process, and race-checking the harness's own goroutines would
 ## double its time for little gain.
-test-fault:
+test-fault: postgres
 	$(GO) test -count=1 -timeout 15m ./cmd/posd-fault
 
 test-fuzz:
@@ -78,6 +86,14 @@ measure-backup:
 	mkdir -p $(MEASURE_DIR)
 	POSD_MEASURE_SALES=$(SALES) POSD_MEASURE_DIR=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureBackup$$' -v -timeout 3h ./cmd/posd/
 
+## measure-migrate: posd migrate both ways (embedded → PostgreSQL → embedded)
+## on the SALES-sale database in MEASURE_DIR (seeded by posd-load seed when
+## missing), each verified and compared object by object; slow, not in make test.
+measure-migrate: build postgres
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	test -f $(MEASURE_DIR)/posd.db || bin/posd-load seed --data-dir $(MEASURE_DIR) --sales $(SALES)
+	POSD_MEASURE_MIGRATE=$(MEASURE_DIR) $(GO) test -count=1 -run '^TestMeasureMigrate$$' -v -timeout 3h ./cmd/posd/
+
 ## bench: every figure of BENCHMARKS.md in one run (posd at 1, 16 and 64 tills beside the
 ## seed-design PostgreSQL yardstick and the bare-HTTP ceiling, the drain, 1 million sales).
 ## The large database is seeded once into bench-data/1m and kept. BENCHFLAGS passes more
@@ -85,6 +101,14 @@ measure-backup:
 bench: build
 	$(GO) build -o bin/posd-load ./cmd/posd-load
 	bin/posd-load suite --posd $(BIN) --out bench-data/results.json $(BENCHFLAGS)
+
+## bench-pg: posd on PostgreSQL at 1, 16 and 64 tills, with one and with two
+## posd processes on one database, beside the seed design's pgbench on the
+## same throwaway server (fsync and synchronous_commit on), in rounds.
+PGROUNDS ?= 2
+bench-pg: build postgres
+	$(GO) build -o bin/posd-load ./cmd/posd-load
+	bin/posd-load bench-pg --posd $(BIN) --rounds $(PGROUNDS) --out bench-data/pg-results.json
 
 ## bench-wrk: Debian's wrk (installed with apt-get only if absent) at 1 and 64 connections
 ## against posd, the bare net/http echo and the seed design on PostgreSQL, side by side,

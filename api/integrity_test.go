@@ -6,29 +6,25 @@ import (
 	"encoding/json"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"posd/api"
 	"posd/engine"
-	"posd/engine/boltstore"
 	"posd/engine/storetest"
+	"posd/engine/storetest/backends"
 )
 
 // monthServer serves storetest's Month over HTTP.
 func monthServer(t *testing.T) (*env, *storetest.Month) {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := backends.Open(t)
 	svc := engine.NewService(st)
 	m := storetest.NewMonth(t, svc)
 	a := api.NewServer(svc, api.Options{Version: "v-test"})
 	srv := httptest.NewServer(a)
-	t.Cleanup(func() { srv.Close(); st.Close() })
+	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, api: a, svc: svc, store: st}, m
 }
 

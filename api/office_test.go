@@ -10,6 +10,7 @@ import (
 
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/storetest/backends"
 )
 
 func productCount(t *testing.T, c *client.Client) int {
@@ -35,7 +36,7 @@ func TestProductImport(t *testing.T) {
 		"2000000000015,Cheese,19.99,VAT20\n" + // unknown tax rate
 		"7610000000001,,2.00,7.7\n" + // missing name
 		"7610000000002,\"Tea, green\",3.2,7.7\n"
-	ops := e.store.Stats().Operations
+	ops := backends.Commits(e.store).Operations
 	rep, _, err := m.ImportProducts(ctx, "", client.ImportRequest{CSV: bad, DryRun: true})
 	must(t, err)
 	want := map[int]string{3: "sku", 4: "price", 5: "taxRate", 6: "name"}
@@ -53,7 +54,7 @@ func TestProductImport(t *testing.T) {
 	// Confirmed, the bad file is refused all the same: nothing written.
 	rep, _, err = m.ImportProducts(ctx, "", client.ImportRequest{CSV: bad})
 	must(t, err)
-	if rep.Imported || len(rep.Errors) != 4 || productCount(t, m) != before || e.store.Stats().Operations != ops {
+	if rep.Imported || len(rep.Errors) != 4 || productCount(t, m) != before || backends.Commits(e.store).Operations != ops {
 		t.Fatalf("a bad file was imported: %+v", rep)
 	}
 
@@ -65,7 +66,7 @@ func TestProductImport(t *testing.T) {
 		"7610000000002,\"Tea, green\",3.2,7.7\n"
 	rep, _, err = m.ImportProducts(ctx, "", client.ImportRequest{CSV: good, DryRun: true})
 	must(t, err)
-	if rep.Created != 5 || rep.Imported || len(rep.Errors) != 0 || e.store.Stats().Operations != ops {
+	if rep.Created != 5 || rep.Imported || len(rep.Errors) != 0 || backends.Commits(e.store).Operations != ops {
 		t.Fatalf("dry run of the good file: %+v", rep)
 	}
 	rep, replayed, err := m.ImportProducts(ctx, "imp-1", client.ImportRequest{CSV: good})

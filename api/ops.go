@@ -32,6 +32,39 @@ type Ops struct {
 	// BackupNow asks for a backup at once; false when one is already
 	// running. Nil when automatic backups are off.
 	BackupNow func() bool
+	// Database returns the state of a database server posd uses
+	// (PostgreSQL); nil for the embedded database.
+	Database func() *DatabaseStatus
+}
+
+// DatabaseStatus is the health view of a database server.
+type DatabaseStatus struct {
+	Backend string `json:"backend"`
+	// Target names the database (host, port, name; never credentials).
+	Target string `json:"target"`
+	// Reachable is whether it answered a ping just now.
+	Reachable bool `json:"reachable"`
+	// LastError is the last failure to reach it, kept after it recovered.
+	LastError   string     `json:"lastError,omitempty"`
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
+	LastOK      *time.Time `json:"lastOk,omitempty"`
+	// Connections are the pool's open connections, of them in use, and
+	// its cap.
+	Connections      int `json:"connections"`
+	ConnectionsInUse int `json:"connectionsInUse"`
+	MaxConnections   int `json:"maxConnections"`
+	Schema           int `json:"schema"`
+	// Unavailable counts writes answered 503 for want of the database;
+	// RoundTrips the round trips of write transactions.
+	Unavailable uint64 `json:"unavailableTotal"`
+	RoundTrips  uint64 `json:"roundTripsTotal"`
+	// Where write transactions spent their time, in seconds since start:
+	// waiting for their business's turn in this process, in the round
+	// trip that took the business's lock in the database (which waits for
+	// other processes' writers of the business), and holding the turn.
+	QueueWaitSeconds float64 `json:"queueWaitSeconds"`
+	LockWaitSeconds  float64 `json:"lockWaitSeconds"`
+	InTurnSeconds    float64 `json:"inTurnSeconds"`
 }
 
 // BackupStatus is the health view of automatic backups.
@@ -92,8 +125,12 @@ type HealthDetails struct {
 	StartedAt     time.Time `json:"startedAt"`
 	UptimeSeconds int64     `json:"uptimeSeconds"`
 	Database      struct {
+		// Backend is "embedded" or "postgresql".
+		Backend   string       `json:"backend"`
 		SizeBytes int64        `json:"sizeBytes"`
 		Writer    *CommitStats `json:"writer,omitempty"`
+		// Server is the PostgreSQL server's state.
+		Server *DatabaseStatus `json:"server,omitempty"`
 	} `json:"database"`
 	// DuplicateDocuments is from the last verification (every backup
 	// verifies the data); null until one ran. It must be 0.
@@ -143,6 +180,15 @@ func (s *Server) healthDetails() HealthDetails {
 	if o.Commits != nil {
 		c := o.Commits()
 		h.Database.Writer = &c
+	}
+	h.Database.Backend = "embedded"
+	if o.Database != nil {
+		if d := o.Database(); d != nil {
+			h.Database.Backend, h.Database.Server = d.Backend, d
+			if !d.Reachable {
+				h.Problems = append(h.Problems, "the database server cannot be reached ("+d.LastError+"); writes are refused until it is back, and posd reconnects by itself")
+			}
+		}
 	}
 	recent := s.metrics.recent()
 	h.Idempotency = map[string]ReplayRate{}
@@ -212,6 +258,10 @@ var (
 	descOps      = prometheus.NewDesc("posd_store_operations_total", "Write operations applied in those commits.", nil, nil)
 	descBackupOK = prometheus.NewDesc("posd_backup_last_success_timestamp_seconds", "Unix time of the newest good automatic backup (0: none).", nil, nil)
 	descBackupKO = prometheus.NewDesc("posd_backup_failures_total", "Automatic backups that failed since start.", nil, nil)
+	descDBUp     = prometheus.NewDesc("posd_database_up", "Whether the database server answered a ping at scrape time (PostgreSQL only).", nil, nil)
+	descDBConns  = prometheus.NewDesc("posd_database_connections", "The pool's connections to the database server, by state.", []string{"state"}, nil)
+	descDBUnav   = prometheus.NewDesc("posd_database_unavailable_total", "Writes answered unavailable for want of the database server.", nil, nil)
+	descDBRT     = prometheus.NewDesc("posd_database_round_trips_total", "Round trips of write transactions to the database server.", nil, nil)
 	descDups     = prometheus.NewDesc("posd_duplicate_documents", "Documents carrying a number another also carries, at the last verification. Must be 0.", nil, nil)
 	descWriteKO  = prometheus.NewDesc("posd_write_failures_total", "Writes the store could not make durable (answered 5xx), by cause: disk_full, read_only, io_error, shutting_down, other.", []string{"cause"}, nil)
 	descFailing  = prometheus.NewDesc("posd_writes_failing", "1 while writes are failing: the last one failed in the last 5 minutes and none succeeded since.", nil, nil)
@@ -229,7 +279,7 @@ type collector struct{ s *Server }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRefused, descWrites, descUptime, descDBSize, descCommits, descOps, descBackupOK, descBackupKO, descDups, descWriteKO, descFailing,
-		descTillQ, descTillP, descTillSeen, descTillSent, descTillRetr, descTillFail} {
+		descTillQ, descTillP, descTillSeen, descTillSent, descTillRetr, descTillFail, descDBUp, descDBConns, descDBUnav, descDBRT} {
 		ch <- d
 	}
 }
@@ -277,6 +327,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		st := o.Commits()
 		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits))
 		ch <- prometheus.MustNewConstMetric(descOps, prometheus.CounterValue, float64(st.Operations))
+	}
+	if o.Database != nil {
+		if d := o.Database(); d != nil {
+			up := 0.0
+			if d.Reachable {
+				up = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descDBUp, prometheus.GaugeValue, up)
+			ch <- prometheus.MustNewConstMetric(descDBConns, prometheus.GaugeValue, float64(d.ConnectionsInUse), "in_use")
+			ch <- prometheus.MustNewConstMetric(descDBConns, prometheus.GaugeValue, float64(d.Connections-d.ConnectionsInUse), "idle")
+			ch <- prometheus.MustNewConstMetric(descDBUnav, prometheus.CounterValue, float64(d.Unavailable))
+			ch <- prometheus.MustNewConstMetric(descDBRT, prometheus.CounterValue, float64(d.RoundTrips))
+		}
 	}
 	if o.Backup != nil {
 		b := o.Backup()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -17,16 +16,16 @@ import (
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
-	"posd/engine/boltstore"
+	"posd/engine/storetest/backends"
 )
 
 // newOpsEnv is newEnv with the appliance facts cmd/posd would give.
 func newOpsEnv(t *testing.T, backup func() api.BackupStatus) *env {
 	t.Helper()
-	return newEnvWith(t, func(st *boltstore.Store) api.Options {
-		return api.Options{Ops: api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: st.Size, Backup: backup,
+	return newEnvWith(t, func(st engine.Store) api.Options {
+		return api.Options{Ops: api.Ops{Started: time.Now().Add(-time.Hour), DatabaseSize: backends.Size(st), Backup: backup,
 			Commits: func() api.CommitStats {
-				s := st.Stats()
+				s := backends.Commits(st)
 				return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
 			}}}
 	})
@@ -159,11 +158,7 @@ func (f *fullStore) Update(ctx context.Context, fn func(engine.Tx) error) error 
 // balancers), but the health view and /metrics now say that writes fail,
 // and why, until a write succeeds again.
 func TestFailingWritesShow(t *testing.T) {
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := backends.Open(t)
 	fs := &fullStore{Store: st}
 	svc := engine.NewService(fs)
 	ctx := context.Background()

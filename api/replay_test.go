@@ -11,7 +11,6 @@ import (
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
-	"posd/engine/boltstore"
 )
 
 // TestEveryPostReplaysByteForByte sends every POST route twice with one key
@@ -25,7 +24,7 @@ import (
 // still marked as a replay.
 func TestEveryPostReplaysByteForByte(t *testing.T) {
 	backups := 0
-	e := newEnvWith(t, func(*boltstore.Store) api.Options {
+	e := newEnvWith(t, func(engine.Store) api.Options {
 		return api.Options{Ops: api.Ops{BackupNow: func() bool { backups++; return true }}}
 	})
 	f := e.shop

@@ -4,16 +4,19 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
-	"posd/engine/boltstore"
 	"posd/engine/storetest"
+	"posd/engine/storetest/backends"
 )
+
+// TestMain removes the PostgreSQL cluster the tests ran on, when they ran
+// on PostgreSQL (POSD_TEST_BACKEND=postgres; make test runs them both ways).
+func TestMain(m *testing.M) { backends.Main(m) }
 
 // env is a real posd API on a real listener, over a real store on disk.
 type env struct {
@@ -21,7 +24,7 @@ type env struct {
 	srv   *httptest.Server
 	api   *api.Server
 	svc   *engine.Service
-	store *boltstore.Store
+	store engine.Store
 	clock *storetest.Clock
 	owner *client.Client
 	shop  *shopFixture
@@ -39,16 +42,14 @@ type shopFixture struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvWith(t, func(*boltstore.Store) api.Options { return api.Options{} })
+	return newEnvWith(t, func(engine.Store) api.Options { return api.Options{} })
 }
 
-// newEnvWith is newEnv with the server's options made for its store.
-func newEnvWith(t *testing.T, options func(*boltstore.Store) api.Options) *env {
+// newEnvWith is newEnv with the server's options made for its store (the
+// backend POSD_TEST_BACKEND picks: storetest/backends).
+func newEnvWith(t *testing.T, options func(engine.Store) api.Options) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "posd.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := backends.Open(t)
 	svc := engine.NewService(st)
 	clk := storetest.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now

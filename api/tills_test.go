@@ -12,6 +12,7 @@ import (
 	"posd/api"
 	"posd/api/client"
 	"posd/engine"
+	"posd/engine/storetest/backends"
 )
 
 // pairOf sends POST /api/pair with key and code and returns the answer.
@@ -240,7 +241,7 @@ func TestTillStatus(t *testing.T) {
 	oldest := e.clock.Now().Add(-90 * time.Second).UTC().Truncate(time.Second)
 	report := client.TillReport{Queued: 3, Parked: 1, OldestQueuedAt: &oldest, Version: "till-1.2", Clock: e.clock.Now().Add(42 * time.Second),
 		Counters: &engine.TillCounters{Sent: 1000, Retried: 40, QueuedAfterRetries: 1}}
-	ops := func() uint64 { return e.store.Stats().Operations }
+	ops := func() uint64 { return backends.Commits(e.store).Operations }
 	before := ops()
 	must(t, f.boundTill.ReportTillStatus(ctx, report))
 	if got := ops() - before; got != 1 {

@@ -127,6 +127,9 @@ func (c Config) verifyOpen(ctx context.Context, db Database, rep *Report) {
 		return
 	}
 	sc.Detail = fmt.Sprintf("schema %d; every page reachable once, keys in order", schema)
+	if d, ok := db.(interface{ IntegrityDetail() string }); ok {
+		sc.Detail = fmt.Sprintf("schema %d; %s", schema, d.IntegrityDetail())
+	}
 	er, err := engine.NewService(db).VerifyWith(ctx, engine.VerifyOptions{Anchors: c.Anchors, Unchained: schema < c.ChainsSince})
 	if err != nil {
 		sc.Findings = append(sc.Findings, "reading the documents failed: "+err.Error())

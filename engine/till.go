@@ -200,6 +200,12 @@ func (s *Service) ReportTillStatus(ctx context.Context, a *Actor, in TillReport)
 	now := s.now()
 	st.LastSeenAt = now
 	st.ClockSkew = math.Round(clock.Sub(now).Seconds()*10) / 10
+	if st.ClockSkew == 0 {
+		// A skew under 0.05 s behind rounds to -0, which JSON writes as
+		// "-0" and a database's numeric type (PostgreSQL's jsonb) keeps
+		// as 0: store one zero, so a report reads back as it was.
+		st.ClockSkew = 0
+	}
 
 	r := s.tillRegistry()
 	k := a.BusinessID + "\x00" + a.TokenID

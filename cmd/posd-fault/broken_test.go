@@ -51,6 +51,13 @@ var (
 			Old: "\t\tb := t.get(bSales, key(biz, string(v)))",
 			New: "\t\towner := biz\n\t\tif f.LocationID == \"\" {\n\t\t\towner = string(k[:len(k)-9])\n\t\t}\n\t\tb := t.get(bSales, key(owner, string(v)))"},
 	}}
+	// PostgreSQL without the advisory lock: a business's writers take
+	// turns within one process only, so two processes race.
+	brokenNoLock = Build{Name: "no-lock", Patches: []Patch{
+		{File: "engine/pgstore/txn.go",
+			Old: "\tb.Queue(\"SELECT pg_advisory_xact_lock($1)\", lockKey(biz))\n",
+			New: "\t// broken: no advisory lock\n"},
+	}}
 	// Commits without fsync: invisible to kill -9, not to a power cut.
 	brokenNoSync = Build{Name: "no-sync", Patches: []Patch{
 		{File: "engine/boltstore/store.go",

@@ -118,10 +118,12 @@ func (r *Run) Finish(profile string) (*Report, error) {
 
 	// Read back, over the API (posd still up), then from the file.
 	states := r.readAPIStates(intents, keys)
-	if err := r.Posd.Stop(); err != nil {
-		rep.fail(CheckVerify, "stopping posd: %v", err)
+	for _, p := range r.Posds {
+		if err := p.Stop(); err != nil {
+			rep.fail(CheckVerify, "stopping posd: %v", err)
+		}
 	}
-	files, err := readFile(r.cfg.Dir)
+	files, err := readFile(r.location())
 	if err != nil {
 		return nil, fmt.Errorf("reading the database back: %w", err)
 	}
@@ -141,7 +143,12 @@ func (r *Run) Finish(profile string) (*Report, error) {
 		}
 		newShopCheck(rep, i, f, intents, keys, states[i], fs).run()
 	}
-	rep.verifiedAtRest(r.Posd.VerifyErrors, r.cfg.Verify, r.cfg.Dir)
+	_, _, _, afterDeaths, _ := r.Deaths()
+	final := r.cfg.FinalVerify
+	if final == nil {
+		final = r.cfg.Verify
+	}
+	rep.verifiedAtRest(afterDeaths, final, r.location())
 	return rep, nil
 }
 

@@ -23,6 +23,8 @@ import (
 type Posd struct {
 	Bin, Dir, Addr string
 	Env            []string
+	// Args are added to serve's flags (--database URL, --backup-every 0).
+	Args []string
 	// Verify runs on the data dir each time the process has died and
 	// before it is started again (check 6); nil skips it.
 	Verify func(dir string) error
@@ -42,6 +44,8 @@ type Posd struct {
 	Verified     int
 	VerifyErrors []string
 	ExitStates   []string
+	// DeathStderr keeps the end of stderr at each death.
+	DeathStderr []string
 }
 
 // Start starts posd serve and waits until it answers. A posd built with
@@ -60,7 +64,7 @@ func (p *Posd) Start() error {
 }
 
 func (p *Posd) startLocked() error {
-	proc, err := posdproc.Start(posdproc.Options{Bin: p.Bin, Args: posdproc.ServeArgs(p.Dir, p.Addr, "--log-level", "warn"),
+	proc, err := posdproc.Start(posdproc.Options{Bin: p.Bin, Args: posdproc.ServeArgs(p.Dir, p.Addr, append([]string{"--log-level", "warn"}, p.Args...)...),
 		Addr: p.Addr, Env: p.Env, Tail: &p.stderr})
 	if err != nil {
 		return err
@@ -96,6 +100,7 @@ func (p *Posd) watch(proc *posdproc.Process) {
 		return
 	}
 	p.Deaths++
+	p.DeathStderr = append(p.DeathStderr, lastLines(p.stderr.String(), 5))
 	if p.BeforeRestart != nil {
 		if err := p.BeforeRestart(); err != nil {
 			p.VerifyErrors = append(p.VerifyErrors, fmt.Sprintf("before restart %d: %v", p.Deaths, err))

@@ -80,6 +80,7 @@ func TestSensitivity(t *testing.T) {
 	kill, _ := ProfileNamed("kill")
 	lost, _ := ProfileNamed("lost-response")
 	power, _ := ProfileNamed("power-loss")
+	two, _ := ProfileNamed("pg-two-processes")
 	cases := []struct {
 		name    string
 		build   Build
@@ -117,6 +118,15 @@ func TestSensitivity(t *testing.T) {
 			// sales. Needs root and loop devices.
 			name: "commit without fsync", build: brokenNoSync,
 			profile: power, check: CheckPresent,
+		},
+		{
+			// Orders a business's writers only within each process: two
+			// posd processes on one PostgreSQL database take the same
+			// number, or both answer one key. The constraints refuse the
+			// second document (numbers_pkey, idempotency_pkey), so what
+			// shows is the till answered 500 for a valid sale.
+			name: "no advisory lock across processes", build: brokenNoLock,
+			profile: two, check: CheckAnswers,
 		},
 	}
 	for _, c := range cases {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -26,6 +27,7 @@ type Scale struct {
 	DiskFulls    int           // writes fail with EFBIG
 	DiskFullFor  time.Duration
 	PowerCuts    int // kill, then drop what was not fsynced
+	PGRestarts   int // PostgreSQL stopped (fast or immediate) and started again
 	TillsPerShop int
 	// Pace is the mean pause of a till between two intents. The short
 	// scale runs flat out; the long one paces its tills so that the
@@ -36,8 +38,8 @@ type Scale struct {
 
 // Short and Long are the two scales.
 var (
-	Short = Scale{Name: "short", KillCycles: 20, Crashes: 8, LostFor: 4 * time.Second, Pauses: 2, NetFor: 3 * time.Second, Outage: 3 * time.Second, DiskFulls: 2, DiskFullFor: 1500 * time.Millisecond, PowerCuts: 8, TillsPerShop: 4}
-	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, PowerCuts: 100, TillsPerShop: 8, Pace: 150 * time.Millisecond}
+	Short = Scale{Name: "short", KillCycles: 20, Crashes: 8, LostFor: 4 * time.Second, Pauses: 2, NetFor: 3 * time.Second, Outage: 3 * time.Second, DiskFulls: 2, DiskFullFor: 1500 * time.Millisecond, PowerCuts: 8, PGRestarts: 3, TillsPerShop: 4}
+	Long  = Scale{Name: "long", KillCycles: 300, Crashes: 100, LostFor: 60 * time.Second, Pauses: 20, NetFor: 60 * time.Second, Outage: time.Minute, DiskFulls: 20, DiskFullFor: 5 * time.Second, PowerCuts: 100, PGRestarts: 40, TillsPerShop: 8, Pace: 150 * time.Millisecond}
 )
 
 // Profile is one kind of fault run under the harness.
@@ -52,6 +54,13 @@ type Profile struct {
 	// PowerLoss puts the data dir on a disk that loses unsynced writes
 	// whenever posd dies (root and loop devices needed).
 	PowerLoss bool
+	// Postgres runs posd on a PostgreSQL server of the profile's own,
+	// with Nodes posd processes behind the proxy.
+	Postgres bool
+	Nodes    int
+	// NoDeaths makes any death of posd a failure: the profile's faults
+	// are not meant to kill it.
+	NoDeaths bool
 }
 
 // Profiles are the faults the harness knows.
@@ -63,6 +72,12 @@ var Profiles = []Profile{
 	{Name: "network", Inject: injectNetwork},
 	{Name: "disk-full", Inject: injectDiskFull},
 	{Name: "power-loss", Inject: injectPowerCuts, PowerLoss: true},
+	// On PostgreSQL, two posd processes behind the proxy (a load
+	// balancer) sell into the same businesses.
+	{Name: "pg-two-processes", Inject: injectLostResponses, Postgres: true, Nodes: 2, NoDeaths: true},
+	{Name: "pg-kill-one", Inject: injectKillOne, Postgres: true, Nodes: 2},
+	{Name: "pg-restart-fast", Inject: injectPGRestarts(false), Postgres: true, Nodes: 2, NoDeaths: true},
+	{Name: "pg-restart-immediate", Inject: injectPGRestarts(true), Postgres: true, Nodes: 2, NoDeaths: true},
 }
 
 // ProfileNamed returns the profile of that name.
@@ -223,4 +238,58 @@ func injectDiskFull(r *Run, s Scale) error {
 	}
 	r.Sleep(500 * time.Millisecond)
 	return nil
+}
+
+// injectKillOne kills one of the posd processes (at random) with SIGKILL
+// under load, while the others keep serving; its supervisor checks the
+// database and starts it again.
+func injectKillOne(r *Run, s Scale) error {
+	// The others keep selling while the dead one's supervisor checks the
+	// shared database, so the database grows with every cycle: half the
+	// cycles of the embedded kill profile.
+	cycles := max(s.KillCycles/2, 1)
+	for i := 0; i < cycles; i++ {
+		r.Sleep(jitter(100*time.Millisecond, 700*time.Millisecond))
+		if err := r.Posds[rand.IntN(len(r.Posds))].Kill(); err != nil {
+			return fmt.Errorf("kill %d: %w", i, err)
+		}
+		r.Faults["kill -9 of one posd"]++
+		r.progress("kill -9 of one posd", i+1, cycles)
+	}
+	r.Sleep(500 * time.Millisecond)
+	return nil
+}
+
+// injectPGRestarts stops PostgreSQL under load, with a fast shutdown
+// (SIGINT: open transactions are rolled back, the server checkpoints) or
+// an immediate one (SIGQUIT, as pg_ctl stop -m immediate: every backend
+// exits at once and the next start recovers from the WAL), leaves it down
+// a moment and starts it again. The posd processes must answer 503 while
+// it is gone, never die, lose nothing acknowledged and reconnect by
+// themselves.
+func injectPGRestarts(immediate bool) func(r *Run, s Scale) error {
+	return func(r *Run, s Scale) error {
+		if r.PG == nil {
+			return errors.New("the PostgreSQL profiles need their server (Execute starts it)")
+		}
+		what := "postgres fast restarts"
+		stop := r.PG.Stop
+		if immediate {
+			what, stop = "postgres immediate restarts", r.PG.Crash
+		}
+		for i := 0; i < s.PGRestarts; i++ {
+			r.Sleep(jitter(400*time.Millisecond, 1200*time.Millisecond))
+			if err := stop(); err != nil {
+				return fmt.Errorf("stopping postgres: %w", err)
+			}
+			time.Sleep(jitter(200*time.Millisecond, 1500*time.Millisecond))
+			if err := r.PG.Start(); err != nil {
+				return fmt.Errorf("starting postgres again: %w", err)
+			}
+			r.Faults[what]++
+			r.progress(what, i+1, s.PGRestarts)
+		}
+		r.Sleep(500 * time.Millisecond)
+		return nil
+	}
 }

@@ -27,6 +27,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"posd/engine/pgstore/pgtest"
 )
 
 func main() {
@@ -119,9 +122,37 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	var pg *pgtest.Cluster
+	var dbURL string
+	if p.Postgres {
+		// A production-like server of the profile's own (fsync and
+		// synchronous commit on), which it may stop and crash.
+		var err error
+		if pg, err = pgtest.Start(pgtest.Options{Durable: true}); err != nil {
+			if errors.Is(err, pgtest.ErrNoPostgres) && !pgtest.Required() {
+				return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			}
+			return nil, err
+		}
+		defer pg.Remove()
+		if dbURL, err = pg.CreateDatabase(context.Background(), "posd", ""); err != nil {
+			return nil, err
+		}
+	}
 	verify := VerifyFile
 	if HasVerify(bin) {
 		verify = Both(VerifyFile, PosdVerify(bin))
+	}
+	final := verify
+	if dbURL != "" {
+		// Whichever process died, the database to check is the shared one,
+		// and it is not at rest: the other processes go on selling into it
+		// while it is read (one snapshot). After a death the harness's own
+		// check runs (posd verify of a database growing under load would
+		// make the run's length grow with the square of its faults); posd
+		// verify too at the end.
+		verify = func(string) error { return VerifyFile(dbURL) }
+		final = func(string) error { return Both(VerifyFile, PosdVerify(bin))(dbURL) }
 	}
 	var disk *lossyDisk
 	var cut func() error
@@ -137,12 +168,13 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 		dir, cut = disk.DataDir(), disk.Cut
 	}
 	r, err := NewRun(Config{Bin: bin, Dir: dir, Env: p.Env, Shops: 2, TillsPerShop: s.TillsPerShop, Managers: true,
-		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Pace: s.Pace, Verify: verify, BeforeRestart: cut, Log: log})
+		InvalidEvery: 15, Attempt: 1500 * time.Millisecond, Pace: s.Pace, Verify: verify, FinalVerify: final, BeforeRestart: cut, Log: log,
+		Database: dbURL, Nodes: p.Nodes})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	r.disk = disk
+	r.disk, r.PG = disk, pg
 	r.StartLoad()
 	r.Sleep(300 * time.Millisecond)
 	if err := p.Inject(r, s); err != nil {
@@ -154,11 +186,13 @@ func Execute(p Profile, s Scale, bin, dir string, log io.Writer) (*Report, error
 		return nil, err
 	}
 	rep.Faults["drain after healing ms"] = int(drain.Milliseconds())
-	r.Posd.mu.Lock()
-	rep.Faults["posd deaths"], rep.Faults["posd restarts"] = r.Posd.Deaths, r.Posd.Restarts
-	rep.VerifyRuns = r.Posd.Verified + 1 // and once at the end
+	deaths, restarts, verified, _, stderr := r.Deaths()
+	rep.Faults["posd deaths"], rep.Faults["posd restarts"] = deaths, restarts
+	rep.VerifyRuns = verified + 1 // and once at the end
 	rep.PosdVerify = HasVerify(bin)
-	r.Posd.mu.Unlock()
+	if p.NoDeaths && deaths > 0 {
+		rep.fail(CheckAnswers, "posd died %d times, though no fault was meant to kill it: %s", deaths, strings.Join(stderr, " | "))
+	}
 	return rep, nil
 }
 

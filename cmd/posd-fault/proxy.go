@@ -29,15 +29,18 @@ type NetFaults struct {
 }
 
 // Proxy is an in-process TCP proxy between the tills and posd that injects
-// network faults.
+// network faults. With several targets (posd processes on one PostgreSQL
+// database) it is also their load balancer: each connection goes to the
+// next target that accepts it, round robin, as an L4 balancer does.
 type Proxy struct {
-	Target string
-	ln     net.Listener
-	faults atomic.Pointer[NetFaults]
-	mu     sync.Mutex
-	conns  map[*pconn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	Targets []string
+	next    atomic.Uint64
+	ln      net.Listener
+	faults  atomic.Pointer[NetFaults]
+	mu      sync.Mutex
+	conns   map[*pconn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
 
 	// LostResponses counts answers thrown away after reaching the proxy;
 	// Resets counts other resets.
@@ -62,13 +65,13 @@ func (c *pconn) reset() {
 	})
 }
 
-// NewProxy listens on a free loopback port and forwards to target.
-func NewProxy(target string) (*Proxy, error) {
+// NewProxy listens on a free loopback port and forwards to the targets.
+func NewProxy(targets ...string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{Target: target, ln: ln, conns: map[*pconn]struct{}{}}
+	p := &Proxy{Targets: targets, ln: ln, conns: map[*pconn]struct{}{}}
 	p.faults.Store(&NetFaults{})
 	p.wg.Add(1)
 	go p.serve()
@@ -117,7 +120,7 @@ func (p *Proxy) serve() {
 			p.Resets.Add(1)
 			continue
 		}
-		sc, err := net.DialTimeout("tcp", p.Target, 2*time.Second)
+		sc, err := p.dial()
 		if err != nil {
 			// posd is down: the till sees what it would see without proxy.
 			if tc, ok := cc.(*net.TCPConn); ok {
@@ -196,4 +199,18 @@ func (p *Proxy) pipe(c *pconn, up bool) {
 			return
 		}
 	}
+}
+
+// dial connects to the next target that accepts, starting after the last
+// one used.
+func (p *Proxy) dial() (net.Conn, error) {
+	start := p.next.Add(1)
+	var err error
+	for i := range p.Targets {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", p.Targets[(int(start)+i)%len(p.Targets)], 2*time.Second); err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }

@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"posd/api/client"
 	"posd/engine"
 	"posd/engine/boltstore"
+	"posd/engine/pgstore"
 )
 
 // apiState is one shop as its owner reads it back over the API.
@@ -134,9 +136,18 @@ func readAPI(ctx context.Context, f *shopFixture, ids map[string]engine.DocKind)
 // dbPath is where posd keeps its database inside the data dir.
 func dbPath(dir string) string { return filepath.Join(dir, "posd.db") }
 
-// readFile reads every business of the database in dir, read-only.
-func readFile(dir string) (map[string]*fileState, error) {
-	st, err := boltstore.Open(dbPath(dir), boltstore.Options{ReadOnly: true})
+// openAtRest opens the database at loc read-only: the data dir's file, or
+// a PostgreSQL URL (which may be read while posd serves it).
+func openAtRest(loc string) (engine.Store, error) {
+	if strings.HasPrefix(loc, "postgres://") {
+		return pgstore.Open(context.Background(), loc, pgstore.Options{ReadOnly: true, ApplicationName: "posd-fault"})
+	}
+	return boltstore.Open(dbPath(loc), boltstore.Options{ReadOnly: true})
+}
+
+// readFile reads every business of the database at loc, read-only.
+func readFile(loc string) (map[string]*fileState, error) {
+	st, err := openAtRest(loc)
 	if err != nil {
 		return nil, err
 	}

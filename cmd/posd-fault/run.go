@@ -3,12 +3,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +21,7 @@ import (
 	"posd/api/client"
 	"posd/cmd/internal/posdproc"
 	"posd/engine"
+	"posd/engine/pgstore/pgtest"
 )
 
 // Config describes a run: one posd, some shops, their tills.
@@ -37,19 +43,28 @@ type Config struct {
 	Attempt time.Duration
 	// Pace is the mean pause of a till between two intents (0: none).
 	Pace time.Duration
-	// Verify checks the data dir while posd is down (check 6).
-	Verify func(dir string) error
+	// Verify checks the data dir while posd is down (check 6), and
+	// FinalVerify (Verify when nil) at the end.
+	Verify, FinalVerify func(dir string) error
 	// BeforeRestart runs each time posd died, before Verify (the power
 	// cut of the power-loss profile).
 	BeforeRestart func() error
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Database is a PostgreSQL URL every posd serves from ("" for the
+	// embedded database in Dir); Nodes how many posd processes serve it
+	// behind the proxy (default 1).
+	Database string
+	Nodes    int
 }
 
 // Run is one harness run in progress.
 type Run struct {
-	cfg     Config
+	cfg Config
+	// Posd is the first posd process, Posds all of them.
 	Posd    *Posd
+	Posds   []*Posd
+	PG      *pgtest.Cluster // the PostgreSQL profiles' server
 	Proxy   *Proxy
 	History *History
 	shops   []*shopFixture
@@ -125,24 +140,43 @@ func NewRun(cfg Config) (*Run, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	addr, err := posdproc.FreeAddr()
-	if err != nil {
-		return nil, err
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 1
 	}
 	r := &Run{cfg: cfg, History: &History{}, stop: make(chan struct{}), abort: make(chan struct{}), Faults: map[string]int{}}
-	r.Posd = &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
+	var addrs []string
+	for n := 0; n < cfg.Nodes; n++ {
+		addr, err := posdproc.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p := &Posd{Bin: cfg.Bin, Dir: cfg.Dir, Addr: addr, Env: cfg.Env, Verify: cfg.Verify, BeforeRestart: cfg.BeforeRestart}
+		if cfg.Database != "" {
+			// Each process has a data dir of its own (certificates,
+			// backups); the database is the one they share.
+			p.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("node-%d", n))
+			p.Args = []string{"--database", cfg.Database, "--backup-every", "0"}
+		}
+		r.Posds = append(r.Posds, p)
+		addrs = append(addrs, addr)
+	}
+	r.Posd = r.Posds[0]
 	for i := 0; i < cfg.Shops; i++ {
-		s, err := posdproc.Init(context.Background(), cfg.Bin, cfg.Dir, fmt.Sprintf("Shop %d", i))
+		s, err := initShop(cfg, r.Posd.Dir, fmt.Sprintf("Shop %d", i))
 		if err != nil {
 			return nil, err
 		}
 		r.shops = append(r.shops, &shopFixture{index: i, shop: s, initial: map[stockKey]engine.Quantity{}})
 	}
-	if err := r.Posd.Start(); err != nil {
-		return nil, err
+	for _, p := range r.Posds {
+		if err := p.Start(); err != nil {
+			r.closePosds()
+			return nil, err
+		}
 	}
-	if r.Proxy, err = NewProxy(addr); err != nil {
-		r.Posd.Close()
+	var err error
+	if r.Proxy, err = NewProxy(addrs...); err != nil {
+		r.closePosds()
 		return nil, err
 	}
 	for _, f := range r.shops {
@@ -458,5 +492,54 @@ func (r *Run) Close() {
 		r.Proxy.Close()
 	}
 	r.wg.Wait()
-	r.Posd.Close()
+	r.closePosds()
+}
+
+func (r *Run) closePosds() {
+	for _, p := range r.Posds {
+		p.Close()
+	}
+}
+
+// initShop makes a business with posd init --json: in the data dir, or in
+// the PostgreSQL database.
+func initShop(cfg Config, dir, name string) (*posdproc.Shop, error) {
+	if cfg.Database == "" {
+		return posdproc.Init(context.Background(), cfg.Bin, dir, name)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.Bin, "init", "--data-dir", dir, "--database", cfg.Database, "--business", name, "--timezone", "UTC", "--json")
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("posd init --database: %v: %s", err, bytes.TrimSpace(se.Bytes()))
+	}
+	var s posdproc.Shop
+	if err := json.Unmarshal(so.Bytes(), &s); err != nil || s.OwnerToken == "" {
+		return nil, fmt.Errorf("posd init --json printed %q (%v)", so.String(), err)
+	}
+	return &s, nil
+}
+
+// location is where the database is, for the checks at rest: the data
+// dir, or the PostgreSQL URL.
+func (r *Run) location() string {
+	if r.cfg.Database != "" {
+		return r.cfg.Database
+	}
+	return r.cfg.Dir
+}
+
+// Deaths sums the posd processes' unasked deaths, restarts and checks at
+// rest.
+func (r *Run) Deaths() (deaths, restarts, verified int, errs, stderr []string) {
+	for _, p := range r.Posds {
+		p.mu.Lock()
+		deaths, restarts, verified = deaths+p.Deaths, restarts+p.Restarts, verified+p.Verified
+		errs, stderr = append(errs, p.VerifyErrors...), append(stderr, p.DeathStderr...)
+		p.mu.Unlock()
+	}
+	return
 }

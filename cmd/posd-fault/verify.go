@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"posd/engine"
-	"posd/engine/boltstore"
 )
 
 // VerifyFile is the harness's own check of a database at rest, run each
@@ -26,7 +25,7 @@ import (
 // a bug in engine.Verify cannot hide the bug it should find. Where the
 // binary has posd verify, the harness runs both (Both, PosdVerify).
 func VerifyFile(dir string) error {
-	st, err := boltstore.Open(dbPath(dir), boltstore.Options{ReadOnly: true})
+	st, err := openAtRest(dir)
 	if err != nil {
 		return err
 	}
@@ -164,7 +163,11 @@ func docNumber(tx engine.Tx, biz string, ref engine.DocRef) (string, bool) {
 // binary has that command.
 func PosdVerify(bin string) func(dir string) error {
 	return func(dir string) error {
-		out, err := exec.Command(bin, "verify", "--data-dir", dir).CombinedOutput()
+		flag := "--data-dir"
+		if strings.HasPrefix(dir, "postgres://") {
+			flag = "--database"
+		}
+		out, err := exec.Command(bin, "verify", flag, dir).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("posd verify: %v: %s", err, lastLines(string(out), 20))
 		}

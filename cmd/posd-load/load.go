@@ -17,7 +17,10 @@ import (
 // Config describes one load run.
 type Config struct {
 	// URL is the server's base address, such as http://127.0.0.1:8080.
-	URL string
+	// AlsoURLs are more posd processes serving the same database: the
+	// tills are spread over all of them, round robin.
+	URL      string
+	AlsoURLs []string
 	// Token is an owner token: the run sets up its products and till
 	// tokens with it and reads the stored sales back with it.
 	Token string

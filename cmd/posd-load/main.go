@@ -10,6 +10,7 @@
 //	posd-load seed         fill a database with 1 million sales, in-process
 //	posd-load bare-server  a bare net/http handler: the ceiling of any HTTP design
 //	posd-load suite        every figure of BENCHMARKS.md in one run
+//	posd-load bench-pg     posd on PostgreSQL beside the seed design's pgbench
 //	posd-load probe        how busy the machine and its disk are now
 //	posd-load wrk          wrk against posd, the bare server and PostgreSQL, side by side
 //
@@ -40,6 +41,7 @@ func commands() []command {
 		{"seed", "fill a data directory with sales through the engine, in-process (posd must be stopped)", runSeed},
 		{"bare-server", "serve a bare net/http handler that only decodes and encodes the same JSON", runBare},
 		{"suite", "measure every figure of BENCHMARKS.md, side by side, in one run", runSuite},
+		{"bench-pg", "posd on PostgreSQL (one and two processes) beside the seed design's pgbench, on one throwaway server", runPGSuite},
 		{"probe", "print the load average and the disk's fdatasync and lone-commit latency now", runProbe},
 		{"wrk", "Debian's wrk against posd, the bare echo and the seed design on PostgreSQL, then verify", runWrk},
 	}

@@ -79,8 +79,12 @@ func newTill(n int, cfg *Config, s *shop) *till {
 	}
 	t := &till{n: n, cfg: cfg, shop: s, auth: "Bearer " + s.tills[n], rng: rand.New(rand.NewPCG(seed, uint64(n)+1)),
 		errs: map[string]int{}}
-	t.conn, _ = newRawConn(cfg.URL, cfg.Timeout)
-	t.aux, _ = newRawConn(cfg.URL, cfg.Timeout)
+	url := cfg.URL
+	if all := append([]string{cfg.URL}, cfg.AlsoURLs...); len(all) > 1 {
+		url = all[n%len(all)] // several posd processes on one database
+	}
+	t.conn, _ = newRawConn(url, cfg.Timeout)
+	t.aux, _ = newRawConn(url, cfg.Timeout)
 	return t
 }
 

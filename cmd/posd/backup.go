@@ -20,8 +20,9 @@ import (
 // --out: straight from the file when no posd is running, or through the
 // running posd's local endpoint when it holds the database.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backup", "--data-dir DIR --out FILE", stdout)
+	fs := newFlags("backup", "--data-dir DIR | --database URL, --out FILE", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
+	dbURL := addDatabaseFlag(fs)
 	out := fs.String("out", "", "backup file to write (its manifest goes beside it as FILE.manifest.json)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -32,8 +33,23 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if st, err := os.Stat(*out); err == nil && st.IsDir() {
 		return usageError{fmt.Sprintf("--out %s is a folder; give a file name in it, e.g. %s", *out, filepath.Join(*out, "posd-"+time.Now().Format("2006-01-02")+".db"))}
 	}
-	src, how, closeSrc, err := snapshotSource(*dir)
-	if err != nil {
+	var src backup.Source
+	var how string
+	var closeSrc func()
+	var err error
+	if *dbURL != "" {
+		// One REPEATABLE READ transaction, copied into the embedded
+		// format: the backup is a file any posd verifies and restores.
+		if err := checkDatabaseURL(*dbURL); err != nil {
+			return err
+		}
+		pg, err := openPG(ctx, *dbURL, true, "posd backup")
+		if err != nil {
+			return err
+		}
+		src, how, closeSrc = func(ctx context.Context, w io.Writer) (int64, error) { return pgSnapshot(ctx, pg, w) },
+			"from PostgreSQL database "+pg.Target()+" (one snapshot, in the embedded format)", func() { pg.Close() }
+	} else if src, how, closeSrc, err = snapshotSource(*dir); err != nil {
 		return err
 	}
 	defer closeSrc()

@@ -18,10 +18,12 @@ import (
 // runExport writes the accountant's export of a range of days into a
 // folder: the CSV files and manifest.json of contract §7. Like backup, it
 // works while serve runs: it then exports from a snapshot taken through the
-// running posd.
+// running posd. With --database it exports from PostgreSQL, in one
+// REPEATABLE READ transaction, while any number of posd serve on it.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "--data-dir DIR --from YYYY-MM-DD --to YYYY-MM-DD --out OUTDIR [--business ID]", stdout)
+	fs := newFlags("export", "--data-dir DIR | --database URL, --from YYYY-MM-DD --to YYYY-MM-DD --out OUTDIR [--business ID]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
+	dbURL := addDatabaseFlag(fs)
 	from := fs.String("from", "", "first day to export (YYYY-MM-DD, in the business's time zone)")
 	to := fs.String("to", "", "last day to export, included")
 	out := fs.String("out", "", "folder to write the files into (made if missing; files of an earlier export there are replaced)")
@@ -35,8 +37,20 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *out == "":
 		return usageError{"--out OUTDIR is required"}
 	}
-	st, how, done, err := readStore(ctx, *dir, stdout)
-	if err != nil {
+	if err := checkDatabaseURL(*dbURL); err != nil {
+		return err
+	}
+	var st engine.Store
+	var how string
+	var done func()
+	var err error
+	if *dbURL != "" {
+		pg, perr := openPG(ctx, *dbURL, true, "posd export")
+		if perr != nil {
+			return perr
+		}
+		st, how, done = pg, "from PostgreSQL database "+pg.Target(), func() { pg.Close() }
+	} else if st, how, done, err = readStore(ctx, *dir, stdout); err != nil {
 		return err
 	}
 	defer done()

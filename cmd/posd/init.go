@@ -10,8 +10,9 @@ import (
 )
 
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", "--data-dir DIR [--business NAME] [--timezone TZ] [--currency CUR] [--json]", stdout)
+	fs := newFlags("init", "--data-dir DIR [--database URL] [--business NAME] [--timezone TZ] [--currency CUR] [--json]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory (created if missing)")
+	dbURL := addDatabaseFlag(fs)
 	name := fs.String("business", "My Shop", "business name")
 	tz := fs.String("timezone", machineTimezone(), "IANA time zone of the shop, e.g. Europe/Berlin (document numbers use its months)")
 	cur := fs.String("currency", "EUR", "ISO 4217 currency code")
@@ -20,7 +21,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(*dir, true)
+	st, err := openDatabase(ctx, *dir, *dbURL, true)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func commands() []command {
 		{"export", "write the accountant's export (CSV files and manifest) of a range of days", runExport},
 		{"verify", "check a backup file or a data directory; exits non-zero on any finding", guarded("verify", runVerify)},
 		{"restore", "replace the database with a verified backup; posd must be stopped", guarded("restore", runRestore)},
+		{"migrate", "copy the database between the embedded file and PostgreSQL (--to / --from), verified", runMigrate},
 		{"compact", "rewrite the database without its free pages; posd must be stopped", runCompact},
 		{"service", "install|uninstall|start|stop|restart|status|run posd as an OS service", runService},
 		{"version", "print version, commit and Go version", runVersion},

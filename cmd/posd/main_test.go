@@ -17,6 +17,7 @@ import (
 	"posd/api/client"
 	"posd/cmd/internal/posdproc"
 	"posd/engine"
+	"posd/engine/pgstore/pgtest"
 )
 
 var posdBin string
@@ -34,6 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	pgtest.Cleanup()
 	os.Exit(code)
 }
 
@@ -136,12 +138,12 @@ type server struct {
 // tokenRE matches a token secret.
 var tokenRE = regexp.MustCompile(`posd_[A-Za-z0-9_-]{43}`)
 
-// startServe runs posd serve on dir and waits until it printed its till
-// URL and answers.
-func startServe(t *testing.T, dir string) *server {
+// startServe runs posd serve on dir, with more flags when given, and
+// waits until it printed its till URL and answers.
+func startServe(t *testing.T, dir string, flags ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	proc, lines := startPrinting(t, posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr), Addr: addr, Poll: 20 * time.Millisecond},
+	proc, lines := startPrinting(t, posdproc.Options{Bin: posdBin, Args: posdproc.ServeArgs(dir, addr, flags...), Addr: addr, Poll: 20 * time.Millisecond},
 		func(line string) bool { return strings.HasPrefix(line, "Till: http://") })
 	if err := proc.WaitHealthy(10 * time.Second); err != nil {
 		t.Fatalf("serve did not answer: %v", err)

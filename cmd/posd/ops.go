@@ -35,7 +35,7 @@ func addOpsFlags(fs *flag.FlagSet) *opsFlags {
 // and the backup scheduler, and the facts the health view reports.
 type operations struct {
 	started time.Time
-	st      *boltstore.Store
+	db      *database
 	admin   *adminServer
 	sched   *backup.Scheduler
 	cancel  context.CancelFunc
@@ -43,9 +43,10 @@ type operations struct {
 	once    sync.Once
 }
 
-// start starts the local backup endpoint and, unless turned off, the
-// backup scheduler, for the database st in dir.
-func (f *opsFlags) start(dir string, st *boltstore.Store, log *slog.Logger) (*operations, error) {
+// start starts the local backup endpoint (for the embedded database: a
+// PostgreSQL database is backed up with posd backup --database) and, unless
+// turned off, the backup scheduler, for the database db and data dir dir.
+func (f *opsFlags) start(dir string, db *database, log *slog.Logger) (*operations, error) {
 	if *f.every != 0 && *f.every < time.Minute {
 		return nil, usageError{"--backup-every must be 0 (off) or at least 1m"}
 	}
@@ -56,9 +57,11 @@ func (f *opsFlags) start(dir string, st *boltstore.Store, log *slog.Logger) (*op
 	if err != nil {
 		return nil, err
 	}
-	o := &operations{started: time.Now(), st: st, done: make(chan struct{})}
-	if o.admin, err = startAdmin(abs, st, log); err != nil {
-		return nil, err
+	o := &operations{started: time.Now(), db: db, done: make(chan struct{})}
+	if db.bolt != nil {
+		if o.admin, err = startAdmin(abs, db, log); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	o.cancel = cancel
@@ -74,7 +77,7 @@ func (f *opsFlags) start(dir string, st *boltstore.Store, log *slog.Logger) (*op
 		o.stop()
 		return nil, err
 	}
-	o.sched = &backup.Scheduler{Config: backupConfig(), Source: st.Snapshot, Dir: bdir, Every: *f.every,
+	o.sched = &backup.Scheduler{Config: backupConfig(), Source: db.Snapshot, Dir: bdir, Every: *f.every,
 		Retention: backup.Retention{Daily: *f.keepDaily, Weekly: *f.keepWeekly}, Log: log}
 	go func() {
 		defer close(o.done)
@@ -90,17 +93,18 @@ func (o *operations) stop() {
 	o.once.Do(func() {
 		o.cancel()
 		<-o.done
-		o.admin.stop()
+		if o.admin != nil {
+			o.admin.stop()
+		}
 	})
 }
 
 // api returns the facts the health view and /metrics report.
 func (o *operations) api() api.Ops {
-	ops := api.Ops{Started: o.started, DatabaseSize: o.st.Size, Backup: o.backupStatus,
-		Commits: func() api.CommitStats {
-			s := o.st.Stats()
-			return api.CommitStats{Commits: s.Commits, Operations: s.Operations, Failed: s.Failed, MaxBatch: s.MaxBatch}
-		}}
+	ops := api.Ops{Started: o.started, DatabaseSize: o.db.Size, Backup: o.backupStatus, Commits: o.db.commitStats}
+	if o.db.pg != nil {
+		ops.Database = o.db.status
+	}
 	if o.sched != nil {
 		ops.BackupNow = o.sched.BackupNow
 	}

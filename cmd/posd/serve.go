@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,7 +18,6 @@ import (
 	"posd/api/till"
 	"posd/cmd/internal/shopca"
 	"posd/engine"
-	"posd/engine/boltstore"
 	"posd/engine/pinhash"
 )
 
@@ -25,8 +25,9 @@ import (
 const shutdownTimeout = 8 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "--data-dir DIR --listen ADDR", stdout)
-	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty)")
+	fs := newFlags("serve", "--data-dir DIR [--database URL] --listen ADDR", stdout)
+	dir := fs.String("data-dir", defaultDataDir(), "data directory (initialised if empty); with --database it keeps only certificates and backups")
+	dbURL := addDatabaseFlag(fs)
 	listen := fs.String("listen", ":8080", "address to listen on, host:port")
 	ttl := fs.Duration("idempotency-ttl", engine.DefaultIdempotencyTTL, "how long full answers are kept for replay")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -56,11 +57,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer stop()
 	}
 
-	st, err := openStore(*dir, true)
+	st, err := openDatabase(ctx, *dir, *dbURL, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if st.pg != nil {
+		if err := os.MkdirAll(*dir, 0o700); err != nil {
+			return fmt.Errorf("cannot create data directory %s: %v", *dir, err)
+		}
+	}
 	svc := engine.NewService(st)
 	svc.IdempotencyTTL = *ttl
 	svc.PINs = pinhash.New()
@@ -98,11 +104,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.Path(), biz.Name, biz.Timezone, biz.Currency)
+		fmt.Fprintf(stdout, "New database in %s: business %q (%s, %s).\n", st.name, biz.Name, biz.Timezone, biz.Currency)
 		printOwnerToken(stdout, secret)
 		firstSecret = secret
 	} else {
-		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Stop posd and run: posd token --data-dir %s\n", st.Path(), len(bizs), *dir)
+		how := "--data-dir " + *dir
+		if st.pg != nil {
+			how = "--database URL"
+		}
+		fmt.Fprintf(stdout, "Database %s: %d business(es). Lost the owner token? Run: posd token %s\n", st.name, len(bizs), how)
 	}
 	https, err := tlsOpt.start(*dir, plain, secure)
 	if err != nil {
@@ -141,7 +151,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		sweep(sweepCtx, svc, log)
 	}()
 	go https.run(sweepCtx, log)
-	logArgs := []any{"data", st.Path(), "version", version}
+	logArgs := []any{"data", st.name, "version", version}
 	if plain != nil {
 		logArgs = append(logArgs, "listen", plain.Addr().String())
 	}
@@ -246,18 +256,22 @@ func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }
 // chains, before serve takes a request: the first sale after it must chain
 // to a complete series. It costs a read per series when there is nothing
 // to do.
-func upgradeChains(ctx context.Context, svc *engine.Service, st *boltstore.Store, stdout io.Writer, log *slog.Logger) error {
+func upgradeChains(ctx context.Context, svc *engine.Service, db *database, stdout io.Writer, log *slog.Logger) error {
 	up, err := svc.UpgradeChains(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot link the documents into hash chains: %v", err)
 	}
-	if up.Documents == 0 && st.UpgradeBackup() == "" {
+	kept := ""
+	if db.bolt != nil {
+		kept = db.bolt.UpgradeBackup()
+	}
+	if up.Documents == 0 && kept == "" {
 		return nil
 	}
-	log.Info("documents linked into hash chains", "documents", up.Documents, "series", up.Series, "took", up.Took.Round(time.Millisecond), "copy", st.UpgradeBackup())
+	log.Info("documents linked into hash chains", "documents", up.Documents, "series", up.Series, "took", up.Took.Round(time.Millisecond), "copy", kept)
 	fmt.Fprintf(stdout, "Upgraded the database to hash chains: %d documents in %d series linked in %s.\n", up.Documents, up.Series, up.Took.Round(time.Millisecond))
-	if b := st.UpgradeBackup(); b != "" {
-		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", b)
+	if kept != "" {
+		fmt.Fprintf(stdout, "The database as it was before is kept as %s.\n", kept)
 	}
 	return nil
 }

@@ -15,12 +15,13 @@ import (
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token", "--data-dir DIR [--business ID] [--name NAME]", stdout)
 	dir := fs.String("data-dir", defaultDataDir(), "data directory")
+	dbURL := addDatabaseFlag(fs)
 	bizID := fs.String("business", "", "business ID (needed when the database holds more than one)")
 	name := fs.String("name", "owner (recovered)", "a name for the new token")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(*dir, false)
+	st, err := openDatabase(ctx, *dir, *dbURL, false)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,9 @@ import (
 // runVerify checks a backup file or the database of a data directory and
 // prints every check and every finding; any finding is a failure.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "FILE | --data-dir DIR [--anchor MANIFEST]...", stdout)
+	fs := newFlags("verify", "FILE | --data-dir DIR | --database URL [--anchor MANIFEST]...", stdout)
 	dir := fs.String("data-dir", "", "verify the database of this data directory (through the running posd if it holds it)")
+	dbURL := fs.String("database", "", "verify this PostgreSQL database (postgres://…), while posd serves on it or not")
 	var anchorFiles []string
 	fs.Func("anchor", "an export's manifest.json (or a folder holding some) whose series heads the chains must still match; repeatable", func(v string) error {
 		anchorFiles = append(anchorFiles, v)
@@ -32,8 +33,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if (file == "") == (*dir == "") {
-		return usageError{"give either a backup FILE or --data-dir DIR"}
+	if n := btoi(file != "") + btoi(*dir != "") + btoi(*dbURL != ""); n != 1 {
+		return usageError{"give one of a backup FILE, --data-dir DIR or --database URL"}
+	}
+	if err := checkDatabaseURL(*dbURL); err != nil {
+		return err
 	}
 	cfg := backupConfig()
 	for _, f := range anchorFiles {
@@ -48,6 +52,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if file != "" {
 		if rep, err = cfg.VerifyFile(ctx, file); err != nil {
 			return fmt.Errorf("cannot read %s: %v", file, err)
+		}
+	} else if *dbURL != "" {
+		if rep, err = verifyPG(ctx, cfg, *dbURL); err != nil {
+			return err
 		}
 	} else if rep, err = verifyDataDir(ctx, cfg, *dir, stdout); err != nil {
 		return err
@@ -137,6 +145,13 @@ func printReport(w io.Writer, rep *backup.Report) {
 			fmt.Fprintf(w, "          - … and %d more\n", c.Omitted)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // loadAnchors reads the anchors of an export's manifest, or of every
