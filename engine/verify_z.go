@@ -120,42 +120,34 @@ func (v *verifier) locationZ(l *Location, zs []*ZReport) error {
 	saleMark := func(z *ZReport) string { return z.Coverage.Sale }
 	retMark := func(z *ZReport) string { return z.Coverage.Return }
 	sales := newZCursor(zs, saleMark)
-	for cursor := ""; ; {
-		page, next, err := v.tx.Sales(biz, SaleFilter{LocationID: l.ID, Cursor: cursor, Limit: walkPage})
-		if err != nil {
-			return err
+	err := eachPage(func(cursor string) ([]*Sale, string, error) {
+		return v.tx.Sales(biz, SaleFilter{LocationID: l.ID, Cursor: cursor, Limit: walkPage})
+	}, func(s *Sale) (bool, error) {
+		if k := sales.take(s.ID); k >= 0 {
+			parts[k].gross += s.Total
+			parts[k].docs++
+		} else {
+			open++
 		}
-		for _, s := range page {
-			if k := sales.take(s.ID); k >= 0 {
-				parts[k].gross += s.Total
-				parts[k].docs++
-			} else {
-				open++
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+		return false, nil
+	})
+	if err != nil {
+		return err
 	}
 	rets := newZCursor(zs, retMark)
-	for cursor := ""; ; {
-		page, next, err := v.tx.ReturnsAt(biz, SaleFilter{LocationID: l.ID, Cursor: cursor, Limit: walkPage})
-		if err != nil {
-			return err
+	err = eachPage(func(cursor string) ([]*Return, string, error) {
+		return v.tx.ReturnsAt(biz, SaleFilter{LocationID: l.ID, Cursor: cursor, Limit: walkPage})
+	}, func(r *Return) (bool, error) {
+		if k := rets.take(r.ID); k >= 0 {
+			parts[k].refunds += r.Total
+			parts[k].docs++
+		} else {
+			open++
 		}
-		for _, r := range page {
-			if k := rets.take(r.ID); k >= 0 {
-				parts[k].refunds += r.Total
-				parts[k].docs++
-			} else {
-				open++
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+		return false, nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, c := range []struct {
 		cur  *zCursor

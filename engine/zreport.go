@@ -819,41 +819,47 @@ const walkPage = 500
 // location stored after since, newest first, a page at a time: a report
 // over a long open day holds one page of documents, not the day.
 func walkSince(tx Tx, business, location string, since Marks, onSale func(*Sale) error, onReturn func(*Return) error) error {
-	for cursor, done := "", false; !done; {
-		page, next, err := tx.Sales(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
+	err := eachPage(func(cursor string) ([]*Sale, string, error) {
+		return tx.Sales(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
+	}, func(sl *Sale) (bool, error) {
+		if sl.ID == since.Sale {
+			return true, nil
+		}
+		return false, onSale(sl)
+	})
+	if err != nil {
+		return err
+	}
+	return eachPage(func(cursor string) ([]*Return, string, error) {
+		return tx.ReturnsAt(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
+	}, func(r *Return) (bool, error) {
+		if r.ID == since.Return {
+			return true, nil
+		}
+		return false, onReturn(r)
+	})
+}
+
+// eachPage calls fn for every item list gives, page after page (list
+// takes the cursor of the page and returns the next one, "" after the
+// last), until fn says stop, fails, or the pages end.
+func eachPage[T any](list func(cursor string) ([]T, string, error), fn func(T) (stop bool, err error)) error {
+	for cursor := ""; ; {
+		page, next, err := list(cursor)
 		if err != nil {
 			return err
 		}
-		for _, sl := range page {
-			if sl.ID == since.Sale {
-				done = true
-				break
-			}
-			if err := onSale(sl); err != nil {
+		for _, x := range page {
+			stop, err := fn(x)
+			if err != nil || stop {
 				return err
 			}
 		}
-		done = done || next == ""
+		if next == "" {
+			return nil
+		}
 		cursor = next
 	}
-	for cursor, done := "", false; !done; {
-		page, next, err := tx.ReturnsAt(business, SaleFilter{LocationID: location, Cursor: cursor, Limit: walkPage, Newest: true})
-		if err != nil {
-			return err
-		}
-		for _, r := range page {
-			if r.ID == since.Return {
-				done = true
-				break
-			}
-			if err := onReturn(r); err != nil {
-				return err
-			}
-		}
-		done = done || next == ""
-		cursor = next
-	}
-	return nil
 }
 
 // returnMethod is how a refund was paid back. Refunds made before refunds
