@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,17 +70,69 @@ func (h *bareHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
+// floorHandler is the floor of any net/http design on this machine: it
+// reads the request and its body and answers 201 with posd's three answer
+// headers and a body the size of posd's answer to a 3-line sale, made
+// once. No JSON is decoded or encoded, nothing is kept. What a server
+// spends per request beyond this is its own work; what this costs is
+// net/http's and the kernel's (loopback TCP), which no handler avoids.
+type floorHandler struct{ answer []byte }
+
+// floorAnswerSize is the length of posd's answer to the load's 3-line sale
+// (with its hash and previous hash).
+const floorAnswerSize = 1122
+
+func newFloorHandler() *floorHandler {
+	b := make([]byte, floorAnswerSize)
+	for i := range b {
+		b[i] = 'x'
+	}
+	b[0], b[len(b)-1] = '{', '}'
+	return &floorHandler{answer: b}
+}
+
+var (
+	floorJSON    = []string{"application/json; charset=utf-8"}
+	floorNoStore = []string{"no-store"}
+	floorNoSniff = []string{"nosniff"}
+	floorBuf     = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+)
+
+func (h *floorHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	bp := floorBuf.Get().(*[]byte)
+	for {
+		if _, err := r.Body.Read(*bp); err != nil {
+			break
+		}
+	}
+	floorBuf.Put(bp)
+	hd := w.Header()
+	hd["Content-Type"], hd["Cache-Control"], hd["X-Content-Type-Options"] = floorJSON, floorNoStore, floorNoSniff
+	if r.Method == "GET" {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"status":"ok"}`)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+	w.Write(h.answer)
+}
+
 func runBare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bare-server", "[--listen ADDR]", stderr)
+	fs := newFlags("bare-server", "[--listen ADDR] [--floor]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	floor := fs.Bool("floor", false, "no JSON at all: read the body, answer a fixed body of posd's size (the floor of net/http and the kernel)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var handler http.Handler = &bareHandler{}
+	if *floor {
+		handler = newFloorHandler()
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: &bareHandler{}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "bare-server listening on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

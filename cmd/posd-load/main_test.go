@@ -159,6 +159,31 @@ func TestBareServer(t *testing.T) {
 	}
 }
 
+// TestFloorServer: the HTTP floor answers every sale 201 with posd's
+// answer headers and a body of posd's size, having read the whole body.
+func TestFloorServer(t *testing.T) {
+	srv := httptest.NewServer(newFloorHandler())
+	defer srv.Close()
+	body := strings.Repeat("x", 20000) // longer than one read
+	resp, err := http.Post(srv.URL+"/api/sales", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || len(got) != floorAnswerSize || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" ||
+		resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("floor answer: %d, %d bytes, %v", resp.StatusCode, len(got), resp.Header)
+	}
+	r, err := Run(context.Background(), Config{URL: srv.URL, Bare: true, Tills: 4, Count: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Non2xx != 0 || r.OK != r.Requests {
+		t.Errorf("floor run: %+v", r)
+	}
+}
+
 func TestSeed(t *testing.T) {
 	dir := t.TempDir()
 	info, err := seed(context.Background(), dir, 300, 10, 8, 30*24*time.Hour, os.Stderr)

@@ -58,8 +58,8 @@ func startPosd(ctx context.Context, bin, dir, token string, extra ...string) (*s
 	return s, nil
 }
 
-// startBare runs this binary's bare-server subcommand.
-func startBare(logPath string) (*server, error) {
+// startBare runs this binary's bare-server subcommand, with extra flags.
+func startBare(logPath string, flags ...string) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func startBare(logPath string) (*server, error) {
 		return nil, err
 	}
 	// (The tests' binary acts as posd-load when it sees asMainEnv.)
-	return startServer(logPath, self, addr, 30*time.Second, "bare-server", "--listen", addr)
+	return startServer(logPath, self, addr, 30*time.Second, append([]string{"bare-server", "--listen", addr}, flags...)...)
 }
 
 // startServer runs bin with args, its output to the log file logPath, and

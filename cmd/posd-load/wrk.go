@@ -39,20 +39,23 @@ import (
 
 // WrkResult is what posd-load wrk measured.
 type WrkResult struct {
-	Started  time.Time         `json:"started"`
-	Machine  string            `json:"machine"`
-	Wrk      string            `json:"wrk"`
-	Seconds  float64           `json:"secondsPerPoint"`
-	Warmup   float64           `json:"warmupSeconds"`
-	Conns    []int             `json:"connections"`
-	PG       map[int]*PGResult `json:"pg,omitempty"`
-	PGSkip   string            `json:"pgSkipped,omitempty"`
-	Bare     map[int]*WrkRun   `json:"bare"`
-	Posd     map[int]*WrkRun   `json:"posd"`
-	Verify   *WrkVerification  `json:"verify"`
-	Profiles []string          `json:"profiles,omitempty"`
-	Before   Probe             `json:"machineBefore"`
-	After    Probe             `json:"machineAfter"`
+	Started time.Time         `json:"started"`
+	Machine string            `json:"machine"`
+	Wrk     string            `json:"wrk"`
+	Seconds float64           `json:"secondsPerPoint"`
+	Warmup  float64           `json:"warmupSeconds"`
+	Conns   []int             `json:"connections"`
+	PG      map[int]*PGResult `json:"pg,omitempty"`
+	PGSkip  string            `json:"pgSkipped,omitempty"`
+	Bare    map[int]*WrkRun   `json:"bare"`
+	// Floor is the HTTP floor (bare-server --floor): net/http and loopback
+	// TCP with a fixed answer of posd's size, no JSON.
+	Floor    map[int]*WrkRun  `json:"floor,omitempty"`
+	Posd     map[int]*WrkRun  `json:"posd"`
+	Verify   *WrkVerification `json:"verify"`
+	Profiles []string         `json:"profiles,omitempty"`
+	Before   Probe            `json:"machineBefore"`
+	After    Probe            `json:"machineAfter"`
 	// DiskBefore and DiskAfter time what a lone sale's commit asks of the
 	// disk, without posd (commitProbe).
 	DiskBefore *CommitProbe `json:"diskBefore"`
@@ -144,7 +147,8 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	connsFlag := fs.String("conns", "1,64", "connection counts to compare")
 	pgScript := fs.String("pg-script", defaultPGScript(), "the seed-design PostgreSQL yardstick script")
 	skipPG := fs.Bool("skip-pg", false, "leave out the PostgreSQL yardstick")
-	skipBare := fs.Bool("skip-bare", false, "leave out the bare echo (for A/B runs of posd alone)")
+	skipBare := fs.Bool("skip-bare", false, "leave out the bare echo and the HTTP floor (for A/B runs of posd alone)")
+	skipFloor := fs.Bool("skip-floor", false, "leave out the HTTP floor (bare-server --floor: no JSON, a fixed answer of posd's size)")
 	pgInstall := fs.Bool("pg-install", true, "install PostgreSQL with apt-get when it is missing")
 	products := fs.Int("products", 200, "products in the shop; each request sells 3 of them")
 	profile := fs.String("profile", "", "after the measured runs, one more posd run at the highest connection count with posd's profiler on, CPU and heap profiles written to this directory")
@@ -176,7 +180,7 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log := stderr
 	res := &WrkResult{Started: time.Now().UTC(), Machine: machine(), Wrk: wrkVersion(wrkBin), Seconds: secs.Seconds(), Warmup: warm.Seconds(),
-		Conns: conns, PG: map[int]*PGResult{}, Bare: map[int]*WrkRun{}, Posd: map[int]*WrkRun{}, CPUBaseUS: *cpuBase, Counted: *countAll}
+		Conns: conns, PG: map[int]*PGResult{}, Bare: map[int]*WrkRun{}, Floor: map[int]*WrkRun{}, Posd: map[int]*WrkRun{}, CPUBaseUS: *cpuBase, Counted: *countAll}
 	if v, err := exec.CommandContext(ctx, bin, "version").Output(); err == nil {
 		res.PosdCommit = strings.TrimSpace(string(v))
 	}
@@ -295,6 +299,27 @@ func runWrk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res.Bare[n] = r.run
 	}
 	bare.stop()
+
+	// 3b. The HTTP floor: the same requests, read and answered with a
+	// fixed body of posd's size, no JSON at all.
+	if !*skipBare && !*skipFloor {
+		floor, err := startBare(filepath.Join(scratch, "floor.log"), "--floor")
+		if err != nil {
+			return err
+		}
+		for _, n := range conns {
+			fmt.Fprintf(log, "wrk: HTTP floor, %d connection(s), %v + %v warm-up\n", n, *secs, *warm)
+			w := wrkSpec{bin: wrkBin, url: floor.url, token: "floor", bodies: bodies, conns: n, dir: scratch, count: *countAll}
+			r, err := w.measure(ctx, fmt.Sprintf("%s-floor-c%d", prefix, n), *warm, *secs, floor.pid())
+			if err != nil {
+				floor.stop()
+				return err
+			}
+			r.run.Target = "floor"
+			res.Floor[n] = r.run
+		}
+		floor.stop()
+	}
 
 	// 4. The seed's design on PostgreSQL.
 	if *skipPG {
@@ -892,7 +917,7 @@ func (r *WrkResult) print(w io.Writer) {
 		for _, t := range []struct {
 			name string
 			run  *WrkRun
-		}{{"posd", r.Posd[n]}, {"bare net/http echo", r.Bare[n]}} {
+		}{{"posd", r.Posd[n]}, {"bare net/http echo", r.Bare[n]}, {"HTTP floor (net/http, no JSON)", r.Floor[n]}} {
 			x := t.run
 			if x == nil {
 				continue
@@ -947,6 +972,14 @@ func (r *WrkResult) print(w io.Writer) {
 	}
 	if v := r.Verify; v != nil {
 		row("every acknowledged sale stored once", v.summary(), "exactly once", v.OK)
+	}
+	for _, n := range r.Conns {
+		p, f := r.Posd[n], r.Floor[n]
+		if p == nil || f == nil || p.Server == nil || f.Server == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%d conn(s): posd %.1f µs of server CPU per sale, the HTTP floor %.1f µs per request: %.1f µs per sale are posd's own work and its storage.\n",
+			n, p.Server.CPUPerRequestUS, f.Server.CPUPerRequestUS, p.Server.CPUPerRequestUS-f.Server.CPUPerRequestUS)
 	}
 	if v := r.Verify; v != nil {
 		fmt.Fprintf(w, "\nVerification: %d sales acknowledged (2xx read by wrk, warm-ups included; %d of them checked by invoice number, the rest by count), %d stored, of them %d committed while wrk was stopping (it closed %d connections with a request in flight); numbers %s; %d sale keys in the file, %d key findings; posd verify: %s.\n",

@@ -14,3 +14,20 @@ var InitialMmapSize = initialMmapSize
 // DB returns the underlying bbolt database, for tests that read or damage
 // the file behind the store's back.
 func (s *Store) DB() *bolt.DB { return s.db }
+
+// RecordApply sets (or, with nil, clears) the hook that sees every write
+// an operation applies to bbolt, for BenchmarkStorageFloor.
+func RecordApply(fn func(bucket string, key, val []byte, del bool)) { recordApply = fn }
+
+// FillPercent is how full apply packs a bucket's pages (1 and 0.9 for the
+// append-only buckets, bbolt's default otherwise).
+func FillPercent(bucket string) (float64, bool) {
+	f, ok := fillPercent[bucket]
+	return f, ok
+}
+
+// BoltOptions are the options Open gives bbolt, for a benchmark that opens
+// the same file with bbolt alone.
+func BoltOptions(path string) *bolt.Options {
+	return &bolt.Options{FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)}
+}

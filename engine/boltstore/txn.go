@@ -172,6 +172,9 @@ func (t *txn) apply() error {
 		if f, ok := fillPercent[k.bucket]; ok {
 			b.FillPercent = f
 		}
+		if recordApply != nil {
+			recordApply(k.bucket, w.kb, v.v, v.del)
+		}
 		var err error
 		if v.del {
 			err = b.Delete(w.kb)
@@ -182,9 +185,18 @@ func (t *txn) apply() error {
 			return fmt.Errorf("boltstore: apply %s: %w", k.bucket, err)
 		}
 	}
+	if recordApply != nil {
+		recordApply("", nil, nil, false)
+	}
 	t.writes, t.index = nil, nil
 	return nil
 }
+
+// recordApply, when set, sees every write of an operation as it reaches
+// bbolt, then an empty bucket name when the operation is applied. Only
+// BenchmarkStorageFloor sets it (export_test.go), to replay posd's writes
+// with bbolt alone; the writer is its only caller, so it needs no lock.
+var recordApply func(bucket string, key, val []byte, del bool)
 
 // errStop ends an iteration early without error.
 var errStop = errors.New("stop")
