@@ -4,7 +4,7 @@ import "posd/engine"
 
 // Business implements engine.Tx.
 func (t *txn) Business(id string) (*engine.Business, error) {
-	return getCached(t, bBusinesses, []byte(id), "business", func(*engine.Business) {})
+	return getCached(t, bBusinesses, t.key(id), "business", func(*engine.Business) {})
 }
 
 // Businesses implements engine.Tx.
@@ -17,7 +17,7 @@ func (t *txn) PutBusiness(b *engine.Business) error { return t.putJSON(bBusiness
 
 // Location implements engine.Tx.
 func (t *txn) Location(biz, id string) (*engine.Location, error) {
-	return getCached(t, bLocations, key(biz, id), "location", func(l *engine.Location) { l.BusinessID = biz })
+	return getCached(t, bLocations, t.key(biz, id), "location", func(l *engine.Location) { l.BusinessID = biz })
 }
 
 // Locations implements engine.Tx.

@@ -140,7 +140,7 @@ var errNoOpenShift = notFound("open shift")
 // OpenShift implements engine.Tx: one small read, since every sale of a
 // till asks it.
 func (t *txn) OpenShift(biz, till string) (engine.ShiftRef, error) {
-	v := t.get(bShiftOpen, key(biz, till))
+	v := t.get(bShiftOpen, t.key(biz, till))
 	if v == nil {
 		return engine.ShiftRef{}, errNoOpenShift
 	}

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -33,7 +34,7 @@ var errNoIdempotency = notFound("idempotency record")
 
 // Idempotency implements engine.Tx.
 func (t *txn) Idempotency(biz, k string) (*engine.IdempotencyRecord, error) {
-	kk := key(biz, k)
+	kk := t.key(biz, k)
 	b := t.get(bIdem, kk)
 	if b == nil {
 		if t.writable {
@@ -127,7 +128,7 @@ func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
 // PutIdempotency implements engine.Tx. It refuses a second record for a
 // key: the storage-level guarantee of one document per key.
 func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
-	k := key(r.BusinessID, r.Key)
+	k := t.key(r.BusinessID, r.Key)
 	// The engine has just looked the key up in this transaction (and
 	// found nothing) before running the operation: no need to seek it in
 	// the B+tree twice.
@@ -146,7 +147,7 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if err != nil {
 		return err
 	}
-	return t.put(bIdemExp, expKey(r.ExpiresAt, r.BusinessID, r.Key), v)
+	return t.put(bIdemExp, t.expKey(r.ExpiresAt, r.BusinessID, r.Key), v)
 }
 
 // Idempotencies implements engine.Scanner.
@@ -163,6 +164,12 @@ func (t *txn) Idempotencies(biz string, fn func(*engine.IdempotencyRecord) error
 
 func expKey(at time.Time, biz, k string) []byte {
 	return append(seqKey(nil, uint64(at.UnixMilli())), key("", biz, k)...)
+}
+
+// expKey is the package's expKey, from the arena.
+func (t *txn) expKey(at time.Time, biz, k string) []byte {
+	b := binary.BigEndian.AppendUint64(t.alloc(8 + 2 + len(biz) + len(k))[:0], uint64(at.UnixMilli()))
+	return append(append(append(append(b, 0), biz...), 0), k...)
 }
 
 // SweepIdempotency implements engine.Store. It walks the expiry index from

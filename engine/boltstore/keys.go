@@ -79,6 +79,73 @@ func seqKey(prefix []byte, seq uint64) []byte {
 	return b
 }
 
+// An operation's keys and small values come from its arena (txn.alloc)
+// on the write path: a sale writes about sixteen small slices, which one
+// chunk holds, instead of one allocation each. A slice handed out is never
+// written again (put's contract), so every slice of a chunk stays valid as
+// long as anything points into it: the overlay, bbolt until the commit,
+// the writer's raw cache after.
+
+// arenaChunk is the size of an arena chunk; a sale's keys and counters
+// take about 700 bytes.
+const arenaChunk = 1024
+
+// alloc returns n bytes of the operation's arena.
+func (t *txn) alloc(n int) []byte {
+	if n > arenaChunk/4 {
+		return make([]byte, n)
+	}
+	if len(t.arena)+n > cap(t.arena) {
+		t.arena = make([]byte, 0, arenaChunk)
+	}
+	i := len(t.arena)
+	t.arena = t.arena[:i+n]
+	return t.arena[i : i+n : i+n]
+}
+
+// key is the package's key, from the arena.
+func (t *txn) key(parts ...string) []byte {
+	n := len(parts) - 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := t.alloc(n)[:0]
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+// seqKey is the package's seqKey of prefix(parts...), from the arena.
+func (t *txn) seqKey(seq uint64, parts ...string) []byte {
+	n := len(parts) + 8
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := t.alloc(n)[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+		b = append(b, 0)
+	}
+	return binary.BigEndian.AppendUint64(b, seq)
+}
+
+// seqName is key(biz, "#"+name), the counter of an internal sequence,
+// from the arena.
+func (t *txn) seqName(biz, name string) []byte {
+	return append(append(append(t.alloc(len(biz) + 2 + len(name))[:0], biz...), 0, '#'), name...)
+}
+
+// u64bytes is the package's u64bytes, from the arena.
+func (t *txn) u64bytes(v uint64) []byte {
+	b := t.alloc(8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
 func u64(b []byte) uint64 {
 	if len(b) != 8 {
 		return 0
@@ -125,9 +192,9 @@ func (t *txn) putJSON(bucket string, k []byte, v any) error {
 // nextSeq advances a per-business sequence kept in the counters bucket.
 // Overlay-backed, so a failed operation gives its number back.
 func (t *txn) nextSeq(biz, name string) (uint64, error) {
-	k := key(biz, "#"+name)
+	k := t.seqName(biz, name)
 	n := u64(t.get(bCounters, k)) + 1
-	return n, t.put(bCounters, k, u64bytes(n))
+	return n, t.put(bCounters, k, t.u64bytes(n))
 }
 
 // listJSON decodes every value under prefix p, in key order.

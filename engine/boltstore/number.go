@@ -6,15 +6,15 @@ import "posd/engine"
 // the operation's overlay. The single writer makes the pair atomic; a
 // failed operation's overlay is dropped, and its number with it.
 func (t *txn) NextNumber(biz string, s engine.Series) (uint64, error) {
-	k := key(biz, string(s))
+	k := t.key(biz, string(s))
 	n := u64(t.get(bCounters, k)) + 1
-	return n, t.put(bCounters, k, u64bytes(n))
+	return n, t.put(bCounters, k, t.u64bytes(n))
 }
 
 // ClaimNumber implements engine.Tx: the uniqueness of a number is checked
 // here, inside the write transaction, whatever the caller believes.
 func (t *txn) ClaimNumber(biz, number string, ref engine.DocRef) error {
-	k := key(biz, number)
+	k := t.key(biz, number)
 	if t.get(bNumbers, k) != nil {
 		return engine.ErrDuplicateNumber
 	}
@@ -61,7 +61,7 @@ func (t *txn) Numbers(biz string, fn func(string, engine.DocRef) error) error {
 
 // ChainHead implements engine.Tx.
 func (t *txn) ChainHead(biz string, s engine.Series) (engine.ChainHead, error) {
-	b := t.get(bChains, key(biz, string(s)))
+	b := t.get(bChains, t.key(biz, string(s)))
 	if b == nil {
 		return engine.ChainHead{}, nil
 	}
@@ -74,5 +74,5 @@ func (t *txn) ChainHead(biz string, s engine.Series) (engine.ChainHead, error) {
 
 // SetChainHead implements engine.Tx.
 func (t *txn) SetChainHead(biz string, s engine.Series, h engine.ChainHead) error {
-	return t.put(bChains, key(biz, string(s)), encodeChainHead(h))
+	return t.put(bChains, t.key(biz, string(s)), encodeChainHead(h))
 }

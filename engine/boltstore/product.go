@@ -4,7 +4,7 @@ import "posd/engine"
 
 // Product implements engine.Tx.
 func (t *txn) Product(biz, id string) (*engine.Product, error) {
-	return getCached(t, bProducts, key(biz, id), "product", func(p *engine.Product) { p.BusinessID = biz })
+	return getCached(t, bProducts, t.key(biz, id), "product", func(p *engine.Product) { p.BusinessID = biz })
 }
 
 // ProductBySKU implements engine.Tx.

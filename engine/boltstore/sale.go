@@ -24,16 +24,17 @@ func (t *txn) Sale(biz, id string) (*engine.Sale, error) {
 // PutSale implements engine.Tx. A new sale gets the next list position of
 // its business and of its location.
 func (t *txn) PutSale(s *engine.Sale) error {
-	k := key(s.BusinessID, s.ID)
+	k := t.key(s.BusinessID, s.ID)
 	if t.get(bSales, k) == nil {
 		seq, err := t.nextSeq(s.BusinessID, "sale")
 		if err != nil {
 			return err
 		}
-		if err := t.put(bSaleSeq, seqKey(prefix(s.BusinessID), seq), []byte(s.ID)); err != nil {
+		id := append(t.alloc(len(s.ID))[:0], s.ID...)
+		if err := t.put(bSaleSeq, t.seqKey(seq, s.BusinessID), id); err != nil {
 			return err
 		}
-		if err := t.put(bSaleLoc, seqKey(prefix(s.BusinessID, s.LocationID), seq), []byte(s.ID)); err != nil {
+		if err := t.put(bSaleLoc, t.seqKey(seq, s.BusinessID, s.LocationID), id); err != nil {
 			return err
 		}
 	}

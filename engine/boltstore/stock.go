@@ -25,12 +25,12 @@ func (t *txn) AddMovement(m *engine.Movement) error {
 	if err != nil {
 		return err
 	}
-	if err := t.put(bMoves, seqKey(prefix(m.BusinessID), seq), encodeMovement(m)); err != nil {
+	if err := t.put(bMoves, t.seqKey(seq, m.BusinessID), encodeMovement(m)); err != nil {
 		return err
 	}
-	k := key(m.BusinessID, m.LocationID, m.ProductID)
+	k := t.key(m.BusinessID, m.LocationID, m.ProductID)
 	q := engine.Quantity(int64(u64(t.get(bStock, k)))) + m.Quantity
-	return t.put(bStock, k, u64bytes(uint64(int64(q))))
+	return t.put(bStock, k, t.u64bytes(uint64(int64(q))))
 }
 
 // Movements implements engine.Scanner.

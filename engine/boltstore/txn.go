@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -35,6 +37,9 @@ type txn struct {
 	// up and did not find, until the operation writes it: PutIdempotency
 	// need not look it up again.
 	absentIdem string
+	// arena is the chunk the operation's small keys and values are cut
+	// from (alloc, keys.go).
+	arena []byte
 }
 
 type bucketKey struct{ bucket, key string }
@@ -139,7 +144,10 @@ func (t *txn) set(bucket string, key []byte, v value) {
 	if t.writes == nil {
 		t.writes = make([]overlayWrite, 0, 16)
 	}
-	k := bucketKey{bucket, string(key)}
+	// The overlay's string of the key shares the key's bytes, which put's
+	// caller never changes again; what outlives the operation (the
+	// writer's caches, apply) gets its own copy.
+	k := bucketKey{bucket, unsafe.String(unsafe.SliceData(key), len(key))}
 	t.writes = append(t.writes, overlayWrite{k, key, v})
 	if t.index != nil {
 		t.index[k] = len(t.writes) - 1
@@ -155,6 +163,9 @@ func (t *txn) set(bucket string, key []byte, v value) {
 func (t *txn) apply() error {
 	for _, w := range t.writes {
 		k, v := w.bucketKey, w.value
+		if t.cache != nil && (cached(k.bucket) || rawCached(k.bucket)) {
+			k.key = strings.Clone(k.key)
+		}
 		if t.cache != nil && cached(k.bucket) {
 			t.cache.written(k)
 		}

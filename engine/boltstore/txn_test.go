@@ -1,9 +1,13 @@
 package boltstore
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -72,5 +76,48 @@ func TestOverlayLargeAndSmall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestArenaKeys: the write path's keys from the operation's arena are the
+// package's keys, byte for byte, and slices handed out never overlap.
+func TestArenaKeys(t *testing.T) {
+	tx := newTxn(nil, true)
+	at := time.UnixMilli(1764547200123)
+	var all [][]byte
+	for i := range 200 { // several chunks
+		biz, id := "biz-"+strconv.Itoa(i), strings.Repeat("x", i%40)
+		cases := []struct{ got, want []byte }{
+			{tx.key(biz, id), key(biz, id)},
+			{tx.key(biz, "loc", id), key(biz, "loc", id)},
+			{tx.seqKey(uint64(i)<<40|7, biz), seqKey(prefix(biz), uint64(i)<<40|7)},
+			{tx.seqKey(uint64(i), biz, id), seqKey(prefix(biz, id), uint64(i))},
+			{tx.u64bytes(uint64(i) * 977), u64bytes(uint64(i) * 977)},
+			{tx.expKey(at, biz, id), expKey(at, biz, id)},
+			{tx.seqName(biz, id), key(biz, "#"+id)},
+		}
+		for j, c := range cases {
+			if !bytes.Equal(c.got, c.want) || cap(c.got) != len(c.got) {
+				t.Fatalf("%d/%d: %q (cap %d), want %q", i, j, c.got, cap(c.got), c.want)
+			}
+			all = append(all, c.got)
+		}
+	}
+	// Writing every slice to its full capacity must leave the others
+	// as they were: no two share bytes.
+	want := make([][]byte, len(all))
+	for i, b := range all {
+		want[i] = bytes.Clone(b)
+	}
+	for i, b := range all {
+		for j := range b {
+			b[j] ^= 0xff
+		}
+		for j := range all {
+			if j != i && !bytes.Equal(all[j], want[j]) {
+				t.Fatalf("slice %d overlaps slice %d", i, j)
+			}
+		}
+		copy(b, want[i])
 	}
 }
