@@ -10,16 +10,30 @@ const METHOD = { cash: 'Cash (less change)', card: 'Card', voucher: 'Voucher', o
 
 const rows = (pairs) => pairs.map(([k, v, cls]) => el('tr', { class: cls || '' }, el('th', {}, k), el('td', { class: 'num' }, v)));
 
+// A figure (an amount, a document number) is one unbreakable piece of text:
+// the 72 mm receipt keeps each on one line (zprint-72.css).
+const fig = (text) => el('span', { class: 'fig' }, text);
+const amount = (minor) => fig(money(minor));
+
 function section(title, ...kids) {
   return el('section', { class: 'zsec' }, el('h3', {}, title), ...kids);
 }
 
-function grid(head, body) {
-  return el('table', { class: 'zgrid' }, el('thead', {}, el('tr', {}, head.map((h, i) => el('th', { class: i ? 'num' : '' }, h)))), el('tbody', {}, body));
-}
-
-function line(cells) {
-  return el('tr', {}, cells.map((c, i) => el('td', { class: i ? 'num' : '' }, c)));
+/**
+ * grid is a table of lines (arrays of cells) under head. kind names its
+ * shape on the 72 mm receipt, which has no room for four columns of
+ * document numbers (zprint-72.css): in "money" a row's name takes a line
+ * and its three amounts the next; the others ("docs", "late", "tills",
+ * "heads") are stacked, a line per cell labelled from its data-label. On
+ * screen and on A4 every grid is the same table as before.
+ */
+function grid(kind, head, lines) {
+  return el(
+    'table',
+    { class: `zgrid z-${kind}` },
+    el('thead', {}, el('tr', {}, head.map((h, i) => el('th', { class: i ? 'num' : '' }, h)))),
+    el('tbody', {}, lines.map((cells) => el('tr', {}, cells.map((c, i) => el('td', { class: i ? 'num' : '', data: { label: head[i] } }, c))))),
+  );
 }
 
 function cashierName(id) {
@@ -48,13 +62,13 @@ export function zDocument(r, { copy = false } = {}) {
         ['Business day', r.businessDay],
         [isZ ? 'Closed at' : 'Taken at', when(isZ ? r.createdAt : r.at)],
         ['Covers what arrived', `${r.from ? `from ${when(r.from)}` : 'since the start'} to ${when(r.to)}`],
-        ['Previous Z', r.previous ? r.previous.zNumber : 'none'],
+        ['Previous Z', r.previous ? fig(r.previous.zNumber) : 'none'],
       ]),
     ),
     section(
       'Documents',
       r.series.length
-        ? grid(['Series', 'First', 'Last', 'Count'], r.series.map((s) => line([s.series, s.first, s.last, String(s.count)])))
+        ? grid('docs', ['Series', 'First', 'Last', 'Count'], r.series.map((s) => [fig(s.series), fig(s.first), fig(s.last), fig(String(s.count))]))
         : el('p', { class: 'hint' }, 'No sales or refunds.'),
     ),
     section(
@@ -63,28 +77,29 @@ export function zDocument(r, { copy = false } = {}) {
         'table',
         { class: 'zkv' },
         rows([
-          [`Sales (${r.salesCount})`, money(r.gross)],
-          [`Refunds (${r.refundsCount})`, money(-r.refunds)],
-          ['Net', money(r.net), 'total'],
-          ['Tax in sales', money(r.tax.sales)],
-          ['Tax in refunds', money(-r.tax.refunds)],
-          ['Net tax', money(r.tax.net)],
+          [`Sales (${r.salesCount})`, amount(r.gross)],
+          [`Refunds (${r.refundsCount})`, amount(-r.refunds)],
+          ['Net', amount(r.net), 'total'],
+          ['Tax in sales', amount(r.tax.sales)],
+          ['Tax in refunds', amount(-r.tax.refunds)],
+          ['Net tax', amount(r.tax.net)],
         ]),
       ),
     ),
-    section('By payment method', grid(['Method', 'Sales', 'Refunds', 'Net'], r.byMethod.map((m) => line([METHOD[m.method] || m.method, money(m.sales), money(-m.refunds), money(m.net)])))),
+    section('By payment method', grid('money', ['Method', 'Sales', 'Refunds', 'Net'], r.byMethod.map((m) => [METHOD[m.method] || m.method, amount(m.sales), amount(-m.refunds), amount(m.net)]))),
     section(
       'Tax by rate',
       grid(
+        'money',
         ['Rate', 'Base', 'Tax', 'Gross'],
         [
-          ...r.byTaxRate.sales.map((x) => line([`Sales ${x.rate} %`, money(x.base), money(x.tax), money(x.gross)])),
-          ...r.byTaxRate.refunds.map((x) => line([`Refunds ${x.rate} %`, money(-x.base), money(-x.tax), money(-x.gross)])),
+          ...r.byTaxRate.sales.map((x) => [`Sales ${x.rate} %`, amount(x.base), amount(x.tax), amount(x.gross)]),
+          ...r.byTaxRate.refunds.map((x) => [`Refunds ${x.rate} %`, amount(-x.base), amount(-x.tax), amount(-x.gross)]),
         ],
       ),
     ),
-    section('By till', grid(['Till', 'Sales', 'Refunds', 'Net'], r.byTill.map((p) => line([p.name, money(p.gross), money(-p.refunds), money(p.net)])))),
-    section('By cashier', grid(['Cashier', 'Sales', 'Refunds', 'Net'], r.byCashier.map((p) => line([p.name, money(p.gross), money(-p.refunds), money(p.net)])))),
+    section('By till', grid('money', ['Till', 'Sales', 'Refunds', 'Net'], r.byTill.map((p) => [p.name, amount(p.gross), amount(-p.refunds), amount(p.net)]))),
+    section('By cashier', grid('money', ['Cashier', 'Sales', 'Refunds', 'Net'], r.byCashier.map((p) => [p.name, amount(p.gross), amount(-p.refunds), amount(p.net)]))),
     section(
       'Cash',
       shifts.length ? shifts.map(shiftBlock) : el('p', { class: 'hint' }, 'No shift closed or open since the previous Z.'),
@@ -92,7 +107,7 @@ export function zDocument(r, { copy = false } = {}) {
         'table',
         { class: 'zkv' },
         rows([
-          [`Cash outside any shift (${r.cash.outsideShifts.sales} sales, ${r.cash.outsideShifts.refunds} refunds)`, money(r.cash.outsideShifts.net)],
+          [`Cash outside any shift (${r.cash.outsideShifts.sales} sales, ${r.cash.outsideShifts.refunds} refunds)`, amount(r.cash.outsideShifts.net)],
         ]),
       ),
     ),
@@ -101,7 +116,7 @@ export function zDocument(r, { copy = false } = {}) {
       r.lateArrivals.length
         ? [
             el('p', { class: 'hint' }, 'Sold before the previous Z, received after it: counted here, with their own date.'),
-            grid(['Document', 'Sold on', 'Received', 'Amount'], r.lateArrivals.map((l) => line([l.number, when(l.soldAt), when(l.createdAt), money(l.total)]))),
+            grid('late', ['Document', 'Sold on', 'Received', 'Amount'], r.lateArrivals.map((l) => [fig(l.number), when(l.soldAt), when(l.createdAt), amount(l.total)])),
           ]
         : el('p', { class: 'hint' }, 'None.'),
     ),
@@ -110,21 +125,22 @@ export function zDocument(r, { copy = false } = {}) {
       r.tillsNotReported.length
         ? [
             el('p', { class: 'warn' }, 'These tills may still hold sales: what they send later is in the next Z, as late arrivals.'),
-            grid(['Till', 'Why', 'Last seen'], r.tillsNotReported.map((t) => line([t.name, t.reason, t.lastSeenAt ? when(t.lastSeenAt) : 'never']))),
+            grid('tills', ['Till', 'Why', 'Last seen'], r.tillsNotReported.map((t) => [t.name, t.reason, t.lastSeenAt ? when(t.lastSeenAt) : 'never'])),
           ]
         : el('p', { class: 'hint' }, 'Every till of the location had sent everything.'),
     ),
-    section('Grand total (never resets)', el('table', { class: 'zkv' }, rows([['Sales', money(r.grandTotal.gross)], ['Refunds', money(-r.grandTotal.refunds)], ['Net', money(r.grandTotal.net), 'total']]))),
+    section('Grand total (never resets)', el('table', { class: 'zkv' }, rows([['Sales', amount(r.grandTotal.gross)], ['Refunds', amount(-r.grandTotal.refunds)], ['Net', amount(r.grandTotal.net), 'total']]))),
     r.seriesHeads.length || r.hash
       ? section(
           'Hash chain heads',
           [
             el('p', { class: 'hint' }, 'Keep this page: if a document up to these was changed afterwards, posd verify shows it.'),
             grid(
+              'heads',
               ['Series', 'Last', 'Hash'],
               [
-                ...r.seriesHeads.map((h) => line([h.series, h.number, el('code', { class: 'hash' }, h.hash)])),
-                ...(r.hash ? [line(['This Z', r.zNumber, el('code', { class: 'hash' }, r.hash)]), line(['Previous Z', '', el('code', { class: 'hash' }, r.previousHash)])] : []),
+                ...r.seriesHeads.map((h) => [fig(h.series), fig(h.number), el('code', { class: 'hash' }, h.hash)]),
+                ...(r.hash ? [['This Z', fig(r.zNumber), el('code', { class: 'hash' }, r.hash)], ['Previous Z', '', el('code', { class: 'hash' }, r.previousHash)]] : []),
               ],
             ),
           ],
@@ -146,16 +162,16 @@ function shiftBlock(sh) {
       'table',
       { class: 'zkv' },
       rows([
-        ['Float', money(c.float)],
-        ['Cash taken', money(c.cashSales)],
-        ['Change given', money(-c.change)],
-        ['Cash refunds', money(-c.cashRefunds)],
-        ...sh.movements.map((m) => [`${m.type === 'pay_in' ? 'Paid in' : 'Paid out'}: ${m.reason}`, money(m.type === 'pay_in' ? m.amount : -m.amount)]),
-        ['Expected', money(c.expected), 'total'],
+        ['Float', amount(c.float)],
+        ['Cash taken', amount(c.cashSales)],
+        ['Change given', amount(-c.change)],
+        ['Cash refunds', amount(-c.cashRefunds)],
+        ...sh.movements.map((m) => [`${m.type === 'pay_in' ? 'Paid in' : 'Paid out'}: ${m.reason}`, amount(m.type === 'pay_in' ? m.amount : -m.amount)]),
+        ['Expected', amount(c.expected), 'total'],
         ...(closed
           ? [
-              ['Counted', money(c.counted)],
-              ['Difference', money(c.difference), c.difference < 0 ? 'short' : ''],
+              ['Counted', amount(c.counted)],
+              ['Difference', amount(c.difference), c.difference < 0 ? 'short' : ''],
               ['Approved by', sh.closed.approvedBy ? sh.closed.approvedBy.name : sh.closed.needsApproval ? 'NOT APPROVED (over the limit)' : '—'],
             ]
           : []),

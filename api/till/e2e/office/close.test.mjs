@@ -85,6 +85,65 @@ async function closeDay(office) {
   return { z: await office.getAttribute('#z-dialog .zreport', 'data-z'), confirmText };
 }
 
+/**
+ * onReceipt runs fn(arg) in the page with the report in #print-area laid
+ * out as the 72 mm receipt printer prints it: print media, on a page as
+ * wide as the paper. The office's screen comes back afterwards.
+ */
+async function onReceipt(office, fn, arg) {
+  const vp = office.viewportSize();
+  await office.setViewportSize({ width: Math.round((72 / 25.4) * 96), height: vp.height });
+  await office.emulateMedia({ media: 'print' });
+  try {
+    return await office.evaluate(fn, arg);
+  } finally {
+    await office.emulateMedia({ media: 'screen' });
+    await office.setViewportSize(vp);
+  }
+}
+
+/**
+ * printedLines returns, for every cell of the printed 72 mm report's
+ * sections whose titles start with one of titles, [section, column, text,
+ * lines]: the lines its text was laid out on. The lines are counted from
+ * the text's own boxes (a Range's client rects, one per line fragment), so
+ * a label drawn beside the value does not count.
+ */
+function printedLines(office, titles) {
+  return onReceipt(
+    office,
+    (titles) => {
+      const lines = (cell) => {
+        const rects = [];
+        const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          if (!n.data.trim()) continue;
+          const r = document.createRange();
+          r.selectNodeContents(n);
+          rects.push(...[...r.getClientRects()].filter((x) => x.width > 0 && x.height > 0));
+        }
+        rects.sort((a, b) => a.top - b.top);
+        let count = 0;
+        let bottom = -Infinity;
+        for (const x of rects) {
+          if (x.top >= bottom - 1) count++; // below the line before: a new line
+          bottom = Math.max(bottom, x.bottom);
+        }
+        return count;
+      };
+      const out = [];
+      for (const sec of document.querySelectorAll('#print-area .zreport .zsec')) {
+        const title = sec.querySelector('h3').textContent;
+        if (!titles.some((t) => title.startsWith(t))) continue;
+        const heads = [...sec.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+        for (const tr of sec.querySelectorAll('tbody tr')) [...tr.children].forEach((td, i) => td.textContent.trim() && out.push([title, heads[i], td.textContent.trim(), lines(td)]));
+      }
+      return out;
+    },
+    titles,
+  );
+}
+
 /** afterPrint tells the page its print is over, as the browser does once the print dialog closes. */
 async function afterPrint(office) {
   await office.evaluate(() => window.dispatchEvent(new Event('afterprint')));
@@ -158,7 +217,7 @@ test('10.3: a day’s close in the office: staff and their PINs, a shift 5.00 sh
   // and says so in its next status report.)
   await waitFor(async () => (await env.posd.api('GET', '/api/tills')).tills.every((x) => x.queued === 0), { timeout: 30000, interval: 500, what: 'the till to report an empty queue' });
   await go(office, 'dayclose', '#close-day');
-  await office.waitForFunction(() => /23\.19/.test(document.querySelector('[data-figure=net] .value').textContent));
+  await office.waitForFunction(() => /23\.19/.test(document.querySelector('[data-figure=net] .value')?.textContent));
   await shot(office, 'dayclose', { readme: true });
   const { z, confirmText } = await closeDay(office);
   assert.equal(z, 'Z-0001');
@@ -197,6 +256,26 @@ test('10.3: a day’s close in the office: staff and their PINs, a shift 5.00 sh
   assert.equal(await office.isVisible('#screen'), false, 'only the report prints');
   await shot(office, 'z-print-72mm', { readme: true });
   await office.emulateMedia({ media: 'screen' });
+  // On the receipt every document number and every amount is on one line
+  // of its own: none is broken between lines (a hash may be, in its block).
+  const docs = await printedLines(office, ['Documents']);
+  assert.ok(docs.length >= 3, `the Documents table has its series, first and last: ${JSON.stringify(docs)}`);
+  assert.ok(docs.some(([, , text]) => /^INV-\d{6}-0001$/.test(text)), `the first invoice is in it: ${JSON.stringify(docs)}`);
+  assert.deepEqual(docs.filter(([, , , n]) => n !== 1), [], 'each document number on one line on 72 mm paper');
+  const names = ['Method', 'Rate', 'Till', 'Cashier', 'Hash']; // words, and the hashes: they may wrap
+  const figures = (await printedLines(office, ['By payment method', 'Tax by rate', 'By till', 'By cashier', 'Hash chain heads'])).filter(([, col]) => !names.includes(col));
+  assert.ok(figures.length >= 12, `the figures: ${JSON.stringify(figures)}`);
+  assert.deepEqual(figures.filter(([, , , n]) => n !== 1), [], 'each amount and number on one line on 72 mm paper');
+  // A hash head is a block of its own as wide as the paper, not a squeezed
+  // column, and nothing is wider than the paper.
+  const paper = await onReceipt(office, () => {
+    const z = document.querySelector('#print-area .zreport');
+    const w = z.getBoundingClientRect().width;
+    return { overflow: z.scrollWidth - z.clientWidth, hashes: [...z.querySelectorAll('code.hash')].filter((c) => c.textContent.trim()).map((c) => c.getBoundingClientRect().width / w) };
+  });
+  assert.ok(paper.hashes.length >= 3, 'the hash heads');
+  assert.deepEqual(paper.hashes.filter((f) => f < 0.9), [], 'each hash as wide as the paper');
+  assert.ok(paper.overflow <= 1, `nothing wider than the paper: ${paper.overflow}px over`);
   await afterPrint(office);
   await office.click('#z-dialog .actions button:has-text("A4")');
   assert.deepEqual(await office.evaluate(() => [...document.querySelectorAll('link[data-print]')].map((l) => [l.dataset.print, l.disabled])), [['72', true], ['a4', false]], 'the A4 sheet for this print');
@@ -263,7 +342,7 @@ test('10.4: a till offline at closing time: the Z says it has not reported; its 
   // The till is back: its queue goes to posd, into the open day.
   env.proxy.unblock();
   await waitFor(async () => Number(await till.textContent('#queued-count')) === 0, { timeout: 60000, what: 'the queue to drain' });
-  await office.waitForFunction(() => /5/.test(document.querySelector('[data-figure=late] .value').textContent), null, { timeout: 40000 });
+  await office.waitForFunction(() => /5/.test(document.querySelector('[data-figure=late] .value')?.textContent), null, { timeout: 40000 });
   const second = await closeDay(office);
   assert.equal(second.z, 'Z-0002');
   const late = await office.$$eval('#z-dialog .zreport .zsec', (secs) => {
@@ -276,6 +355,15 @@ test('10.4: a till offline at closing time: the Z says it has not reported; its 
   const z2 = (await env.posd.api('GET', `/api/z-reports/${(await env.posd.api('GET', `/api/z-reports?locationId=${z1.locationId}`)).zReports[0].id}`));
   assert.equal(z2.zNumber, 'Z-0002');
   assert.deepEqual(late.rows, z2.lateArrivals.map((l) => l.number), 'the five, by number');
+  // On the receipt, each late arrival's number and amount on one line.
+  await office.evaluate(() => {
+    window.print = () => {};
+  });
+  await office.click('#z-dialog .actions button:has-text("72 mm")');
+  const printedLate = (await printedLines(office, ['Late arrivals'])).filter(([, col]) => col === 'Document' || col === 'Amount');
+  await afterPrint(office);
+  assert.equal(printedLate.length, 10, `the five numbers and amounts: ${JSON.stringify(printedLate)}`);
+  assert.deepEqual(printedLate.filter(([, , , n]) => n !== 1), [], 'each late arrival number and amount on one line on 72 mm paper');
   for (const l of z2.lateArrivals) assert.ok(Date.parse(l.soldAt) < Date.parse(z1.createdAt) && Date.parse(l.createdAt) > Date.parse(z1.createdAt));
   assert.equal((await env.posd.sales()).length, 6, 'every sale once');
   assert.deepEqual(env.errors, []);
