@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command posd-load drives a running posd the way a shop's tills do, and
 // measures it: throughput, latency, errors by code, the server's memory and
 // CPU; afterwards it checks that what posd stored is exactly what it

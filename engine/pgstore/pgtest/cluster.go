@@ -52,7 +52,7 @@ type Cluster struct {
 	Port int
 	bin  string
 	opts Options
-	cred *syscall.Credential
+	cred *runAs
 
 	mu      sync.Mutex
 	proc    *os.Process
@@ -89,6 +89,9 @@ func majorOf(path string) int {
 
 // Start makes and starts a new cluster.
 func Start(opts Options) (*Cluster, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -101,7 +104,7 @@ func Start(opts Options) (*Cluster, error) {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		c.cred = &runAs{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	removeStale()
 	// os.TempDir, not a test's TempDir: the postgres user must be able to
@@ -121,7 +124,7 @@ func Start(opts Options) (*Cluster, error) {
 		}
 	}
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", c.data(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	initdb.SysProcAttr = initdbAttr(c.cred)
 	initdb.Dir = c.Dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		c.Remove()
@@ -182,11 +185,11 @@ func (c *Cluster) Start() error {
 	cmd := exec.Command(filepath.Join(c.bin, "postgres"), args...)
 	cmd.Dir = c.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig takes the server down with the test process if that dies
-	// without cleaning up (a panic, a timeout, kill -9). The kernel sends
-	// it when the thread that started the child ends, so that thread is
-	// kept, locked, until the server has stopped.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	// serverAttr's Pdeathsig takes the server down with the test process
+	// if that dies without cleaning up (a panic, a timeout, kill -9). The
+	// kernel sends it when the thread that started the child ends, so that
+	// thread is kept, locked, until the server has stopped.
+	cmd.SysProcAttr = serverAttr(c.cred)
 	started := make(chan error, 1)
 	exited := make(chan struct{})
 	release := make(chan struct{})
@@ -343,7 +346,7 @@ func removeStale() {
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, ownerFile))
 		if err == nil {
-			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && syscall.Kill(pid, 0) == nil {
+			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && alive(pid) {
 				continue
 			}
 		} else if st, err := os.Stat(d); err != nil || time.Since(st.ModTime()) < 10*time.Minute {
