@@ -30,9 +30,13 @@ run: build
 ## test: everything CI runs.
 test: lint test-go test-fault test-fuzz test-browser
 
+## lint: gofmt and vet, for Linux and for the other systems posd runs on
+## (Windows, macOS): everything must build and vet there too.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	GOOS=windows GOARCH=amd64 $(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 
 ## postgres: Debian's PostgreSQL server binaries, which the PostgreSQL
 ## tests run throwaway clusters of; installed with apt-get when missing.
