@@ -39,16 +39,32 @@ var guarantees = map[string]string{
 	"zreports_pos_key": "one Z report per place in a business's order",
 }
 
+// uniqueIndexes are the guarantees carried by a unique index that is no
+// constraint (a partial one).
+var uniqueIndexes = map[string]string{
+	"shifts_open_till": "one open shift per till",
+}
+
+// lists are the tables whose rows hold a place in their business's stored
+// order, with the counter that hands the places out.
+var lists = []struct{ table, counter, what string }{
+	{"sales", "#sale", "sales"},
+	{"returns", "#return", "refunds"},
+	{"shifts", "#shift", "shifts"},
+	{"zreports", "#z", "Z reports"},
+}
+
 // IntegrityDetail says what CheckIntegrity looks at, for verify's report.
 func (s *Store) IntegrityDetail() string {
-	return "PostgreSQL " + s.target + ": the uniqueness constraints are in place, every stock level equals its movements, sale list positions run 1..N"
+	return "PostgreSQL " + s.target + ": the uniqueness constraints and indexes are in place, every stock level equals its movements, the list positions of sales, refunds, shifts and Z reports run 1..N"
 }
 
 // CheckIntegrity implements the storage check of posd verify for
 // PostgreSQL: the constraints that enforce the storage-level guarantees
 // exist and are valid, every stock row equals the sum of its movements
-// (and no movements lack a stock row), and each business's sale list runs
-// 1..N with its '#sale' counter at N. It reads one snapshot.
+// (and no movements lack a stock row), and each business's list of sales,
+// refunds, shifts and Z reports runs 1..N with its counter ('#sale', …) at
+// N. It reads one snapshot.
 func (s *Store) CheckIntegrity(ctx context.Context) []error {
 	var out []error
 	fail := func(format string, args ...any) { out = append(out, fmt.Errorf(format, args...)) }
@@ -71,6 +87,25 @@ func (s *Store) CheckIntegrity(ctx context.Context) []error {
 				fail("the constraint %s (%s) is missing: the database no longer enforces it", name, what)
 			}
 		}
+		rows, err = tx.Query(ctx, `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND i.indisunique AND i.indisvalid`)
+		if err != nil {
+			return err
+		}
+		idx, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		gotIdx := map[string]bool{}
+		for _, c := range idx {
+			gotIdx[c] = true
+		}
+		for name, what := range uniqueIndexes {
+			if !gotIdx[name] {
+				fail("the unique index %s (%s) is missing: the database no longer enforces it", name, what)
+			}
+		}
 		rows, err = tx.Query(ctx, `SELECT coalesce(s.business_id, m.business_id), coalesce(s.location_id, m.location_id), coalesce(s.product_id, m.product_id),
 				coalesce(s.qty, 0), coalesce(m.qty, 0)
 			FROM stock s FULL JOIN (SELECT business_id, location_id, product_id, sum(qty)::bigint AS qty FROM movements GROUP BY 1, 2, 3) m
@@ -90,21 +125,26 @@ func (s *Store) CheckIntegrity(ctx context.Context) []error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT s.business_id, count(*), min(s.pos), max(s.pos), coalesce(c.last, 0)
-			FROM sales s LEFT JOIN counters c ON c.business_id = s.business_id AND c.series = '#sale'
-			GROUP BY s.business_id, c.last HAVING min(s.pos) <> 1 OR max(s.pos) <> count(*) OR coalesce(c.last, 0) <> count(*)`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var biz string
-			var n, lo, hi, last int64
-			if err := rows.Scan(&biz, &n, &lo, &hi, &last); err != nil {
+		for _, l := range lists {
+			rows, err = tx.Query(ctx, `SELECT s.business_id, count(*), min(s.pos), max(s.pos), coalesce(c.last, 0)
+				FROM `+l.table+` s LEFT JOIN counters c ON c.business_id = s.business_id AND c.series = $1
+				GROUP BY s.business_id, c.last HAVING min(s.pos) <> 1 OR max(s.pos) <> count(*) OR coalesce(c.last, 0) <> count(*)`, l.counter)
+			if err != nil {
 				return err
 			}
-			fail("business %s: %d sales hold list positions %d..%d and the list counter says %d; they must be 1..%d", biz, n, lo, hi, last, n)
+			for rows.Next() {
+				var biz string
+				var n, lo, hi, last int64
+				if err := rows.Scan(&biz, &n, &lo, &hi, &last); err != nil {
+					return err
+				}
+				fail("business %s: %d %s hold list positions %d..%d and the list counter says %d; they must be 1..%d", biz, n, l.what, lo, hi, last, n)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		out = append(out, fmt.Errorf("reading the database failed: %v", storeError(err, false)))

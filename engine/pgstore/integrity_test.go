@@ -11,8 +11,9 @@ import (
 )
 
 // TestCheckIntegrity: a database written through the store has no
-// finding; a dropped guarantee, a stock level out of step with its
-// movements and a hole in the sale list each are one.
+// finding; a dropped guarantee (a constraint, the partial unique index of
+// open shifts), a stock level out of step with its movements and a hole in
+// the list of sales or of refunds each are one.
 func TestCheckIntegrity(t *testing.T) {
 	ctx := context.Background()
 	st := mustOpen(t)
@@ -24,6 +25,8 @@ func TestCheckIntegrity(t *testing.T) {
 		{"UPDATE stock SET qty = qty + 1 WHERE ctid = (SELECT min(ctid) FROM stock)", "its movements add up to"},
 		{"DELETE FROM sales WHERE ctid = (SELECT min(ctid) FROM sales)", "list positions"},
 		{"ALTER TABLE numbers DROP CONSTRAINT numbers_pkey", "numbers_pkey"},
+		{"DROP INDEX shifts_open_till", "shifts_open_till (one open shift per till)"},
+		{"UPDATE returns SET pos = pos + 10 WHERE ctid = (SELECT min(ctid) FROM returns)", "refunds hold list positions"},
 	} {
 		if err := pgstore.ExecForTest(st, c.sql); err != nil {
 			t.Fatal(err)
