@@ -321,8 +321,14 @@ test('10.4: a till offline at closing time: the Z says it has not reported; its 
   await till.waitForSelector('#view-sell:not([hidden])');
   await sell(till, BREAD, '5'); // reaches posd: Z-0001's
   // Until its first report a till is "never reported", and not online
-  // either: wait for posd to have heard from it before it goes.
-  await waitFor(async () => !!(await env.posd.api('GET', '/api/tills')).tills[0].lastSeenAt, { timeout: 60000, interval: 500, what: "the till's first report" });
+  // either: wait for posd to have heard from it before it goes. And with
+  // its queue empty: a report sent while the sale was still queued, with
+  // the one after it cut off by the block, leaves posd saying "1 write
+  // still queued" rather than offline.
+  await waitFor(async () => {
+    const [x] = (await env.posd.api('GET', '/api/tills')).tills;
+    return !!x.lastSeenAt && x.queued === 0;
+  }, { timeout: 60000, interval: 500, what: "the till's report of an empty queue" });
   env.proxy.block();
   await till.waitForSelector('#conn[data-status=unreachable]', { timeout: 30000 });
   for (let i = 0; i < 5; i++) await sell(till, APPLE, '2');

@@ -1,9 +1,13 @@
 // integrity.js — the Integrity screen: every hash chain of the shop, as
 // posd recomputes it now (GET /api/integrity), series by series with its
-// head and its first break; and a kept export's manifest checked against the
-// chains: each document it anchors is read back (GET /api/documents/{n})
-// and must still carry the hash the manifest recorded. The words say what
-// the chain proves and what it does not: tamper-evident, not certified.
+// head and its first break, each location's Z reports among them; the
+// series heads every Z recorded when it closed the day, each checked
+// against the chain now; every finding in posd's words, with the Z that
+// counted the document (to compare with the printed Z) and a link to it in
+// the Journal; and a kept export's manifest checked against the chains:
+// each document it anchors is read back (GET /api/documents/{n}) and must
+// still carry the hash the manifest recorded. The words say what the chain
+// proves and what it does not: tamper-evident, not certified.
 import { S, when } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, table, busy, message } from '../views.js';
@@ -31,6 +35,99 @@ export function seriesName(s) {
 /** number writes the n-th number of a series as posd does: INV-202611-0007. */
 export const number = (series, n) => `${series}-${String(n).padStart(4, '0')}`;
 
+/** zSeries reports whether a series is a location's Z reports (Z-<location ID>), not a month's. */
+const zSeries = (series) => /^Z-/.test(series) && !/^Z-\d{6}$/.test(series);
+
+/**
+ * lastNumber is the last number of a series as the shop knows it: a Z by
+ * its own number (Z-0002; the series' name says the location), anything
+ * else as posd numbers it.
+ */
+export const lastNumber = (s) => (zSeries(s.series) ? number('Z', s.last) : number(s.series, s.last));
+
+/** list writes names in words: "A", "A and B", "A, B and C". */
+function list(names) {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** anchorNumber is the document an anchor of GET /api/integrity names. */
+const anchorNumber = (a) => number(a.series, a.number);
+
+/** zOrder is the number of the Z an anchor's source names ("Z-0012 of Main" → 12), 0 for another source. */
+const zOrder = (a) => Number((/^Z-(\d+) /.exec(a.source) || [])[1] || 0);
+
+/** journalSeries is the Journal's series of a document number (INV, RET, RCV, TRF), or null. */
+const journalSeries = (n) => (/^(INV|RET|RCV|TRF)-\d{6}-\d+$/.exec(n) || [])[1] || null;
+
+/** A finding is posd's sentence "NUMBER: what is wrong"; number is what it names ("INV-202611-0007", "Z-0002 of Main"). */
+function splitFinding(f) {
+  const i = f.indexOf(': ');
+  const text = /[.…]$/.test(f) ? f : `${f}.`;
+  return i > 0 ? { number: f.slice(0, i), text } : { number: '', text };
+}
+
+/** at most this many documents named by findings are looked up for the Z that counted them */
+const MAX_LOOKUPS = 10;
+
+/**
+ * countedIn finds, for sales and refunds named by findings, the Z report
+ * that counted each: the document's location (GET /api/documents/{n}),
+ * then that location's Zs, newest first, until the one whose range of the
+ * document's series holds its number. A location's documents are numbered
+ * in the order they were committed and each Z takes those since the one
+ * before, so the ranges of one location's Zs never overlap. It returns
+ * number → {z, location} or {open: location} for one made after the last Z.
+ */
+async function countedIn(numbers) {
+  const out = new Map();
+  const wanted = new Map(); // location ID → [{number, series, n}]
+  for (const num of numbers.slice(0, MAX_LOOKUPS)) {
+    let d;
+    try {
+      d = await S.api.get(`/api/documents/${encodeURIComponent(num)}`);
+    } catch {
+      continue; // missing, or posd unreachable: the finding says enough
+    }
+    const loc = d.document && d.document.locationId;
+    if (!loc) continue;
+    const m = /^(.+)-(\d+)$/.exec(num);
+    if (!wanted.has(loc)) wanted.set(loc, []);
+    wanted.get(loc).push({ number: num, series: m[1], n: Number(m[2]) });
+  }
+  for (const [loc, docs] of wanted) {
+    let left = docs.slice();
+    let newest = true;
+    for (let cursor = ''; left.length; ) {
+      let page;
+      try {
+        page = await S.api.get(`/api/z-reports?locationId=${encodeURIComponent(loc)}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      } catch {
+        break;
+      }
+      for (const z of page.zReports) {
+        for (const r of z.series || []) {
+          const lo = Number(r.first.slice(r.first.lastIndexOf('-') + 1));
+          const hi = Number(r.last.slice(r.last.lastIndexOf('-') + 1));
+          for (const doc of left) if (doc.series === r.series && doc.n >= lo && doc.n <= hi) out.set(doc.number, { z, location: loc });
+        }
+        if (newest) {
+          // After the newest Z's last number of its series: not in any Z yet.
+          for (const doc of left) {
+            const r = (z.series || []).find((x) => x.series === doc.series);
+            if (r && doc.n > Number(r.last.slice(r.last.lastIndexOf('-') + 1))) out.set(doc.number, { open: loc });
+          }
+          newest = false;
+        }
+        left = left.filter((doc) => !out.has(doc.number));
+      }
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+  }
+  return out;
+}
+
 const short = (h) => (h ? `${h.slice(0, 12)}…` : '—');
 const hash = (h) => el('code', { class: 'hash', title: h || '' }, short(h));
 
@@ -48,6 +145,7 @@ export async function render({ root }) {
   const status = el('div', { id: 'integrity-status' });
   const series = el('div', { id: 'integrity-series' });
   const findings = el('div', { id: 'integrity-findings' });
+  const anchorsOut = el('div', { id: 'integrity-anchors' });
   const checkBtn = el('button', { type: 'button', id: 'integrity-check' }, 'Check again');
   const file = el('input', { type: 'file', id: 'manifest-file', accept: '.json,application/json' });
   const anchorOut = el('div', { id: 'anchor-result' });
@@ -57,12 +155,24 @@ export async function render({ root }) {
     el(
       'p',
       { class: 'hint' },
-      'Every sale, refund, purchase receipt and transfer is chained by its hash to the one before it, in the moment it gets its number. ' +
+      'Every sale, refund, purchase receipt, transfer and Z report is chained by its hash to the one before it, in the moment it gets its number. ' +
         'posd recomputes the chains here from what the database holds: a document changed, removed or reordered afterwards shows. ' +
         'This is tamper evidence, not a fiscal certification.',
     ),
     status,
     el('section', { class: 'panel' }, el('h2', {}, 'Chains'), series, findings),
+    el(
+      'section',
+      { class: 'panel', id: 'z-anchor-panel' },
+      el('h2', {}, 'What the Z reports recorded'),
+      el(
+        'p',
+        { class: 'hint' },
+        'Each Z report records, and prints, the last document and hash of every chain when it closes the day. posd checks them here: a chain hashed again after a day was closed no longer reaches the head its Z recorded. ' +
+          'The printed Z reports are the copy no one can change: keep them.',
+      ),
+      anchorsOut,
+    ),
     el(
       'section',
       { class: 'panel', id: 'anchor-panel' },
@@ -88,11 +198,22 @@ export async function render({ root }) {
       return;
     }
     const docs = r.documents;
+    const anchors = r.anchors || [];
+    const badAnchors = anchors.filter((a) => !a.ok);
+    const badSources = [...new Set(badAnchors.map((a) => a.source))];
+    const zs = new Set(anchors.map((a) => a.source)).size;
+    const problems = `posd found ${r.findings.length} problem${r.findings.length === 1 ? '' : 's'} in the chains (checked ${when(r.checkedAt)}). `;
     fill(
       status,
       r.ok
         ? message('ok', `All ${docs} numbered document${docs === 1 ? '' : 's'} in ${r.series.length} series are unchanged and chained one to the next (checked ${when(r.checkedAt)}).`)
-        : message('bad', `posd found ${r.findings.length} problem${r.findings.length === 1 ? '' : 's'} in the chains (checked ${when(r.checkedAt)}). The documents named below were changed, removed or reordered after they were made. Keep your backups and exports, and have the back-office PC checked (posd verify).`),
+        : message(
+            'bad',
+            problems,
+            badSources.length ? `The heads ${list(badSources)} recorded no longer match: the chain was hashed again after ${badSources.length === 1 ? 'that day was' : 'those days were'} closed. ` : '',
+            'The documents named below were changed, removed or reordered after they were made. What to do: keep the backups, the exports and the printed Z reports as they are (they are the evidence; do not restore a backup over this database yet), ' +
+              'compare each document named below with its receipt and its printed Z report, and have the back-office PC checked by whoever looks after it (posd verify there names the same findings).',
+          ),
     );
     fill(
       series,
@@ -100,7 +221,7 @@ export async function render({ root }) {
         columns: [
           { title: 'Series', get: (s) => seriesName(s.series) },
           { title: 'Documents', num: true, get: (s) => (s.documents === s.last ? `${s.documents}` : `${s.documents} of ${s.last}`) },
-          { title: 'Last', get: (s) => (s.last ? number(s.series, s.last) : '') },
+          { title: 'Last', get: (s) => (s.last ? lastNumber(s) : '') },
           { title: 'Head hash', get: (s) => hash(s.headHash) },
           { title: '', get: (s) => (s.firstBreak ? el('span', { class: 'badge bad' }, `Breaks at ${s.firstBreak}`) : el('span', { class: 'badge ok' }, 'OK')) },
         ],
@@ -110,7 +231,51 @@ export async function render({ root }) {
         rowAttrs: (s) => ({ data: { series: s.series, ok: String(!s.firstBreak) } }),
       }).el,
     );
-    fill(findings, r.findings.length ? el('ul', { class: 'findings' }, r.findings.map((f) => el('li', {}, f))) : null);
+    // The heads the Zs recorded: those that no longer match first, then
+    // the newest Z's.
+    const shown = anchors.map((a, i) => ({ a, i })).sort((x, y) => Number(x.a.ok) - Number(y.a.ok) || zOrder(y.a) - zOrder(x.a) || x.i - y.i).map((x) => x.a);
+    fill(
+      anchorsOut,
+      !anchors.length
+        ? message('info', 'No day closed yet: once a Z report is made, the heads it recorded are checked here.')
+        : badAnchors.length
+          ? message('bad', `${badAnchors.length} of ${anchors.length} series heads no longer match what ${list(badSources)} recorded: the chain was hashed again after ${badSources.length === 1 ? 'that day was' : 'those days were'} closed. Compare them with the printed Z reports, and keep those papers.`)
+          : message('ok', `All ${anchors.length} series heads the ${zs} Z report${zs === 1 ? '' : 's'} recorded still match the chains: no chain was hashed again after a day was closed.`),
+      anchors.length
+        ? table({
+            columns: [
+              { title: 'Recorded by', get: (a) => a.source },
+              { title: 'Document', get: (a) => anchorNumber(a) },
+              { title: 'Hash on the Z', get: (a) => hash(a.hash) },
+              { title: 'Now', get: (a) => (a.found ? hash(a.found) : 'missing') },
+              { title: '', get: (a) => (a.ok ? el('span', { class: 'badge ok' }, 'Same') : el('span', { class: 'badge bad' }, a.found ? 'Changed' : 'Missing')) },
+            ],
+            rows: shown,
+            pageSize: 12,
+            rowAttrs: (a) => ({ data: { source: a.source, anchor: anchorNumber(a), ok: String(a.ok) } }),
+          }).el
+        : null,
+    );
+    const items = r.findings.map(splitFinding);
+    const lis = items.map((f) => ({ f, extra: el('span', { class: 'finding-more' }) }));
+    fill(findings, items.length ? el('ul', { class: 'findings' }, lis.map(({ f, extra }) => el('li', { data: { number: f.number } }, f.text, extra))) : null);
+    if (!items.length) return;
+    // Which Z counted each sale or refund named, and where to open it.
+    const named = [...new Set(items.map((f) => f.number).filter((n) => /^(INV|RET)-/.test(n)))];
+    const counted = await countedIn(named);
+    for (const { f, extra } of lis) {
+      const js = journalSeries(f.number);
+      if (!js) continue;
+      const c = counted.get(f.number);
+      const locName = c && (S.locations.find((l) => l.id === (c.z ? c.location : c.open)) || {}).name;
+      fill(
+        extra,
+        c && c.z ? ` Counted in ${c.z.zNumber} of ${locName || 'its location'} (closed ${when(c.z.createdAt)}): compare it with the printed ${c.z.zNumber}.` : null,
+        c && c.open ? ` Made after the last Z of ${locName || 'its location'}: no Z counts it yet; compare it with its receipt.` : null,
+        ' ',
+        el('a', { href: `#/journal?series=${js}&number=${encodeURIComponent(f.number)}` }, `Open ${f.number} in the Journal`),
+      );
+    }
   }
 
   async function checkManifest() {
