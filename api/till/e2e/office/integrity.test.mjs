@@ -16,12 +16,12 @@ import { repo } from '../browser/harness.mjs';
 import { setupOffice, signInOffice, go, shot } from './harness.mjs';
 
 let tamperBin;
-/** tamper runs the test-only tamper command (api/till/e2e/tamper) on posd's stopped data dir. */
+/** tamper runs the test-only tamper command (cmd/internal/tamper) on posd's stopped data dir. */
 function tamper(dataDir, args) {
   if (!tamperBin) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'posd-tamper-'));
     tamperBin = path.join(dir, 'tamper');
-    execFileSync('go', ['build', '-o', tamperBin, './api/till/e2e/tamper'], { cwd: repo, stdio: 'inherit' });
+    execFileSync('go', ['build', '-o', tamperBin, './cmd/internal/tamper'], { cwd: repo, stdio: 'inherit' });
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return JSON.parse(execFileSync(tamperBin, ['--data-dir', dataDir, ...args]));
