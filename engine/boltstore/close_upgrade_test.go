@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"posd/engine"
 	"posd/engine/boltstore"
 	"posd/engine/storetest"
@@ -108,7 +110,7 @@ func TestUpgradeFromSchema5(t *testing.T) {
 	if !strings.Contains(logs.String(), "upgrading the database to the day's close") || !strings.Contains(logs.String(), copyPath) {
 		t.Errorf("the upgrade was not logged with its copy: %s", logs.String())
 	}
-	if v, _ := st.SchemaVersion(); v != 6 {
+	if v, _ := st.SchemaVersion(); v != boltstore.SchemaVersion {
 		t.Errorf("schema after open: %d", v)
 	}
 	svc := engine.NewService(st)
@@ -200,5 +202,41 @@ func TestUpgradeFromSchema5(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "pre-*.db")); len(m) != 1 {
 		t.Errorf("copies beside the file: %v", m)
+	}
+}
+
+// TestUpgradeFromSchema6: schema 7 changes nothing stored before (answers to
+// new sales may name the sale; the old ones stay copies), so a file of
+// schema 6 that holds documents is marked 7 without a copy beside it, and
+// verifies as before. (A schema-6 file is the schema-5 fixture upgraded
+// once and marked 6 again: schemas 6 and 7 have the same buckets.)
+func TestUpgradeFromSchema6(t *testing.T) {
+	dir := t.TempDir()
+	path := gunzipTestdata(t, "schema5.db", dir)
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := st.UpgradeBackup()
+	if err := st.DB().Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("6"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	var logs bytes.Buffer
+	st, err = boltstore.Open(path, boltstore.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, _ := st.SchemaVersion(); v != boltstore.SchemaVersion || st.UpgradeBackup() != "" || strings.Contains(logs.String(), "upgrading") {
+		t.Errorf("opening schema 6: schema %d, copy %q, log %s", v, st.UpgradeBackup(), logs.String())
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "pre-*.db")); len(entries) != 1 || entries[0] != first {
+		t.Errorf("copies beside the file: %v, want only the schema-5 upgrade's %s", entries, first)
+	}
+	if rep, err := engine.NewService(st).Verify(context.Background()); err != nil || rep.Findings() != 0 {
+		t.Errorf("verify after marking 7: %v %+v", err, rep)
 	}
 }

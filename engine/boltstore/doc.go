@@ -28,6 +28,7 @@
 //	numbers      biz\0number → DocRef (compact): the claim (ClaimNumber)
 //	idem         biz\0key → idempotency record (compact)
 //	idem_exp     expiry ms\0biz\0key → the record's answer until it expires
+//	             (a sale's may name the sale: schema 7)
 //	tokens       sha256(secret) → token with business and hash (JSON)
 //	token_ids    biz\0id → sha256(secret)
 //	chains       biz\0series → the series' chain head (compact: number,
@@ -115,7 +116,14 @@
 // is kept as long as the document). An answer is the answered document
 // itself in its own bucket's encoding: a sale compact, anything else (a
 // created token without its secret) as JSON; the API renders it in the
-// record's answer version on each replay.
+// record's answer version on each replay. Since schema 7 the answer to a
+// new sale stored by the same operation is instead 5 bytes naming that
+// sale (tagSaleAnswer and a CRC-32C of the sale as answered): read back,
+// it is the stored sale without its refunds, which are all that changes a
+// sale, and the CRC proves it; a sale changed otherwise (a tampered file)
+// reads as an expired answer. This keeps a sale's bytes out of idem_exp,
+// a third of what a sale wrote. An upgrade that rewrites stored sales
+// must turn these answers back into copies first.
 //
 // # Schema versions
 //
@@ -157,4 +165,9 @@
 //     one pre-chains copy and goes through 5 to 6), then lists its refunds
 //     in ret_loc, in ID order (IDs are time-ordered), so that Z reports
 //     find them.
+//   - 7: an answer to a new sale may name the stored sale (tagSaleAnswer,
+//     above) instead of copying it (SaleAnswerSchema). Nothing stored
+//     before changes, so a file of schema 6 is marked 7 without a copy
+//     beside it; an older posd refuses the marked file, which it would
+//     misread.
 package boltstore

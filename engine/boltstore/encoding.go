@@ -35,6 +35,7 @@ const (
 	tagSaleLinked   = 0x06 // schema 5: a sale with its chain link
 	tagChainHead    = 0x07 // schema 5
 	tagSaleClosing  = 0x08 // schema 6: a linked sale with soldAt, cashierId or shiftId
+	tagSaleAnswer   = 0x09 // schema 7: idem_exp: the answer is the stored sale (idempotency.go)
 )
 
 var errShort = errors.New("value is truncated")

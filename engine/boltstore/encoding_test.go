@@ -461,9 +461,12 @@ func TestReadsSchema2Sales(t *testing.T) {
 	})
 }
 
-// TestSaleAnswerKeptCompact: the answer to a new sale is kept as the
-// compact sale and read back as the sale it was, also after a refund
-// changed the sale.
+// TestSaleAnswerKeptCompact: the answer to a sale is kept as the compact
+// sale, or (schema 7) as a 5-byte reference to the sale its operation
+// stored when that is the sale as answered, and read back as the sale it
+// was, also after a refund changed the sale. A sale changed otherwise (the
+// file tampered with) makes its referenced answer read as expired, not as
+// other bytes and not as an error.
 func TestSaleAnswerKeptCompact(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "posd.db"), Options{})
 	if err != nil {
@@ -471,44 +474,92 @@ func TestSaleAnswerKeptCompact(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	sale := testSales()[0]
-	sale.BusinessID = "b"
-	want, _ := json.Marshal(sale)
-	at := sale.CreatedAt
-	rec := &engine.IdempotencyRecord{BusinessID: "b", Key: "k1", Op: "sale.create", Hash: []byte{1}, Version: 1, Answer: sale,
-		Doc: engine.DocRef{Kind: engine.KindSale, ID: sale.ID}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-	err = s.Update(ctx, func(tx engine.Tx) error {
-		if err := tx.PutSale(sale); err != nil {
-			return err
-		}
-		return tx.PutIdempotency(rec)
-	})
-	if err != nil {
-		t.Fatal(err)
+	refunded := testSales()[0] // answered with refunds already in it: not a new sale
+	fresh := *refunded         // as a new sale is answered: no refunds yet
+	fresh.ID, fresh.Returns = "s-new", []string{}
+	fresh.Items = slices.Clone(refunded.Items)
+	for i := range fresh.Items {
+		fresh.Items[i].RefundedQuantity, fresh.Items[i].RefundedAmount = 0, 0
 	}
-	s.DB().View(func(tx *bolt.Tx) error {
-		v := tx.Bucket([]byte(bIdemExp)).Get(expKey(rec.ExpiresAt, "b", "k1"))
-		if len(v) == 0 || v[0] != tagSale || len(v)*2 > len(want) {
-			t.Errorf("sale answer stored as %d bytes starting %q; want the compact sale (JSON is %d bytes)", len(v), v[:min(len(v), 1)], len(want))
-		}
-		return nil
-	})
-	// A refund changes the sale; the answer to replay does not change.
-	changed := *sale
-	changed.Returns = append(slices.Clone(sale.Returns), "r9")
-	changed.Items = slices.Clone(sale.Items)
-	changed.Items[1].RefundedQuantity = 1000
-	if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(&changed) }); err != nil {
-		t.Fatal(err)
+	apart := fresh // stored by another operation than the one that answered
+	apart.ID = "s-apart"
+	cases := []struct {
+		name    string
+		sale    *engine.Sale
+		same    bool // the answering operation stores the sale
+		wantTag byte
+		wantLen int
+	}{
+		{"refunded", refunded, true, tagSale, -1},
+		{"new", &fresh, true, tagSaleAnswer, saleAnswerSize},
+		{"apart", &apart, false, tagSale, -1},
 	}
-	s.View(ctx, func(tx engine.Tx) error {
-		got, err := tx.Idempotency("b", "k1")
+	for _, c := range cases {
+		c.sale.BusinessID = "b"
+		want, _ := json.Marshal(c.sale)
+		at := c.sale.CreatedAt
+		rec := &engine.IdempotencyRecord{BusinessID: "b", Key: c.name, Op: "sale.create", Hash: []byte{1}, Version: 1, Answer: c.sale,
+			Doc: engine.DocRef{Kind: engine.KindSale, ID: c.sale.ID}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if !c.same {
+			if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(c.sale) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = s.Update(ctx, func(tx engine.Tx) error {
+			if c.same {
+				if err := tx.PutSale(c.sale); err != nil {
+					return err
+				}
+			}
+			return tx.PutIdempotency(rec)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b, _ := json.Marshal(got.Answer); !bytes.Equal(b, want) {
-			t.Errorf("replayed answer\n%s\nwant\n%s", b, want)
+		s.DB().View(func(tx *bolt.Tx) error {
+			v := tx.Bucket([]byte(bIdemExp)).Get(expKey(rec.ExpiresAt, "b", c.name))
+			if len(v) == 0 || v[0] != c.wantTag || (c.wantLen > 0 && len(v) != c.wantLen) || len(v)*2 > len(want) {
+				t.Errorf("%s: sale answer stored as %d bytes starting %q; want tag %#x (JSON is %d bytes)", c.name, len(v), v[:min(len(v), 1)], c.wantTag, len(want))
+			}
+			return nil
+		})
+		// A refund changes the sale; the answer to replay does not change.
+		changed := *c.sale
+		changed.Returns = append(slices.Clone(c.sale.Returns), "r9")
+		changed.Items = slices.Clone(c.sale.Items)
+		changed.Items[1].RefundedQuantity += 1000
+		changed.Items[1].RefundedAmount += 150
+		if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(&changed) }); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
+		answer := func() any {
+			var a any
+			s.View(ctx, func(tx engine.Tx) error {
+				got, err := tx.Idempotency("b", c.name)
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				a = got.Answer
+				return nil
+			})
+			return a
+		}
+		if b, _ := json.Marshal(answer()); !bytes.Equal(b, want) {
+			t.Errorf("%s: replayed answer\n%s\nwant\n%s", c.name, b, want)
+		}
+		// Tampering: the total changed in the file.
+		tampered := changed
+		tampered.Total++
+		if err := s.Update(ctx, func(tx engine.Tx) error { return tx.PutSale(&tampered) }); err != nil {
+			t.Fatal(err)
+		}
+		got := answer()
+		if c.wantTag == tagSaleAnswer {
+			if got != nil {
+				t.Errorf("%s: the answer of a tampered sale: %+v, want none (expired)", c.name, got)
+			}
+		} else if b, _ := json.Marshal(got); !bytes.Equal(b, want) {
+			t.Errorf("%s: a copied answer after tampering\n%s\nwant\n%s", c.name, b, want)
+		}
+	}
 }

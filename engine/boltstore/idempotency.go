@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"time"
 
 	"posd/engine"
@@ -25,6 +26,17 @@ import (
 // answer. Before schema 4 idem_exp held the answer's bytes; they were those
 // very encodings (schema 3: the compact sale; schemas 1 and 2: the sale's
 // JSON, which decodeSale reads too), so old answers read back the same way.
+//
+// Since schema 7 the answer to a new sale is not a second copy of the sale
+// (a third of the bytes a sale writes) when the operation that answered
+// also stored it: idem_exp then holds tagSaleAnswer and a CRC-32C of the
+// sale's compact encoding as answered. A sale changes after it is made
+// only by its refunds (Returns and each line's refunded quantity and
+// amount, all empty when it was answered), so the answer is the stored sale
+// with those emptied, and the CRC proves it is: should anything else ever
+// change a stored sale, its replay fails as corrupt instead of answering
+// other bytes than the first time. (An upgrade that rewrites sales must
+// first turn these answers back into copies.)
 
 // errNoIdempotency is the answer for a key never seen, which is every new
 // write's (twice: the engine looks the key up in a View and again in the
@@ -55,12 +67,83 @@ func (t *txn) idempotency(biz, k string, b []byte) (*engine.IdempotencyRecord, e
 	if b[0] != '{' {
 		answer = t.get(bIdemExp, expKey(r.ExpiresAt, biz, k))
 	}
+	if len(answer) > 0 && answer[0] == tagSaleAnswer {
+		s, err := t.saleAnswer(biz, r.Doc, answer)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil { // a nil *Sale in r.Answer would not be a nil answer
+			r.Answer = s
+		}
+		return r, nil
+	}
 	if len(answer) > 0 {
 		if r.Answer, err = decodeAnswer(biz, r.Doc.Kind, answer); err != nil {
 			return nil, corrupt(bIdemExp, err)
 		}
 	}
 	return r, nil
+}
+
+// saleAnswerSize is the size of a tagSaleAnswer value: the tag and the
+// CRC-32C of the answered sale's compact encoding.
+const saleAnswerSize = 1 + 4
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// saleAnswer returns the answer a tagSaleAnswer value names: the stored
+// sale as it was answered, before any refund. If the stored sale has since
+// changed otherwise (which only tampering with the file does; verify names
+// the sale by its chain), the first answer cannot be given again: it is
+// treated as expired, and a retry gets the sale as it is now, as the
+// contract answers a retry after the TTL, rather than an error that would
+// hold a till's queue forever.
+func (t *txn) saleAnswer(biz string, doc engine.DocRef, v []byte) (*engine.Sale, error) {
+	if len(v) != saleAnswerSize || doc.Kind != engine.KindSale {
+		return nil, corrupt(bIdemExp, fmt.Errorf("a sale answer of %d bytes for a %s", len(v), doc.Kind))
+	}
+	s, err := t.Sale(biz, doc.ID)
+	if err != nil {
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return nil, corrupt(bIdemExp, fmt.Errorf("the answer names sale %s, which is not stored", doc.ID))
+		}
+		return nil, err
+	}
+	s.Returns = []string{}
+	for i := range s.Items {
+		s.Items[i].RefundedQuantity, s.Items[i].RefundedAmount = 0, 0
+	}
+	if crc32.Checksum(encodeSale(s), castagnoli) != binary.BigEndian.Uint32(v[1:]) {
+		if t.store != nil {
+			t.store.log.Warn("a kept answer no longer matches its sale, which has changed since it was answered; a retry gets the sale as it is now", "sale", doc.ID, "number", s.InvoiceNumber)
+		}
+		return nil, nil
+	}
+	return s, nil
+}
+
+// answerValue is what idem_exp keeps of r's answer: tagSaleAnswer when the
+// answer is a new sale this operation stored exactly as answered, else the
+// document (encodeAnswer).
+func (t *txn) answerValue(r *engine.IdempotencyRecord) ([]byte, error) {
+	s, ok := r.Answer.(*engine.Sale)
+	if !ok || r.Doc.Kind != engine.KindSale || s.ID != r.Doc.ID || s.Returns == nil || len(s.Returns) > 0 {
+		return encodeAnswer(r.Answer)
+	}
+	enc := encodeSale(s)
+	i := t.find(bSales, t.key(r.BusinessID, s.ID))
+	if i < 0 || t.writes[i].del || !bytes.Equal(t.writes[i].v, enc) {
+		return enc, nil
+	}
+	for _, l := range s.Items {
+		if l.RefundedQuantity != 0 || l.RefundedAmount != 0 {
+			return enc, nil
+		}
+	}
+	v := t.alloc(saleAnswerSize)
+	v[0] = tagSaleAnswer
+	binary.BigEndian.PutUint32(v[1:], crc32.Checksum(enc, castagnoli))
+	return v, nil
 }
 
 // encodeAnswer is what idem_exp keeps of an answered document.
@@ -143,7 +226,7 @@ func (t *txn) PutIdempotency(r *engine.IdempotencyRecord) error {
 	if r.Answer == nil {
 		return nil
 	}
-	v, err := encodeAnswer(r.Answer)
+	v, err := t.answerValue(r)
 	if err != nil {
 		return err
 	}

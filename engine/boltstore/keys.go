@@ -29,7 +29,7 @@ const (
 	bCounters    = "counters"    // biz\0series → uint64 last number; biz\0#name → uint64 sequence
 	bNumbers     = "numbers"     // biz\0number → DocRef
 	bIdem        = "idem"        // biz\0key → IdempotencyRecord
-	bIdemExp     = "idem_exp"    // expiry ms\0biz\0key → the full answer until it expires (schema 1: empty)
+	bIdemExp     = "idem_exp"    // expiry ms\0biz\0key → the full answer until it expires (schema 1: empty; schema 7: a new sale's names the sale)
 	bTokens      = "tokens"      // sha256 → token
 	bTokenIDs    = "token_ids"   // biz\0id → sha256
 	bChains      = "chains"      // biz\0series → ChainHead (schema 5)

@@ -24,7 +24,7 @@ import (
 // refused rather than misread; an older one is read as it is, and marked
 // with this version when it is opened for writing, so that an older posd
 // refuses it instead of misreading the new values.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // ChainSchema is the first schema whose numbered documents are chained by
 // hash (engine/chain.go). Opening an older file that holds documents for
@@ -37,6 +37,17 @@ const ChainSchema = 5
 // writing first copies it beside itself, then lists its refunds where Z
 // reports find them (ret_loc), once.
 const CloseSchema = 6
+
+// SaleAnswerSchema is the first schema whose idempotency answers to a new
+// sale may name the stored sale instead of holding a copy of it
+// (idempotency.go). Nothing stored before changes, so opening an older file
+// takes no copy for this step.
+const SaleAnswerSchema = 7
+
+// lastRewritingSchema is the newest schema whose upgrade changes what an
+// older file holds (CloseSchema's refund index); a file at it or newer is
+// upgraded by marking alone, without a copy beside it.
+const lastRewritingSchema = CloseSchema
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("boltstore: database is in use by another process")
@@ -395,7 +406,7 @@ func (s *Store) backupBeforeUpgrade() error {
 			return nil
 		}
 		schema, _ = strconv.Atoi(string(meta.Get([]byte("schema"))))
-		if schema >= SchemaVersion {
+		if schema >= lastRewritingSchema {
 			return nil
 		}
 		c := counters.Cursor()
