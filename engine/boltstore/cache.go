@@ -1,5 +1,7 @@
 package boltstore
 
+import "strings"
+
 // objCache keeps the decoded businesses, locations and products the writer
 // reads for nearly every operation (a sale reads its business, location and
 // each line's product), so that the single writer goroutine, whose time is
@@ -19,8 +21,15 @@ type objCache struct {
 	// bbolt once rather than once per sale. A nil value is an absent key.
 	// Unlike m it may hold what the current group wrote: every later read
 	// in the group sees those writes anyway, and a failed commit empties it.
-	raw map[bucketKey][]byte
+	// Its values are boxed so that a write to a key already cached (nearly
+	// every write, once the shop's counters and stock are in) changes the
+	// box and needs no copy of the key: assigning to a map copies the key
+	// it is given in, even over an equal one.
+	raw map[bucketKey]*rawValue
 }
+
+// rawValue is a value of objCache.raw.
+type rawValue struct{ v []byte }
 
 // rawCached reports whether bucket's raw values are cached.
 func rawCached(bucket string) bool { return bucket == bCounters || bucket == bStock }
@@ -35,7 +44,7 @@ func cached(bucket string) bool {
 }
 
 func newObjCache() *objCache {
-	return &objCache{m: map[bucketKey]any{}, dirty: map[bucketKey]struct{}{}, raw: map[bucketKey][]byte{}}
+	return &objCache{m: map[bucketKey]any{}, dirty: map[bucketKey]struct{}{}, raw: map[bucketKey]*rawValue{}}
 }
 
 func (c *objCache) get(bucket string, key []byte) (any, bool) {
@@ -63,17 +72,24 @@ func (c *objCache) written(k bucketKey) {
 // rawGet returns the cached value of key in bucket, and whether there is
 // one.
 func (c *objCache) rawGet(bucket string, key []byte) ([]byte, bool) {
-	v, ok := c.raw[bucketKey{bucket, string(key)}]
-	return v, ok
+	if p, ok := c.raw[bucketKey{bucket, string(key)}]; ok {
+		return p.v, true
+	}
+	return nil, false
 }
 
-// rawPut keeps v (nil: absent) as the value of k, which must not change
-// afterwards.
-func (c *objCache) rawPut(k bucketKey, v []byte) {
-	if _, ok := c.raw[k]; !ok && len(c.raw) >= maxCached {
+// rawPut keeps v (nil: absent) as the value of key in bucket; v must not
+// change afterwards. key may be the caller's: it is copied only when the
+// cache does not hold it yet.
+func (c *objCache) rawPut(bucket, key string, v []byte) {
+	if p, ok := c.raw[bucketKey{bucket, key}]; ok {
+		p.v = v
+		return
+	}
+	if len(c.raw) >= maxCached {
 		clear(c.raw)
 	}
-	c.raw[k] = v
+	c.raw[bucketKey{bucket, strings.Clone(key)}] = &rawValue{v}
 }
 
 // committed ends a group whose commit succeeded.

@@ -79,6 +79,10 @@ type Store struct {
 	statsMu  sync.Mutex
 	// cache belongs to the writer goroutine.
 	cache *objCache
+	// cursors are the writer's lookup cursors, a bucket's for every
+	// operation of a group (txn.lookup); emptied with each group's bbolt
+	// transaction.
+	cursors map[string]*bolt.Cursor
 	// upgradeBackup is the copy of the file taken before this Open
 	// upgraded an older schema, "" if none was needed.
 	upgradeBackup string
@@ -129,7 +133,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache(), tokens: newTokenCache()}
+	s := &Store{db: db, log: o.Logger, maxBatch: o.MaxBatch, queue: make(chan *request, 4096), done: make(chan struct{}), cache: newObjCache(), tokens: newTokenCache(), cursors: map[string]*bolt.Cursor{}}
 	if err := s.init(o.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -272,6 +276,8 @@ func (s *Store) writer() {
 func (s *Store) commit(batch []*request) {
 	applied, failed := 0, 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		clear(s.cursors) // they belong to one bbolt transaction
+		defer clear(s.cursors)
 		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				r.err = err
@@ -280,6 +286,7 @@ func (s *Store) commit(batch []*request) {
 			t := newTxn(tx, true)
 			t.cache = s.cache
 			t.store = s
+			t.cursors = s.cursors
 			r.err = run(r.fn, t, s.log)
 			if r.err != nil {
 				failed++

@@ -40,6 +40,12 @@ type txn struct {
 	// arena is the chunk the operation's small keys and values are cut
 	// from (alloc, keys.go).
 	arena []byte
+	// cursors are the writer's, one per bucket for the bbolt transaction
+	// of the whole group (nil in read transactions): a lookup through a
+	// cursor that has searched before reuses its path, where bbolt's
+	// Bucket.Get makes a new cursor whose path grows by an allocation per
+	// level of the tree, three or four for every lookup.
+	cursors map[string]*bolt.Cursor
 }
 
 type bucketKey struct{ bucket, key string }
@@ -99,13 +105,34 @@ func (t *txn) get(bucket string, key []byte) []byte {
 			return v
 		}
 	}
+	v := t.lookup(bucket, key)
+	if t.cache != nil && rawCached(bucket) {
+		t.cache.rawPut(bucket, unsafe.String(unsafe.SliceData(key), len(key)), bytes.Clone(v))
+	}
+	return v
+}
+
+// lookup returns the value of key in bucket in the bbolt transaction, or
+// nil, as Bucket.Get does.
+func (t *txn) lookup(bucket string, key []byte) []byte {
 	b := t.tx.Bucket([]byte(bucket))
 	if b == nil { // a bucket of a newer schema, in a file opened read-only
 		return nil
 	}
-	v := b.Get(key)
-	if t.cache != nil && rawCached(bucket) {
-		t.cache.rawPut(bucketKey{bucket, string(key)}, bytes.Clone(v))
+	if t.cursors == nil {
+		return b.Get(key)
+	}
+	c := t.cursors[bucket]
+	if c == nil {
+		c = b.Cursor()
+		t.cursors[bucket] = c
+	}
+	// Seek positions the cursor afresh from the bucket's root, so writes
+	// applied since its last use do not matter; a nested bucket's key
+	// has a nil value, as Get gives.
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
 	}
 	return v
 }
@@ -163,17 +190,14 @@ func (t *txn) set(bucket string, key []byte, v value) {
 func (t *txn) apply() error {
 	for _, w := range t.writes {
 		k, v := w.bucketKey, w.value
-		if t.cache != nil && (cached(k.bucket) || rawCached(k.bucket)) {
-			k.key = strings.Clone(k.key)
-		}
 		if t.cache != nil && cached(k.bucket) {
-			t.cache.written(k)
+			t.cache.written(bucketKey{k.bucket, strings.Clone(k.key)})
 		}
 		if t.cache != nil && rawCached(k.bucket) {
 			if v.del {
-				t.cache.rawPut(k, nil)
+				t.cache.rawPut(k.bucket, k.key, nil)
 			} else {
-				t.cache.rawPut(k, v.v)
+				t.cache.rawPut(k.bucket, k.key, v.v)
 			}
 		}
 		if t.store != nil && (k.bucket == bTokens || k.bucket == bTokenIDs) {
