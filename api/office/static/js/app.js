@@ -3,7 +3,7 @@
 // exports render(ctx) and may return a function that stops its timers; a
 // new screen is one module and one line in SCREENS.
 import { Api, explain } from './api.js';
-import { $, el, fill, toast } from './views.js';
+import { $, el, fill, toast, showScreen } from './views.js';
 import { S, saveToken, setMoney } from './state.js';
 
 /** SCREENS is the office, in the order of the navigation. roles limits who sees a screen. */
@@ -42,6 +42,7 @@ function showSignIn(text) {
   $('signout').hidden = true;
   $('who').textContent = '';
   $('shop-name').textContent = 'posd back office';
+  showScreen(null);
   const e = $('signin-error');
   e.textContent = text || '';
   e.hidden = !text;
@@ -124,6 +125,7 @@ async function route() {
   for (const a of $('nav').querySelectorAll('a')) a.setAttribute('aria-current', a.dataset.screen === def.id ? 'page' : 'false');
   if (stopScreen) stopScreen();
   stopScreen = null;
+  showScreen(def.id);
   const seq = ++renderSeq;
   const root = $('screen');
   root.dataset.screen = def.id;

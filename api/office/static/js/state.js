@@ -107,11 +107,37 @@ export const rate = (r) => `${r} %`;
 /** pct shows a ratio 0..1 as a percentage with one decimal. */
 export const pct = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)} %`);
 
+/** ordinal writes a place in words: 1 → "1st", 2 → "2nd", 12 → "12th", 23 → "23rd". */
+export function ordinal(n) {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : { 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th'}`;
+}
+
+/**
+ * locationLabel names a location as the owner knows it: by its name. posd
+ * lets two locations share a name (a second "Main" after a move); only
+ * then does the label add the location's place among those of that name,
+ * in the order they were added ("Main (1st)", "Main (2nd)"), which the
+ * owner can tell apart. A location has no other words to tell them by (no
+ * address), and a piece of its ID means nothing to anyone.
+ */
+export function locationLabel(l) {
+  const same = S.locations.filter((x) => x.name === l.name);
+  if (same.length < 2) return l.name;
+  // By the time each was added; IDs (time-ordered) break a tie within a millisecond.
+  same.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
+  return `${l.name} (${ordinal(same.findIndex((x) => x.id === l.id) + 1)})`;
+}
+
+/** locationName names the location of an ID; 'Any location' for none. */
 export function locationName(id) {
   if (!id) return 'Any location';
   const l = S.locations.find((x) => x.id === id);
-  return l ? l.name : 'a removed location';
+  return l ? locationLabel(l) : 'a removed location';
 }
+
+/** knowsLocation reports whether the office's list of locations has id. */
+export const knowsLocation = (id) => S.locations.some((l) => l.id === id);
 
 /** tillName names the token that made a document: a till, or the owner's or a manager's own. */
 export function tillName(tokenId) {

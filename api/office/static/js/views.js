@@ -46,14 +46,47 @@ export function message(kind, ...text) {
 }
 
 let toastTimer;
-/** toast confirms something in words, for a few seconds. */
+let shownScreen = null; // the screen the office shows, as showScreen was told
+let toastScreen = null; // the screen the toast on show was raised on
+
+/**
+ * toast confirms something in words, for a few seconds, or says what went
+ * wrong (kind 'bad'). It belongs to the screen it was raised on: showScreen
+ * takes it away when the owner opens another one.
+ */
 export function toast(text, kind = 'ok') {
   const t = $('toast');
   t.textContent = text;
   t.dataset.kind = kind;
   t.hidden = false;
+  toastScreen = shownScreen;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 8000);
+  toastTimer = setTimeout(hideToast, 8000);
+}
+
+/** hideToast takes the toast away now. */
+export function hideToast() {
+  clearTimeout(toastTimer);
+  $('toast').hidden = true;
+}
+
+/**
+ * showScreen is the router's word that the office now shows screen id
+ * (null: none, signed out). A toast raised on another screen goes, an
+ * error as well as a confirmation: every toast is about something done on
+ * its screen ("Closed the day: Z-0003", "Type the limit like 2.00"), and
+ * left on top of the next screen it reads as being about that one. A toast
+ * stays when the same screen is drawn again with other filters (the
+ * Journal opening the refund it just made), and one raised before any
+ * screen was shown (the locations could not be read at sign-in) stays its
+ * 8 s, since it is about the whole office.
+ */
+export function showScreen(id) {
+  if (toastScreen !== null && toastScreen !== id) {
+    hideToast();
+    toastScreen = null;
+  }
+  shownScreen = id;
 }
 
 /**

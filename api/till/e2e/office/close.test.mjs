@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ring } from '../browser/harness.mjs';
-import { setupOffice, signInOffice, go, shot, toastText, waitFor } from './harness.mjs';
+import { setupOffice, signInOffice, go, shot, toastText, toastOnLeaving, waitFor } from './harness.mjs';
 
 const APPLE = '4006381333931';
 const BREAD = '5000112548167';
@@ -171,6 +171,21 @@ test('10.3: a day’s close in the office: staff and their PINs, a shift 5.00 sh
   const cashiers = (await env.posd.api('GET', '/api/cashiers')).cashiers;
   assert.deepEqual(cashiers.map((c) => [c.name, c.role]).sort(), [['Anna', 'cashier'], ['Max', 'manager']]);
   assert.equal(JSON.stringify(cashiers).includes('4821'), false, 'no PIN comes back');
+  // A limit that is not an amount is refused in a toast, which is about
+  // the Staff screen: it goes when the owner opens Tills.
+  const refused = await toastOnLeaving(
+    office,
+    async () => {
+      await office.fill('#cash-limit', 'two euros');
+      await office.click('#save-settings');
+    },
+    /^Type the limit like 2\.00/,
+    () => office.click('#nav a[data-screen="tills"]'),
+  );
+  assert.equal(await office.getAttribute('#toast', 'data-kind'), 'bad');
+  assert.ok(refused.upMs < 5000, `the owner left while the toast was up (${Math.round(refused.upMs)} ms): long enough before its 8 s timer to tell the two apart`);
+  assert.ok(refused.goneMs < 1500, `“${refused.text}” went when the owner opened Tills, not ${Math.round(refused.goneMs)} ms later`);
+  assert.equal((await env.posd.api('GET', '/api/settings')).cashDifferenceLimit, 200, 'the refused limit changed nothing');
 
   // The till: Anna's PIN, a shift with 100.00, three cash sales, a cash
   // refund, 20.00 out for milk.

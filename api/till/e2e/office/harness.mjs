@@ -143,3 +143,30 @@ export async function toastText(page, re, timeout = 20000) {
   }, re.source, { timeout });
   return page.textContent('#toast');
 }
+
+/**
+ * toastOnLeaving runs act(), which raises a toast matching re, then leave(),
+ * which takes the owner to another screen, and returns what the page saw:
+ * how long the toast had been up when the owner left (upMs) and how soon
+ * after leaving it was hidden (goneMs), on the page's own clock. The toast's
+ * own timer hides it 8 s after it came up, so goneMs is only a proof that
+ * leaving hid it when upMs + goneMs is well short of 8 s.
+ */
+export async function toastOnLeaving(page, act, re, leave) {
+  await page.evaluate(() => {
+    const t = document.getElementById('toast');
+    const log = (window.posdToastLog = []);
+    new MutationObserver(() => log.push({ at: performance.now(), hidden: t.hidden, text: t.textContent })).observe(t, { attributes: true, attributeFilter: ['hidden'], childList: true, characterData: true, subtree: true });
+  });
+  await act();
+  const text = await toastText(page, re);
+  const leftAt = await page.evaluate(() => performance.now());
+  await leave();
+  await page.waitForFunction(() => document.getElementById('toast').hidden, null, { timeout: 20000 });
+  const log = await page.evaluate(() => window.posdToastLog);
+  const up = log.filter((e) => !e.hidden && e.at <= leftAt && new RegExp(re.source).test(e.text));
+  const gone = log.find((e) => e.hidden && e.at >= leftAt);
+  if (!up.length || !gone) throw new Error(`the toast’s changes seen: ${JSON.stringify(log)}`);
+  // The last time before leaving that the toast changed to these words.
+  return { text, upMs: leftAt - up[up.length - 1].at, goneMs: gone.at - leftAt };
+}

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { repo } from '../browser/harness.mjs';
-import { setupOffice, signInOffice, go, shot } from './harness.mjs';
+import { setupOffice, signInOffice, go, shot, toastOnLeaving } from './harness.mjs';
 
 let tamperBin;
 /** tamper runs the test-only tamper command (cmd/internal/tamper) on posd's stopped data dir. */
@@ -84,9 +84,13 @@ test('Integrity after two Z reports: every chain with the Z series and the heads
   const z1 = await closeDay(office);
   assert.equal(z1.z, 'Z-0001');
   assert.match(z1.confirmText, /3 sales, 1 refunds/);
-  // Day 2: one sale.
+  // Day 2: one sale. The close's confirmation is about the Day close
+  // screen: it goes when the owner opens another one.
   await sell([{ productId: apple.id, quantity: 1 }], 'card', 150);
-  const z2 = await closeDay(office);
+  let z2;
+  const closed = await toastOnLeaving(office, async () => (z2 = await closeDay(office)), /^Closed the day: Z-0002, net/, () => office.click('#nav a[data-screen="integrity"]'));
+  assert.ok(closed.upMs < 5000, `the owner left while the toast was up (${Math.round(closed.upMs)} ms): long enough before its 8 s timer to tell the two apart`);
+  assert.ok(closed.goneMs < 1500, `“${closed.text}” went when the owner opened Integrity, not ${Math.round(closed.goneMs)} ms later`);
   assert.equal(z2.z, 'Z-0002');
   assert.match(z2.confirmText, /1 sales, 0 refunds/);
   const zs = (await env.posd.api('GET', `/api/z-reports?locationId=${loc.id}`)).zReports;
@@ -111,7 +115,7 @@ test('Integrity after two Z reports: every chain with the Z series and the heads
     assert.equal(row.cells[4], 'OK');
   }
   const zRow = rows.find((r) => r.data.series === zSeries);
-  assert.equal(zRow.cells[0], `Z reports, ${loc.name} (Z-…${loc.id.slice(-4)})`);
+  assert.equal(zRow.cells[0], 'Z reports, Main', 'the Z series by its location’s name, no piece of its ID');
   assert.deepEqual([zRow.cells[1], zRow.cells[2]], ['2', 'Z-0002'], 'the Z series: two Zs, the last Z-0002 (not its key)');
   assert.equal(api.series.find((s) => s.series === zSeries).headHash, zs[0].hash, 'the Z series’ head is Z-0002’s hash');
   const inv = api.series[0].series;
@@ -128,6 +132,21 @@ test('Integrity after two Z reports: every chain with the Z series and the heads
   assert.ok(anchors.some((r) => r.data.source === 'Z-0002 of Main' && r.data.anchor === `${inv}-0004`));
   assert.equal(await office.$$eval('#integrity-findings li', (l) => l.length), 0);
   await shot(office, 'integrity-z');
+  // The month's export holds the Z series too, by the same words; a kept
+  // manifest names the Zs it anchors as printed: Z-0001 of Main.
+  await go(office, 'export', '#export-zip');
+  await office.click('#export-this-month');
+  await Promise.all([office.waitForEvent('download'), office.click('#export-zip')]);
+  await office.waitForSelector(`#export-result tr[data-series="${zSeries}"]`);
+  const exported = (await screenRows(office, '#export-result')).find((r) => r.data.series === zSeries);
+  assert.deepEqual(exported.cells.slice(0, 4), ['Z reports, Main', 'Z-0001', 'Z-0002', '2'], 'the Z series in the export: its Zs by their own numbers');
+  const manifest = await env.posd.api('GET', `/api/export/manifest.json?from=${await office.inputValue('#export-from')}&to=${await office.inputValue('#export-to')}`);
+  await go(office, 'integrity', '#integrity-status .msg');
+  await office.setInputFiles('#manifest-file', { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(manifest)) });
+  await office.waitForSelector('#anchor-result .msg.ok');
+  const kept = await screenRows(office, '#anchor-result');
+  assert.deepEqual(kept.filter((r) => r.data.anchor.startsWith(`${zSeries}-`)).map((r) => [r.data.anchor, r.cells[0], r.cells[3]]), [[`${zSeries}-0001`, 'Z-0001 of Main', 'Same'], [`${zSeries}-0002`, 'Z-0002 of Main', 'Same']]);
+  for (const r of kept) assert.ok(!r.cells[0].includes(loc.id), `${r.cells[0]}: no location ID`);
 
   // Someone with the file adds 1.00 to the second sale of day 1, which
   // Z-0001 counted, and leaves its hash as it was.
@@ -187,4 +206,29 @@ test('Integrity after two Z reports: every chain with the Z series and the heads
   await shot(office, 'integrity-z-rewritten');
   assert.deepEqual(env.errors, []);
   t.diagnostic(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test('Integrity with two locations of the same name: each Z series named by its location and its place among them, never a piece of an ID', async (t) => {
+  const env = await setupOffice(t);
+  const main = (await env.posd.api('GET', '/api/locations')).locations[0];
+  assert.equal(main.name, 'Main');
+  const office = await env.office();
+  await signInOffice(office, env);
+  // A second shop called Main, added after the office was opened (the
+  // office has not seen it yet), and Store room; a day closed at each.
+  const main2 = await env.posd.api('POST', '/api/locations', { name: 'Main' });
+  const store = await env.posd.api('POST', '/api/locations', { name: 'Store room' });
+  for (const l of [main, main2, store]) await env.posd.api('POST', '/api/z-reports', { locationId: l.id });
+  await go(office, 'integrity', '#integrity-status .msg.ok');
+  const rows = await screenRows(office, '#integrity-series');
+  const label = (l) => (rows.find((r) => r.data.series === `Z-${l.id}`) || { cells: ['(no row)'] }).cells[0];
+  assert.deepEqual([label(main), label(main2), label(store)], ['Z reports, Main (1st)', 'Z reports, Main (2nd)', 'Z reports, Store room'], 'in the order the locations were added');
+  for (const r of rows) assert.doesNotMatch(r.cells[0], /…|[0-9a-f]{4}-|\(Z-/, `${r.cells[0]}: no piece of an ID`);
+  // Every screen names them alike: the Day close screen's choice of location.
+  await go(office, 'dayclose', '#close-location');
+  assert.deepEqual((await office.$$eval('#close-location option', (os) => os.map((o) => o.textContent))).sort(), ['Main (1st)', 'Main (2nd)', 'Store room']);
+  // A Z series of a location posd no longer lists says so in words.
+  const gone = await office.evaluate(async () => (await import('/office/js/screens/integrity.js')).seriesName('Z-00000000-0000-7000-8000-000000000000'));
+  assert.equal(gone, 'Z reports of a removed location');
+  assert.deepEqual(env.errors, []);
 });

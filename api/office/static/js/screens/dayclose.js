@@ -3,14 +3,14 @@
 // per location and never changed), the Zs made so far, and printing one on
 // a 72 mm receipt printer or on A4. The Z is printed as the original right
 // after it is made; every print from the list afterwards is marked COPY.
-import { S, money, when } from '../state.js';
+import { S, money, when, locationLabel } from '../state.js';
 import { explain, newKey, Waiting } from '../api.js';
 import { el, fill, table, stat, message, busy, dialog, toast } from '../views.js';
 import { zDocument, printReport } from '../zreport.js';
 
 export async function render({ root, params, go }) {
   const locId = params.get('location') || (S.locations[0] && S.locations[0].id);
-  const locSel = el('select', { id: 'close-location', 'aria-label': 'Location' }, S.locations.map((l) => el('option', { value: l.id, selected: l.id === locId }, l.name)));
+  const locSel = el('select', { id: 'close-location', 'aria-label': 'Location' }, S.locations.map((l) => el('option', { value: l.id, selected: l.id === locId }, locationLabel(l))));
   locSel.addEventListener('change', () => go(`dayclose?location=${locSel.value}`));
   const closeBtn = el('button', { type: 'button', class: 'primary', id: 'close-day' }, 'Close the day (Z report)');
   const xBox = el('div', { id: 'x-report' });

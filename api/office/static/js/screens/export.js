@@ -7,7 +7,7 @@
 import { S, today, money } from '../state.js';
 import { PosdError, explain } from '../api.js';
 import { el, fill, field, table, busy, message, toast } from '../views.js';
-import { seriesName, number } from './integrity.js';
+import { seriesName, shownNumber, learnLocations } from './integrity.js';
 
 /** monthOf returns the first and last day of the month of ymd, moved by delta months. */
 export function monthOf(ymd, delta = 0) {
@@ -49,7 +49,7 @@ function save(name, blob) {
   }, 1000);
 }
 
-export async function render({ root }) {
+export async function render({ root, refreshShared }) {
   const [lf, lt] = monthOf(today(), -1);
   const from = el('input', { type: 'date', id: 'export-from', value: lf, required: true });
   const to = el('input', { type: 'date', id: 'export-to', value: lt, required: true });
@@ -93,6 +93,7 @@ export async function render({ root }) {
     const name = `posd-export-${from.value}-${to.value}.zip`;
     save(name, blob);
     toast(`Downloaded ${name}: ${manifest.files.find((f) => f.name === 'documents.csv').rows} documents.`);
+    await learnLocations(manifest.series.map((s) => s.series), refreshShared);
     const count = manifest.series.reduce((n, s) => n + s.count, 0);
     fill(
       out,
@@ -108,8 +109,8 @@ export async function render({ root }) {
         table({
           columns: [
             { title: 'Series', get: (s) => seriesName(s.series) },
-            { title: 'From', get: (s) => number(s.series, s.first) },
-            { title: 'To', get: (s) => number(s.series, s.last) },
+            { title: 'From', get: (s) => shownNumber(s.series, s.first) },
+            { title: 'To', get: (s) => shownNumber(s.series, s.last) },
             { title: 'Count', num: true, get: (s) => s.count },
             { title: 'Head hash', get: (s) => el('code', { class: 'hash', title: s.headHash }, `${s.headHash.slice(0, 12)}…`) },
           ],

@@ -8,18 +8,25 @@
 // each document it anchors is read back (GET /api/documents/{n}) and must
 // still carry the hash the manifest recorded. The words say what the chain
 // proves and what it does not: tamper-evident, not certified.
-import { S, when } from '../state.js';
+import { S, when, locationName, locationLabel, knowsLocation } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, table, busy, message } from '../views.js';
 
 const KIND = { INV: 'Sales', RET: 'Refunds', RCV: 'Purchase receipts', TRF: 'Transfers', Z: 'Z reports' };
 
-/** seriesName says a series in words: "Sales, November 2026 (INV-202611)". */
+/** zLocation is the location ID of a location's Z series (Z-<location ID>), or null for any other series. */
+export const zLocation = (series) => (/^Z-/.test(series) && !/^Z-\d{6}$/.test(series) ? series.slice(2) : null);
+
+/**
+ * seriesName says a series in words: "Sales, November 2026 (INV-202611)";
+ * a location's Z reports by the location's name alone ("Z reports, Main"),
+ * as the owner knows it: the series' key is that location's ID.
+ */
 export function seriesName(s) {
-  const z = /^Z-(.+)$/.exec(s);
-  if (z && !/^\d{6}$/.test(z[1])) {
-    const loc = S.locations.find((l) => l.id === z[1]);
-    return `Z reports, ${loc ? loc.name : 'a location'} (Z-…${z[1].slice(-4)})`;
+  const loc = zLocation(s);
+  if (loc) {
+    const l = S.locations.find((x) => x.id === loc);
+    return l ? `Z reports, ${locationLabel(l)}` : 'Z reports of a removed location';
   }
   const m = /^([A-Z]+)-(\d{4})(\d{2})$/.exec(s);
   if (!m) return s;
@@ -35,15 +42,27 @@ export function seriesName(s) {
 /** number writes the n-th number of a series as posd does: INV-202611-0007. */
 export const number = (series, n) => `${series}-${String(n).padStart(4, '0')}`;
 
-/** zSeries reports whether a series is a location's Z reports (Z-<location ID>), not a month's. */
-const zSeries = (series) => /^Z-/.test(series) && !/^Z-\d{6}$/.test(series);
+/**
+ * learnLocations reads the locations again (refresh, the office's
+ * loadShared) when series name one the office does not know yet: one added
+ * since the office was opened, by another back office or the API.
+ */
+export async function learnLocations(series, refresh) {
+  if (refresh && series.some((s) => zLocation(s) && !knowsLocation(zLocation(s)))) await refresh();
+}
 
 /**
- * lastNumber is the last number of a series as the shop knows it: a Z by
- * its own number (Z-0002; the series' name says the location), anything
- * else as posd numbers it.
+ * shownNumber is the n-th number of a series as the shop knows it: a Z by
+ * its own number (Z-0002, as printed; beside it the series' name says the
+ * location), anything else as posd numbers it. posd's key of that Z,
+ * Z-<location ID>-0002, is for the API, not for the owner.
  */
-export const lastNumber = (s) => (zSeries(s.series) ? number('Z', s.last) : number(s.series, s.last));
+export const shownNumber = (series, n) => (zLocation(series) ? number('Z', n) : number(series, n));
+
+/** zName names a document alone, where no series' name stands beside it: "Z-0002 of Main", "INV-202611-0007". */
+export const zName = (series, n) => (zLocation(series) ? `${number('Z', n)} of ${locationName(zLocation(series))}` : number(series, n));
+
+export const lastNumber = (s) => shownNumber(s.series, s.last);
 
 /** list writes names in words: "A", "A and B", "A, B and C". */
 function list(names) {
@@ -131,17 +150,17 @@ async function countedIn(numbers) {
 const short = (h) => (h ? `${h.slice(0, 12)}…` : '—');
 const hash = (h) => el('code', { class: 'hash', title: h || '' }, short(h));
 
-/** anchorsOf lists what a manifest anchors: the first and last document of each series. */
+/** anchorsOf lists what a manifest anchors: the first and last document of each series (number for the API, name for the owner). */
 export function anchorsOf(m) {
   const out = [];
   for (const s of m.series || []) {
-    out.push({ series: s.series, number: number(s.series, s.first), hash: s.firstHash });
-    if (s.last !== s.first) out.push({ series: s.series, number: number(s.series, s.last), hash: s.headHash });
+    out.push({ series: s.series, number: number(s.series, s.first), name: zName(s.series, s.first), hash: s.firstHash });
+    if (s.last !== s.first) out.push({ series: s.series, number: number(s.series, s.last), name: zName(s.series, s.last), hash: s.headHash });
   }
   return out;
 }
 
-export async function render({ root }) {
+export async function render({ root, refreshShared }) {
   const status = el('div', { id: 'integrity-status' });
   const series = el('div', { id: 'integrity-series' });
   const findings = el('div', { id: 'integrity-findings' });
@@ -197,6 +216,7 @@ export async function render({ root }) {
       fill(status, message('bad', explain(e)));
       return;
     }
+    await learnLocations(r.series.map((s) => s.series), refreshShared);
     const docs = r.documents;
     const anchors = r.anchors || [];
     const badAnchors = anchors.filter((a) => !a.ok);
@@ -267,11 +287,11 @@ export async function render({ root }) {
       const js = journalSeries(f.number);
       if (!js) continue;
       const c = counted.get(f.number);
-      const locName = c && (S.locations.find((l) => l.id === (c.z ? c.location : c.open)) || {}).name;
+      const locName = c && locationName(c.z ? c.location : c.open);
       fill(
         extra,
-        c && c.z ? ` Counted in ${c.z.zNumber} of ${locName || 'its location'} (closed ${when(c.z.createdAt)}): compare it with the printed ${c.z.zNumber}.` : null,
-        c && c.open ? ` Made after the last Z of ${locName || 'its location'}: no Z counts it yet; compare it with its receipt.` : null,
+        c && c.z ? ` Counted in ${c.z.zNumber} of ${locName} (closed ${when(c.z.createdAt)}): compare it with the printed ${c.z.zNumber}.` : null,
+        c && c.open ? ` Made after the last Z of ${locName}: no Z counts it yet; compare it with its receipt.` : null,
         ' ',
         el('a', { href: `#/journal?series=${js}&number=${encodeURIComponent(f.number)}` }, `Open ${f.number} in the Journal`),
       );
@@ -296,6 +316,7 @@ export async function render({ root }) {
       fill(anchorOut, message('warn', `This manifest is of another shop (${m.business.name}); sign in to that shop to check it.`));
       return;
     }
+    await learnLocations((m.series || []).map((s) => s.series), refreshShared);
     const list = anchorsOf(m);
     fill(anchorOut, el('p', { class: 'hint' }, `Reading back the ${list.length} documents the export of ${m.from} to ${m.to} recorded…`));
     const rows = [];
@@ -322,7 +343,7 @@ export async function render({ root }) {
         : message('ok', `All ${rows.length} documents the export of ${m.from} to ${m.to} recorded still carry the same hashes: nothing before them was changed since.`),
       table({
         columns: [
-          { title: 'Document', get: (r) => r.number },
+          { title: 'Document', get: (r) => r.name },
           { title: 'Recorded', get: (r) => hash(r.hash) },
           { title: 'Now', get: (r) => (r.missing ? 'missing' : hash(r.now)) },
           { title: '', get: (r) => (r.ok ? el('span', { class: 'badge ok' }, 'Same') : el('span', { class: 'badge bad' }, r.missing ? 'Missing' : 'Changed')) },

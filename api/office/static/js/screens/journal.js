@@ -2,7 +2,7 @@
 // RET refunds, RCV purchase receipts, TRF transfers), newest first, filtered
 // by day, location, till and number; a document's detail; and a refund
 // against the original sale, limited to what the sale still holds.
-import { S, money, when, locationName, tillName, rate, parseQty, qtyText, today } from '../state.js';
+import { S, money, when, locationName, tillName, rate, parseQty, qtyText, today, locationLabel } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, dialog, field, busy, toast, select, message } from '../views.js';
 
@@ -19,7 +19,7 @@ export async function render({ root, params, go }) {
   const series = SERIES[params.get('series')] ? params.get('series') : 'INV';
   const def = SERIES[series];
   const day = el('input', { type: 'date', value: params.get('day') || '', id: 'j-day', max: today() });
-  const loc = select([{ value: '', text: 'All locations' }, ...S.locations.map((l) => ({ value: l.id, text: l.name }))], params.get('location') || '', { id: 'j-location' });
+  const loc = select([{ value: '', text: 'All locations' }, ...S.locations.map((l) => ({ value: l.id, text: locationLabel(l) }))], params.get('location') || '', { id: 'j-location' });
   const till = select([{ value: '', text: 'All tills' }, ...S.tills.map((t) => ({ value: t.id, text: t.name }))], params.get('till') || '', { id: 'j-till' });
   const number = el('input', { type: 'search', placeholder: 'e.g. INV-202611-0042', id: 'j-number', value: params.get('number') || '' });
   const tbody = el('tbody');

@@ -3,7 +3,7 @@
 // stock moved between locations (drafted, sent: numbered TRF-… and taken
 // from the source, then received at the destination). Every step is one
 // intent; its state and number are shown as posd gives them.
-import { S, money, when, locationName, parseMoney, parseQty, qtyText } from '../state.js';
+import { S, money, when, locationName, parseMoney, parseQty, qtyText, locationLabel } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, select, message } from '../views.js';
 
@@ -110,7 +110,7 @@ export async function render({ root, params }) {
 
   function newDoc(kind) {
     const isReceipt = kind === 'receipt';
-    const locOpts = S.locations.map((l) => ({ value: l.id, text: l.name }));
+    const locOpts = S.locations.map((l) => ({ value: l.id, text: locationLabel(l) }));
     const loc = select(locOpts, locOpts[0] && locOpts[0].value, { id: 'doc-location' });
     const to = select(locOpts, locOpts[1] && locOpts[1].value, { id: 'doc-to' });
     const supplier = el('input', { maxlength: 200, id: 'doc-supplier', placeholder: 'e.g. Orchard Ltd' });

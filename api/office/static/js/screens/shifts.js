@@ -3,13 +3,13 @@
 // difference, and who approved it, with the ones over the shop's limit
 // that no manager approved marked. A manager can close a till's shift from
 // here when the till cannot (it broke, or its cashier left in a hurry).
-import { S, money, when, tillName, parseMoney } from '../state.js';
+import { S, money, when, tillName, parseMoney, locationLabel } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, table, message, dialog, field, busy, toast } from '../views.js';
 
 export async function render({ root, params, go }) {
   const locId = params.get('location') || (S.locations[0] && S.locations[0].id);
-  const locSel = el('select', { id: 'shifts-location', 'aria-label': 'Location' }, S.locations.map((l) => el('option', { value: l.id, selected: l.id === locId }, l.name)));
+  const locSel = el('select', { id: 'shifts-location', 'aria-label': 'Location' }, S.locations.map((l) => el('option', { value: l.id, selected: l.id === locId }, locationLabel(l))));
   locSel.addEventListener('change', () => go(`shifts?location=${locSel.value}`));
   const note = el('div');
   const name = (id) => {

@@ -2,7 +2,7 @@
 // (a sale is never refused for lack of stock, so a shortfall shows here),
 // an adjustment with a reason, a stock count (type what is on the shelf,
 // see the difference, post it as one adjustment) and a product's history.
-import { S, when, locationName, parseQty, qtyText } from '../state.js';
+import { S, when, locationName, parseQty, qtyText, locationLabel } from '../state.js';
 import { explain, newKey, Waiting } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, select, message } from '../views.js';
 
@@ -23,7 +23,7 @@ export async function render(ctx) {
   let counting = false;
   const counted = new Map(); // product id → typed text
 
-  const locSel = select(S.locations.map((l) => ({ value: l.id, text: l.name })), loc, { 'aria-label': 'Location', id: 'stock-location' });
+  const locSel = select(S.locations.map((l) => ({ value: l.id, text: locationLabel(l) })), loc, { 'aria-label': 'Location', id: 'stock-location' });
   const negBox = el('input', { type: 'checkbox', checked: onlyNegative, id: 'only-negative' });
   const countBtn = el('button', { type: 'button', id: 'start-count', onclick: () => setCounting(!counting) }, 'Start a stock count');
   const summary = el('div');

@@ -4,7 +4,7 @@
 // (valid 5 minutes, shown once), renaming and revoking. posd sees every
 // till's queue here, centrally: a till that stops reporting shows offline
 // within 30 s.
-import { S, when, ago, duration, locationName, pct, since } from '../state.js';
+import { S, when, ago, duration, locationName, pct, since, locationLabel } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, select, confirmDialog, message } from '../views.js';
 
@@ -76,7 +76,7 @@ export async function render({ root, refreshShared }) {
   function add() {
     const name = el('input', { required: true, maxlength: 100, value: `Till ${S.tills.length + 1}`, id: 'till-name' });
     const loc = select(
-      [{ value: '', text: S.locations.length > 1 ? 'Chosen on the till' : 'Any location' }, ...S.locations.map((l) => ({ value: l.id, text: l.name }))],
+      [{ value: '', text: S.locations.length > 1 ? 'Chosen on the till' : 'Any location' }, ...S.locations.map((l) => ({ value: l.id, text: locationLabel(l) }))],
       S.locations.length === 1 ? S.locations[0].id : '',
       { id: 'till-location' },
     );

@@ -4,7 +4,7 @@
 // alert strip of what needs the owner now (tills offline or with sales
 // waiting, negative stock, backups, verification, writes failing); and the
 // health indicators with their thresholds. It refreshes itself.
-import { S, money, clock, dayName, weekday } from '../state.js';
+import { S, money, clock, dayName, weekday, locationLabel } from '../state.js';
 import { explain } from '../api.js';
 import { el, fill, stat, table, message } from '../views.js';
 import { alertsFrom, indicatorTable } from './health.js';
@@ -12,7 +12,7 @@ import { alertsFrom, indicatorTable } from './health.js';
 const METHOD = { cash: 'Cash (less change)', card: 'Card', voucher: 'Voucher', other: 'Other' };
 
 export async function render({ root, params, go }) {
-  const locSel = el('select', { id: 'today-location', 'aria-label': 'Location' }, el('option', { value: '' }, 'All locations'), S.locations.map((l) => el('option', { value: l.id, selected: l.id === params.get('location') }, l.name)));
+  const locSel = el('select', { id: 'today-location', 'aria-label': 'Location' }, el('option', { value: '' }, 'All locations'), S.locations.map((l) => el('option', { value: l.id, selected: l.id === params.get('location') }, locationLabel(l))));
   const alerts = el('div', { class: 'alerts', id: 'alerts' });
   const figures = el('div', { class: 'stats', id: 'figures' });
   const byMethod = el('div');

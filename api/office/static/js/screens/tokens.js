@@ -1,7 +1,7 @@
 // tokens.js — the Tokens screen (owner only): managers' and integrations'
 // tokens. A new token's secret is shown once, here, and never again: posd
 // keeps only its hash. Tills are better added by pairing (Tills screen).
-import { S, when, locationName } from '../state.js';
+import { S, when, locationName, locationLabel } from '../state.js';
 import { explain, newKey } from '../api.js';
 import { el, fill, table, dialog, field, busy, toast, select, confirmDialog, message } from '../views.js';
 
@@ -42,7 +42,7 @@ export async function render({ root }) {
       'manager',
     );
     const name = el('input', { required: true, maxlength: 100, placeholder: 'e.g. Anna (manager)' });
-    const loc = select([{ value: '', text: 'Any location' }, ...S.locations.map((l) => ({ value: l.id, text: l.name }))], '');
+    const loc = select([{ value: '', text: 'Any location' }, ...S.locations.map((l) => ({ value: l.id, text: locationLabel(l) }))], '');
     const locField = field('Location', loc, 'A till token bound to a location sells only there.');
     locField.hidden = true;
     role.addEventListener('change', () => (locField.hidden = role.value !== 'till'));
