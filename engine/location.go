@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,4 +64,52 @@ func getLocation(tx Tx, business, id, field string) (*Location, error) {
 		return nil, notFound("location", field)
 	}
 	return l, err
+}
+
+// locationLabels names each location of locs for people, by ID: by its
+// name, and where two or more share one (a second "Main" after a move), by
+// its place among them in the order they were added: "Main (1st)",
+// "Main (2nd)". The back office names them by the same rule, so a finding
+// and the screen that shows it agree; a piece of an ID tells an owner
+// nothing.
+func locationLabels(locs []*Location) map[string]string {
+	byName := map[string][]*Location{}
+	for _, l := range locs {
+		byName[l.Name] = append(byName[l.Name], l)
+	}
+	out := make(map[string]string, len(locs))
+	for name, same := range byName {
+		if len(same) == 1 {
+			out[same[0].ID] = name
+			continue
+		}
+		// To the millisecond, as the office reads the times; IDs are
+		// time-ordered and break a tie within one.
+		slices.SortFunc(same, func(a, b *Location) int {
+			if c := a.CreatedAt.Truncate(time.Millisecond).Compare(b.CreatedAt.Truncate(time.Millisecond)); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for i, l := range same {
+			out[l.ID] = fmt.Sprintf("%s (%s)", name, ordinal(i+1))
+		}
+	}
+	return out
+}
+
+// ordinal writes a place in words: 1st, 2nd, 3rd, 4th, 11th, 21st.
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
 }

@@ -82,6 +82,7 @@ func (v *verifier) zReports() error {
 	if err != nil {
 		return err
 	}
+	labels := locationLabels(locs)
 	for _, l := range locs {
 		zs, err := v.locationZs(l.ID)
 		if err != nil {
@@ -91,7 +92,7 @@ func (v *verifier) zReports() error {
 			continue
 		}
 		v.zt.locations++
-		if err := v.locationZ(l, zs); err != nil {
+		if err := v.locationZ(l, labels[l.ID], zs); err != nil {
 			return err
 		}
 	}
@@ -104,9 +105,9 @@ type zPart struct {
 	docs           int
 }
 
-func (v *verifier) locationZ(l *Location, zs []*ZReport) error {
+func (v *verifier) locationZ(l *Location, label string, zs []*ZReport) error {
 	biz := v.biz.ID
-	where := fmt.Sprintf("business %s, location %q", biz, l.Name)
+	where := fmt.Sprintf("business %s, location %q", biz, label)
 	for i, z := range zs {
 		if want := FormatNumber(PrefixZReport, uint64(i+1)); z.ZNumber != want {
 			v.zs.add("%s: the %d. Z report is numbered %s, not %s", where, i+1, z.ZNumber, want)

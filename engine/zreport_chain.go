@@ -264,6 +264,7 @@ func storedAnchors(tx ScanTx, business string) ([]Anchor, error) {
 	if err != nil {
 		return nil, err
 	}
+	labels := locationLabels(locs)
 	var out []Anchor
 	for _, l := range locs {
 		cursor := ""
@@ -279,7 +280,7 @@ func storedAnchors(tx ScanTx, business string) ([]Anchor, error) {
 						continue
 					}
 					out = append(out, Anchor{BusinessID: business, Series: s, Number: n, Hash: h.Hash,
-						Source: fmt.Sprintf("%s of %s", z.ZNumber, l.Name)})
+						Source: fmt.Sprintf("%s of %s", z.ZNumber, labels[l.ID])})
 				}
 			}
 			if next == "" {
@@ -293,15 +294,17 @@ func storedAnchors(tx ScanTx, business string) ([]Anchor, error) {
 }
 
 // zLabels names each location's Z series for findings meant for people:
-// "Z-0002 of Main" rather than the series' key, Z-<location ID>-0002.
+// "Z-0002 of Main" rather than the series' key, Z-<location ID>-0002 (two
+// locations of one name: "Z-0002 of Main (2nd)", locationLabels).
 func zLabels(tx ScanTx, business string) (map[Series]string, error) {
 	locs, err := tx.Locations(business)
 	if err != nil {
 		return nil, err
 	}
+	labels := locationLabels(locs)
 	m := make(map[Series]string, len(locs))
 	for _, l := range locs {
-		m[ZSeries(l.ID)] = l.Name
+		m[ZSeries(l.ID)] = labels[l.ID]
 	}
 	return m, nil
 }
