@@ -3,11 +3,14 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -560,6 +563,36 @@ func TestSaleAnswerKeptCompact(t *testing.T) {
 			}
 		} else if b, _ := json.Marshal(got); !bytes.Equal(b, want) {
 			t.Errorf("%s: a copied answer after tampering\n%s\nwant\n%s", c.name, b, want)
+		}
+	}
+}
+
+// TestHexHash: hexHash reads exactly the lowercase hex of 32 bytes (what
+// encoding/hex writes) and refuses anything that would not read back as
+// it was written: an uppercase or non-hex digit, another length.
+func TestHexHash(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		var want [32]byte
+		for i := range want {
+			want[i] = byte(r.Uint32())
+		}
+		h := hex.EncodeToString(want[:])
+		if got, ok := hexHash(h); !ok || got != want {
+			t.Fatalf("hexHash(%s) = %x, %v", h, got, ok)
+		}
+		i := r.IntN(64)
+		for _, c := range []byte{'A', 'F', 'g', 'z', '/', ':', '`', 0, 0xff, ' '} {
+			bad := []byte(h)
+			bad[i] = c
+			if _, ok := hexHash(string(bad)); ok {
+				t.Fatalf("hexHash accepted %q", bad)
+			}
+		}
+	}
+	for _, h := range []string{"", "00", strings.Repeat("0", 63), strings.Repeat("0", 65)} {
+		if _, ok := hexHash(h); ok {
+			t.Errorf("hexHash accepted %d digits", len(h))
 		}
 	}
 }
