@@ -71,6 +71,48 @@ type IdempotencyRecord struct {
 	ExpiresAt time.Time
 }
 
+// NewAnswer returns an empty document of the type an idempotency record's
+// answer of kind is (IdempotencyRecord.Answer), with the business its
+// encoding leaves out already set: what a store decodes a kept answer
+// into. ok is false for a kind of which no answer is kept.
+func NewAnswer(kind DocKind, business string) (doc any, ok bool) {
+	switch kind {
+	case KindSale:
+		return &Sale{BusinessID: business}, true
+	case KindReturn:
+		return &Return{BusinessID: business}, true
+	case KindReceipt:
+		return &Receipt{BusinessID: business}, true
+	case KindTransfer:
+		return &Transfer{BusinessID: business}, true
+	case KindAdjustment:
+		return &Adjustment{BusinessID: business}, true
+	case KindLocation:
+		return &Location{BusinessID: business}, true
+	case KindProduct:
+		return &Product{BusinessID: business}, true
+	case KindToken:
+		return &CreatedToken{}, true
+	case KindCashier:
+		// The answer is the cashier's public fields: its PIN's key is
+		// json:"-", so no record holds it.
+		return &Cashier{BusinessID: business}, true
+	case KindApproval:
+		return &Approval{BusinessID: business}, true
+	case KindShift:
+		return &Shift{BusinessID: business}, true
+	case KindZReport:
+		return &ZReport{BusinessID: business}, true
+	case KindTill:
+		return &Paired{}, true // its business is in its JSON
+	case KindPairing:
+		return &PairingCode{}, true
+	case KindImport:
+		return &ImportReport{BusinessID: business}, true
+	}
+	return nil, false
+}
+
 // Outcome is the answer to an idempotent write: the document, and how it
 // came to be the answer. The engine says what happened; the API picks the
 // status and renders Doc in Version after the commit.

@@ -158,49 +158,20 @@ func encodeAnswer(doc any) ([]byte, error) {
 	return b, nil
 }
 
-// decodeAnswer reads a kept answer back into the document of its kind.
+// decodeAnswer reads a kept answer back into the document of its kind: a
+// sale from its compact encoding (or a schema-2 sale's JSON), anything else
+// from JSON.
 func decodeAnswer(biz string, kind engine.DocKind, v []byte) (any, error) {
-	var doc any
-	switch kind {
-	case engine.KindSale:
-		s := &engine.Sale{}
+	doc, ok := engine.NewAnswer(kind, biz)
+	if !ok {
+		return nil, fmt.Errorf("answer of unknown kind %q", kind)
+	}
+	if s, ok := doc.(*engine.Sale); ok {
 		if err := decodeSale(v, s); err != nil {
 			return nil, err
 		}
 		s.BusinessID = biz
 		return s, nil
-	case engine.KindReturn:
-		doc = &engine.Return{BusinessID: biz}
-	case engine.KindReceipt:
-		doc = &engine.Receipt{BusinessID: biz}
-	case engine.KindTransfer:
-		doc = &engine.Transfer{BusinessID: biz}
-	case engine.KindAdjustment:
-		doc = &engine.Adjustment{BusinessID: biz}
-	case engine.KindLocation:
-		doc = &engine.Location{BusinessID: biz}
-	case engine.KindProduct:
-		doc = &engine.Product{BusinessID: biz}
-	case engine.KindToken:
-		doc = &engine.CreatedToken{}
-	case engine.KindCashier:
-		// The answer is the cashier's public fields: its PIN's key is
-		// json:"-", so no record holds it.
-		doc = &engine.Cashier{BusinessID: biz}
-	case engine.KindApproval:
-		doc = &engine.Approval{BusinessID: biz}
-	case engine.KindShift:
-		doc = &engine.Shift{BusinessID: biz}
-	case engine.KindZReport:
-		doc = &engine.ZReport{BusinessID: biz}
-	case engine.KindTill:
-		doc = &engine.Paired{}
-	case engine.KindPairing:
-		doc = &engine.PairingCode{}
-	case engine.KindImport:
-		doc = &engine.ImportReport{BusinessID: biz}
-	default:
-		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}
 	if err := json.Unmarshal(v, doc); err != nil {
 		return nil, err

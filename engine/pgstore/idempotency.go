@@ -32,72 +32,15 @@ func scanIdempotency(rows pgx.Rows, biz string) (*engine.IdempotencyRecord, erro
 	return r, nil
 }
 
-// decodeAnswer reads a kept answer back into the document of its kind.
+// decodeAnswer reads a kept answer (JSON) back into the document of its
+// kind.
 func decodeAnswer(biz string, kind engine.DocKind, b []byte) (any, error) {
-	var doc any
-	switch kind {
-	case engine.KindSale:
-		doc = &engine.Sale{BusinessID: biz}
-	case engine.KindReturn:
-		doc = &engine.Return{BusinessID: biz}
-	case engine.KindReceipt:
-		doc = &engine.Receipt{BusinessID: biz}
-	case engine.KindTransfer:
-		doc = &engine.Transfer{BusinessID: biz}
-	case engine.KindAdjustment:
-		doc = &engine.Adjustment{BusinessID: biz}
-	case engine.KindLocation:
-		doc = &engine.Location{BusinessID: biz}
-	case engine.KindProduct:
-		doc = &engine.Product{BusinessID: biz}
-	case engine.KindToken:
-		doc = &engine.CreatedToken{}
-	case engine.KindCashier:
-		doc = &engine.Cashier{}
-	case engine.KindApproval:
-		doc = &engine.Approval{}
-	case engine.KindShift:
-		doc = &engine.Shift{}
-	case engine.KindZReport:
-		doc = &engine.ZReport{}
-	case engine.KindTill:
-		doc = &engine.Paired{}
-	case engine.KindPairing:
-		doc = &engine.PairingCode{}
-	case engine.KindImport:
-		doc = &engine.ImportReport{BusinessID: biz}
-	default:
+	doc, ok := engine.NewAnswer(kind, biz)
+	if !ok {
 		return nil, fmt.Errorf("answer of unknown kind %q", kind)
 	}
 	if err := json.Unmarshal(b, doc); err != nil {
 		return nil, err
-	}
-	// The fields JSON leaves out are the key's business.
-	switch d := doc.(type) {
-	case *engine.Sale:
-		d.BusinessID = biz
-	case *engine.Return:
-		d.BusinessID = biz
-	case *engine.Receipt:
-		d.BusinessID = biz
-	case *engine.Transfer:
-		d.BusinessID = biz
-	case *engine.Adjustment:
-		d.BusinessID = biz
-	case *engine.Location:
-		d.BusinessID = biz
-	case *engine.Product:
-		d.BusinessID = biz
-	case *engine.ImportReport:
-		d.BusinessID = biz
-	case *engine.Cashier:
-		d.BusinessID = biz
-	case *engine.Approval:
-		d.BusinessID = biz
-	case *engine.Shift:
-		d.BusinessID = biz
-	case *engine.ZReport:
-		d.BusinessID = biz
 	}
 	return doc, nil
 }
