@@ -34,9 +34,9 @@ import (
 // only by its refunds (Returns and each line's refunded quantity and
 // amount, all empty when it was answered), so the answer is the stored sale
 // with those emptied, and the CRC proves it is: should anything else ever
-// change a stored sale, its replay fails as corrupt instead of answering
-// other bytes than the first time. (An upgrade that rewrites sales must
-// first turn these answers back into copies.)
+// change a stored sale, its first answer is not given with other bytes but
+// read as expired (saleAnswer). (An upgrade that rewrites sales must first
+// turn these answers back into copies.)
 
 // errNoIdempotency is the answer for a key never seen, which is every new
 // write's (twice: the engine looks the key up in a View and again in the
