@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ring } from '../browser/harness.mjs';
-import { setupOffice, signInOffice, go, shot, toastText, toastOnLeaving, waitFor } from './harness.mjs';
+import { setupOffice, signInOffice, go, shot, toastText, toastOnLeaving, waitFor, closeDay } from './harness.mjs';
 
 const APPLE = '4006381333931';
 const BREAD = '5000112548167';
@@ -73,16 +73,6 @@ async function sell(till, sku, cash) {
 /** zText reads the Z (or X) shown in the open dialog: the text of each labelled row. */
 async function zRows(office) {
   return office.$$eval('dialog[open] .zreport tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
-}
-
-/** closeDay presses Close the day and confirms; it returns the Z's number shown. */
-async function closeDay(office) {
-  await office.click('#close-day');
-  await office.waitForSelector('#close-confirm');
-  const confirmText = await office.textContent('#close-confirm');
-  await office.click('#close-confirm .actions button.primary');
-  await office.waitForSelector('#z-dialog .zreport');
-  return { z: await office.getAttribute('#z-dialog .zreport', 'data-z'), confirmText };
 }
 
 /**

@@ -170,3 +170,17 @@ export async function toastOnLeaving(page, act, re, leave) {
   // The last time before leaving that the toast changed to these words.
   return { text, upMs: leftAt - up[up.length - 1].at, goneMs: gone.at - leftAt };
 }
+
+/**
+ * closeDay presses Close the day on the Day close screen and confirms; it
+ * returns the new Z's number and the confirmation's words, with the Z's
+ * dialog left open.
+ */
+export async function closeDay(office) {
+  await office.click('#close-day');
+  await office.waitForSelector('#close-confirm');
+  const confirmText = await office.textContent('#close-confirm');
+  await office.click('#close-confirm .actions button.primary');
+  await office.waitForSelector('#z-dialog .zreport');
+  return { z: await office.getAttribute('#z-dialog .zreport', 'data-z'), confirmText };
+}

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { repo } from '../browser/harness.mjs';
-import { setupOffice, signInOffice, go, shot, toastOnLeaving } from './harness.mjs';
+import { setupOffice, signInOffice, go, shot, toastOnLeaving, closeDay } from './harness.mjs';
 
 let tamperBin;
 /** tamper runs the test-only tamper command (cmd/internal/tamper) on posd's stopped data dir. */
@@ -27,18 +27,13 @@ function tamper(dataDir, args) {
   return JSON.parse(execFileSync(tamperBin, ['--data-dir', dataDir, ...args]));
 }
 
-/** closeDay closes the day on the Day close screen and returns the Z's number and the confirmation's words. */
-async function closeDay(office) {
-  await office.click('#close-day');
-  await office.waitForSelector('#close-confirm');
-  const confirmText = await office.textContent('#close-confirm');
-  await office.click('#close-confirm .actions button.primary');
-  await office.waitForSelector('#z-dialog .zreport');
-  const z = await office.getAttribute('#z-dialog .zreport', 'data-z');
+/** closeAndDismiss closes the day (closeDay), then shuts the Z's dialog and waits for its row in the list. */
+async function closeAndDismiss(office) {
+  const closed = await closeDay(office);
   await office.keyboard.press('Escape');
   await office.waitForSelector('#z-dialog', { state: 'detached' });
-  await office.waitForSelector(`tr[data-z="${z}"]`);
-  return { z, confirmText };
+  await office.waitForSelector(`tr[data-z="${closed.z}"]`);
+  return closed;
 }
 
 /** check presses Check again and waits until the screen shows a result that satisfies ready(text of the screen). */
@@ -81,14 +76,14 @@ test('Integrity after two Z reports: every chain with the Z series and the heads
   await signInOffice(office, env);
   await go(office, 'dayclose', '#close-day');
   await office.waitForFunction(() => /3/.test(document.querySelector('[data-figure=sales] .value')?.textContent));
-  const z1 = await closeDay(office);
+  const z1 = await closeAndDismiss(office);
   assert.equal(z1.z, 'Z-0001');
   assert.match(z1.confirmText, /3 sales, 1 refunds/);
   // Day 2: one sale. The close's confirmation is about the Day close
   // screen: it goes when the owner opens another one.
   await sell([{ productId: apple.id, quantity: 1 }], 'card', 150);
   let z2;
-  const closed = await toastOnLeaving(office, async () => (z2 = await closeDay(office)), /^Closed the day: Z-0002, net/, () => office.click('#nav a[data-screen="integrity"]'));
+  const closed = await toastOnLeaving(office, async () => (z2 = await closeAndDismiss(office)), /^Closed the day: Z-0002, net/, () => office.click('#nav a[data-screen="integrity"]'));
   assert.ok(closed.upMs < 5000, `the owner left while the toast was up (${Math.round(closed.upMs)} ms): long enough before its 8 s timer to tell the two apart`);
   assert.ok(closed.goneMs < 1500, `“${closed.text}” went when the owner opened Integrity, not ${Math.round(closed.goneMs)} ms later`);
   assert.equal(z2.z, 'Z-0002');
